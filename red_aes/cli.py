@@ -1,0 +1,58 @@
+"""The ``red-aes`` command line. Each sub-command group lives in ``red_aes/commands/<group>.py`` and
+exposes ``register(subparsers)``; heavy libraries are imported inside the command functions so that
+``red-aes --help`` stays fast.
+
+Bad input (a missing or corrupt image, an unknown option value, an unusable model) exits with code 2
+and a one-line message naming the input and the reason, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from red_aes.images import ImageLoadError
+from red_aes.parsing import ParseError
+
+#: Sub-command modules, each with ``register(subparsers)``.
+COMMAND_MODULES: tuple[str, ...] = ("red_aes.commands.core",)
+
+#: Errors that mean "the user's input is wrong", reported as one line with exit code 2.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ImageLoadError,
+    ParseError,
+    FileNotFoundError,
+    NotADirectoryError,
+    ValueError,
+    KeyError,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="red-aes",
+        description="Relative image aesthetics: delta = score(edited) - score(original), scores in [1, 10].",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"red-aes {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"red-aes {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The scorer interface every backend implements, and the registry that maps model names to backends.
+
+A scorer answers two questions: ``compare(original, edited)`` -> :class:`AestheticDelta` and
+``score(image)`` -> :class:`AestheticScore`. Both take one item or a list; lists are loaded and
+validated up front, then processed in batches of ``batch_size``. Backends implement only the two batch
+methods. In the spirit of pyiqa, a scorer exposes its output ranges and direction (higher is better).
+
+Adding a backend is one class plus one line in :data:`SCORERS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from PIL import Image
+from tqdm.auto import tqdm
+
+from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta, AestheticScore, Mode
+
+MODES: tuple[str, ...] = ("reasoning", "fast")
+
+
+def _is_batch(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def _batches(n: int, size: int) -> list[range]:
+    return [range(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+class BaseScorer(ABC):
+    """Common front end: input handling, batching and progress; backends fill in the batch methods."""
+
+    name: str = "base"
+    score_range: ClassVar[tuple[float, float]] = (SCORE_MIN, SCORE_MAX)
+    delta_range: ClassVar[tuple[float, float]] = (DELTA_MIN, DELTA_MAX)
+    higher_is_better: ClassVar[bool] = True
+
+    def __init__(self, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.max_pixels = max_pixels
+
+    # -- backend hooks -------------------------------------------------------------------------
+    @abstractmethod
+    def _compare_batch(
+        self, originals: list[Image.Image], edited: list[Image.Image], instructions: list[str | None], mode: Mode
+    ) -> list[AestheticDelta]:
+        """Deltas for one batch of already-loaded RGB image pairs."""
+
+    @abstractmethod
+    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
+        """Scores for one batch of already-loaded RGB images."""
+
+    # -- public API ----------------------------------------------------------------------------
+    def compare(
+        self,
+        original: ImageInput | Sequence[ImageInput],
+        edited: ImageInput | Sequence[ImageInput],
+        instruction: str | None | Sequence[str | None] = None,
+        *,
+        mode: Mode = "reasoning",
+        batch_size: int | None = None,
+        progress: bool = False,
+    ) -> AestheticDelta | list[AestheticDelta]:
+        """Predict ``score(edited) - score(original)``; a list of pairs returns a list of deltas."""
+        _check_mode(mode)
+        single = not _is_batch(original)
+        originals = [original] if single else list(original)
+        editeds = [edited] if single else list(edited)
+        if len(originals) != len(editeds):
+            raise ValueError(f"got {len(originals)} originals but {len(editeds)} edited images")
+        if instruction is None or isinstance(instruction, str):
+            instructions: list[str | None] = [instruction] * len(originals)
+        else:
+            instructions = list(instruction)
+            if len(instructions) != len(originals):
+                raise ValueError(f"got {len(instructions)} instructions for {len(originals)} pairs")
+        originals = [load_image(x, max_pixels=self.max_pixels) for x in originals]
+        editeds = [load_image(x, max_pixels=self.max_pixels) for x in editeds]
+        results: list[AestheticDelta] = []
+        for idx in tqdm(_batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress):
+            results += self._compare_batch(
+                [originals[i] for i in idx], [editeds[i] for i in idx], [instructions[i] for i in idx], mode
+            )
+        return results[0] if single else results
+
+    def score(
+        self,
+        image: ImageInput | Sequence[ImageInput],
+        *,
+        mode: Mode = "reasoning",
+        batch_size: int | None = None,
+        progress: bool = False,
+    ) -> AestheticScore | list[AestheticScore]:
+        """Absolute aesthetic score in ``score_range``; a list of images returns a list of scores."""
+        _check_mode(mode)
+        single = not _is_batch(image)
+        images = [load_image(x, max_pixels=self.max_pixels) for x in ([image] if single else image)]
+        results: list[AestheticScore] = []
+        for idx in tqdm(_batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress):
+            results += self._score_batch([images[i] for i in idx], mode)
+        return results[0] if single else results
+
+    def rank(self, images: Sequence[ImageInput], *, mode: Mode = "reasoning") -> list[tuple[int, AestheticScore]]:
+        """Score ``images`` and return ``(input index, score)`` best first; invalid scores go last."""
+        scores = self.score(list(images), mode=mode)
+        return sorted(enumerate(scores), key=lambda item: (not item[1].valid, -(item[1].score or 0.0)))
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+#: Named scorer backends: model name -> "module:Class". Any other model string is a VLM id or directory.
+SCORERS: dict[str, str] = {
+    "measured": "red_aes.measured_scorer:MeasuredScorer",
+}
+DEFAULT_VLM_BACKEND = "red_aes.scorer:RedAesScorer"
+
+
+def _resolve(target: str) -> type[BaseScorer]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def load_scorer(model: str, **kwargs: Any) -> BaseScorer:
+    """Build a scorer from a model name: a registered backend (``"measured"``) or a VLM id/directory.
+
+    Keyword arguments go to the backend's ``from_pretrained`` (``adapter``, ``quantization``,
+    ``device``, ``dtype``, ...).
+    """
+    cls = _resolve(SCORERS.get(model, DEFAULT_VLM_BACKEND))
+    return cls.from_pretrained(model, **kwargs)

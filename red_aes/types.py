@@ -1,0 +1,119 @@
+"""Shared value types and the score conventions every part of RED-Aes uses.
+
+Scale and sign (see docs/architecture.md): an absolute aesthetic score lives in [1, 10] (the AVA
+convention); a delta is ``score(edited) - score(original)`` in [-9, 9] and is positive when the edit
+improved the photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+from PIL import Image
+
+SCORE_MIN: float = 1.0
+SCORE_MAX: float = 10.0
+DELTA_MIN: float = SCORE_MIN - SCORE_MAX
+DELTA_MAX: float = SCORE_MAX - SCORE_MIN
+
+Mode = Literal["reasoning", "fast"]
+Direction = Literal["improve", "degrade"]
+
+
+class Attribute(str, Enum):
+    """The aesthetic factors an edit changes and a rationale talks about."""
+
+    EXPOSURE = "exposure"
+    CONTRAST = "contrast"
+    COLOR = "color"
+    WHITE_BALANCE = "white_balance"
+    SHARPNESS = "sharpness"
+    NOISE = "noise"
+    COMPOSITION = "composition"
+    DEPTH_OF_FIELD = "depth_of_field"
+    CLUTTER = "clutter"
+    STYLE = "style"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ATTRIBUTES: tuple[str, ...] = tuple(a.value for a in Attribute)
+
+
+@dataclass
+class AestheticDelta:
+    """How much ``edited`` is better (+) or worse (-) than ``original``, with the model's reasoning.
+
+    ``valid`` is False when no number could be read from the model's answer; ``delta`` is then None and
+    ``error`` says why. Never a guessed or default number.
+    """
+
+    delta: float | None
+    valid: bool
+    reasoning: str | None = None
+    raw_text: str = ""
+    error: str | None = None
+    attributes: dict[str, float] = field(default_factory=dict)
+    model: str | None = None
+    prompt_version: str | None = None
+    mode: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class AestheticScore:
+    """An absolute aesthetic score in [SCORE_MIN, SCORE_MAX] for one image."""
+
+    score: float | None
+    valid: bool
+    reasoning: str | None = None
+    raw_text: str = ""
+    error: str | None = None
+    attributes: dict[str, float] = field(default_factory=dict)
+    model: str | None = None
+    prompt_version: str | None = None
+    mode: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EditPlan:
+    """One planned edit of a source photo: which factor, which way, how strongly (0 < strength <= 1)."""
+
+    attribute: str
+    direction: Direction
+    strength: float
+    instruction: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EditResult:
+    """An edited image with the instruction that produced it and the backend's exact parameters."""
+
+    image: Image.Image
+    instruction: str
+    backend: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Verdict:
+    """One judge's vote on an edit pair: a delta and a rationale."""
+
+    judge: str
+    delta: float
+    rationale: str
+    attributes: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
