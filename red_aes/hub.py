@@ -1,0 +1,69 @@
+"""Hub helpers: render the dataset and model cards from their templates, and push folders.
+
+Cards are Jinja templates (``dataset_card/template.md``, ``model_card/template.md`` at the repository
+root) rendered through ``huggingface_hub``'s ``DatasetCard``/``ModelCard.from_template``, so the YAML
+metadata is produced by the card-data classes the Hub itself validates. Pushing goes through
+``HfApi.create_repo`` + ``HfApi.upload_folder``; ``endpoint`` is explicit so the same code can be
+pointed at a mirror (or, in tests, at a local stub of the Hub's HTTP API).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from huggingface_hub import DatasetCard, DatasetCardData, HfApi, ModelCard, ModelCardData
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATASET_CARD_TEMPLATE = REPO_ROOT / "dataset_card" / "template.md"
+MODEL_CARD_TEMPLATE = REPO_ROOT / "model_card" / "template.md"
+
+
+def _template(path: Path) -> str:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"card template {path} not found: cards are rendered from a RED-Aes source checkout "
+            "(git clone + pip install -e .)"
+        )
+    return str(path)
+
+
+def render_dataset_card(card_data: DatasetCardData, **context: Any) -> DatasetCard:
+    """Render ``dataset_card/template.md`` with ``card_data`` as YAML header and ``context`` in the body."""
+    return DatasetCard.from_template(card_data, template_path=_template(DATASET_CARD_TEMPLATE), **context)
+
+
+def render_model_card(card_data: ModelCardData, **context: Any) -> ModelCard:
+    """Render ``model_card/template.md`` with ``card_data`` as YAML header and ``context`` in the body."""
+    return ModelCard.from_template(card_data, template_path=_template(MODEL_CARD_TEMPLATE), **context)
+
+
+def push_folder(
+    folder: str | Path,
+    repo_id: str,
+    *,
+    repo_type: Literal["model", "dataset", "space"] = "model",
+    private: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+    commit_message: str = "Upload with red-aes",
+    allow_patterns: list[str] | None = None,
+    ignore_patterns: list[str] | None = None,
+) -> str:
+    """Create ``repo_id`` if needed and upload ``folder`` in one commit; returns the commit URL."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a directory, nothing to push")
+    if not (folder / "README.md").is_file():
+        raise FileNotFoundError(f"{folder}: no README.md card; render the card before pushing")
+    api = HfApi(endpoint=endpoint, token=token)
+    api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+    info = api.upload_folder(
+        folder_path=folder,
+        repo_id=repo_id,
+        repo_type=repo_type,
+        commit_message=commit_message,
+        allow_patterns=allow_patterns,
+        ignore_patterns=ignore_patterns,
+    )
+    return str(info)
