@@ -1,0 +1,211 @@
+"""``red-aes eval``: score a benchmark with one or more models and write a comparison report.
+
+Example::
+
+    red-aes eval --model measured --model Qwen/Qwen2.5-VL-7B-Instruct --adapter red-aes/red-aes-lora \\
+        --benchmark koniq-10k --root data/koniq --labels data/koniq/test.csv --decoding fast --out runs/koniq
+
+``--adapter`` belongs to the ``--model`` given just before it. Outputs (in ``--out``): predictions CSV
+per model, results.json, results.md, scatter PNG per model, and the prediction cache (cache.sqlite) that
+makes a repeated or interrupted run skip what was already scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+class _ModelAction(argparse.Action):
+    """``--model M``: start a new model entry."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        models = list(getattr(namespace, self.dest) or [])
+        models.append({"model": values, "adapter": None})
+        setattr(namespace, self.dest, models)
+
+
+class _AdapterAction(argparse.Action):
+    """``--adapter A``: the adapter of the most recent ``--model``."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        models = getattr(namespace, "models", None)
+        if not models:
+            parser.error("--adapter must follow the --model it belongs to")
+        if models[-1]["adapter"] is not None:
+            parser.error(f"model {models[-1]['model']!r} already has an adapter")
+        models[-1]["adapter"] = values
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, sep, count = text.partition("/")
+    if not (sep and index.isdigit() and count.isdigit() and int(index) < int(count)):
+        raise argparse.ArgumentTypeError(f"expected K/N with 0 <= K < N, got {text!r}")
+    return int(index), int(count)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from red_aes.evaluation.benchmarks import BENCHMARKS
+    from red_aes.evaluation.runner import SCORING_MODES
+    from red_aes.scorers import MODES
+
+    p = subparsers.add_parser(
+        "eval",
+        help="evaluate models on an IAA benchmark, RED pairs or the edit ladder",
+        description="Score a benchmark with one or more models; write predictions, metrics with 95% CIs, "
+        "a Markdown table and scatter plots to --out.",
+    )
+    p.add_argument(
+        "--model",
+        dest="models",
+        action=_ModelAction,
+        required=True,
+        metavar="MODEL",
+        help="scorer name ('measured') or VLM id/directory; repeat to compare models",
+    )
+    p.add_argument(
+        "--adapter",
+        action=_AdapterAction,
+        metavar="ADAPTER",
+        help="PEFT adapter (id or directory) of the --model given just before",
+    )
+    p.add_argument("--benchmark", required=True, help=f"one of: {', '.join(BENCHMARKS)}")
+    p.add_argument(
+        "--root",
+        type=Path,
+        help="image folder (CSV benchmarks), save_to_disk folder (red), photos (edit-ladder)",
+    )
+    p.add_argument("--labels", type=Path, help="labels CSV (default: ROOT/labels.csv)")
+    p.add_argument(
+        "--hub-dataset", help="Hub dataset id (or local dataset folder) with image and score columns"
+    )
+    p.add_argument("--split", default="test", help="dataset split (default: test)")
+    p.add_argument("--image-column", default="image", help="image column of --hub-dataset")
+    p.add_argument("--score-column", default="score", help="label column (CSV or dataset)")
+    p.add_argument("--file-column", default="file", help="file column of the labels CSV")
+    p.add_argument(
+        "--scale", type=float, nargs=2, metavar=("LOW", "HIGH"), help="native label scale override"
+    )
+    p.add_argument(
+        "--attributes", nargs="+", help="edit-ladder attributes (default: all the editor supports)"
+    )
+    p.add_argument(
+        "--strengths", type=float, nargs="+", help="edit-ladder strengths (default: 0.25 0.5 0.75 1)"
+    )
+    p.add_argument(
+        "--mode", choices=SCORING_MODES, default="direct", help="direct scores or anchored comparisons"
+    )
+    p.add_argument("--anchors", type=Path, help="anchored mode: labels CSV of a training split (file,score)")
+    p.add_argument("--anchor-root", type=Path, help="image folder of --anchors (default: its folder)")
+    p.add_argument(
+        "--num-anchors", type=int, default=5, help="anchors chosen across the score range (default 5)"
+    )
+    p.add_argument("--decoding", choices=MODES, default="reasoning", help="scorer decoding mode")
+    p.add_argument("--limit", type=int, help="score only the first N items")
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="score only shard K of N into the cache (one process or GPU each), write no report; "
+        "then run once without --shard to write the reports from the cache",
+    )
+    p.add_argument("--batch-size", type=int, help="items per scorer batch")
+    p.add_argument("--device", help="device for VLM scorers (e.g. cuda, cpu)")
+    p.add_argument("--quantization", help="quantization for VLM scorers (e.g. 4bit)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% CIs (0: none)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--model-card", type=Path, help="model card (README.md) whose model-index gets the results"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.set_defaults(func=run)
+
+
+def _anchors(args: argparse.Namespace, benchmark: Any) -> Any:
+    from red_aes.evaluation.anchored import Anchors
+    from red_aes.evaluation.benchmarks import LoadRequest, load_benchmark
+
+    if args.anchors is None:
+        raise ValueError("--mode anchored needs --anchors CSV (file,score of a training split)")
+    name = benchmark.name if benchmark.kind == "score" else "imagefolder"
+    request = LoadRequest(
+        root=args.anchor_root or args.anchors.parent,
+        labels=args.anchors,
+        scale=benchmark.scale,
+        file_column=args.file_column,
+        score_column=args.score_column,
+    )
+    return Anchors.from_benchmark(load_benchmark(name, request), args.num_anchors)
+
+
+def run(args: argparse.Namespace) -> int:
+    from red_aes.evaluation.benchmarks import LoadRequest, get_spec, load_benchmark
+    from red_aes.evaluation.cache import PredictionCache
+    from red_aes.evaluation.metrics import BootstrapConfig
+    from red_aes.evaluation.reports import results_markdown, write_outputs
+    from red_aes.evaluation.runner import evaluate
+    from red_aes.scorers import load_scorer
+
+    spec = get_spec(args.benchmark)
+    if args.model_card is not None and len(args.models) != 1:
+        raise ValueError(
+            f"--model-card describes one model; got {len(args.models)} --model (run them separately)"
+        )
+    request = LoadRequest(
+        root=args.root,
+        labels=args.labels,
+        hub_dataset=args.hub_dataset,
+        split=args.split,
+        scale=tuple(args.scale) if args.scale else None,
+        file_column=args.file_column,
+        score_column=args.score_column,
+        image_column=args.image_column,
+        attributes=tuple(args.attributes) if args.attributes else None,
+        strengths=tuple(args.strengths) if args.strengths else None,
+    )
+    benchmark = load_benchmark(spec.name, request).head(args.limit)
+    if args.shard is not None:
+        benchmark = benchmark.shard(*args.shard)
+    anchors = _anchors(args, benchmark) if args.mode == "anchored" else None
+    # a shard only fills the cache: its metrics are not reported, so no bootstrap is spent on them
+    boot = BootstrapConfig(n_resamples=0 if args.shard else args.bootstrap, seed=args.seed)
+    options = {
+        k: v for k, v in (("device", args.device), ("quantization", args.quantization)) if v is not None
+    }
+    results = []
+    with PredictionCache(args.out / "cache.sqlite") as cache:
+        for entry in args.models:
+            kwargs = dict(options, **({"adapter": entry["adapter"]} if entry["adapter"] else {}))
+            scorer = load_scorer(entry["model"], **kwargs)
+            results.append(
+                evaluate(
+                    scorer,
+                    benchmark,
+                    model_id=entry["model"],
+                    adapter=entry["adapter"],
+                    mode=args.mode,
+                    decoding=args.decoding,
+                    anchors=anchors,
+                    cache=cache,
+                    batch_size=args.batch_size,
+                    boot=boot,
+                    progress=not args.no_progress,
+                )
+            )
+    for result in results:
+        print(
+            f"{result.label}: {result.computed} answers computed, {result.cached} from the cache, "
+            f"{result.n_invalid} invalid"
+        )
+    if args.shard is not None:
+        print(
+            f"shard {args.shard[0]}/{args.shard[1]} is in {args.out / 'cache.sqlite'}; "
+            "run again without --shard to write the reports"
+        )
+        return 0
+    written = write_outputs(results, args.out, model_card=args.model_card, dataset_id=args.hub_dataset)
+    print(results_markdown(results))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
