@@ -1,0 +1,55 @@
+"""Image editors: one interface, chosen by name.
+
+``load_editor("classical")`` gives the exact, deterministic :class:`ClassicalEditor`; any other name is a
+diffusers instruction-editing pipeline (Hub id or local directory) run by :class:`DiffusionEditor`.
+Adding a backend is one class plus one line in :data:`EDITORS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from red_aes.editing.base import BaseEditor, UnsupportedEditError
+from red_aes.editing.classical import ATTRIBUTE_EDITS, AttributeEdit, ClassicalEditor
+from red_aes.editing.operations import OPERATIONS, Operation
+from red_aes.editing.prompt_parser import VOCABULARY, describe_operation, parse_prompt
+
+#: Named editor backends: name -> "module:Class". Any other name is a diffusers pipeline id or directory.
+EDITORS: dict[str, str] = {
+    "classical": "red_aes.editing.classical:ClassicalEditor",
+}
+DEFAULT_DIFFUSION_BACKEND = "red_aes.editing.diffusion:DiffusionEditor"
+
+
+def available_editors() -> list[str]:
+    """The registered editor names (diffusion pipelines are addressed by their Hub id or directory)."""
+    return sorted(EDITORS)
+
+
+def load_editor(name_or_id: str, **kwargs: Any) -> BaseEditor:
+    """Build an editor: a registered name (``"classical"``) or a diffusers pipeline id / directory.
+    Keyword arguments go to the backend's ``from_pretrained``."""
+    if not isinstance(name_or_id, str) or not name_or_id.strip():
+        raise ValueError(
+            f"editor must be a name ({', '.join(available_editors())}) or a pipeline id/directory"
+        )
+    module, _, attr = EDITORS.get(name_or_id, DEFAULT_DIFFUSION_BACKEND).partition(":")
+    return getattr(importlib.import_module(module), attr).from_pretrained(name_or_id, **kwargs)
+
+
+__all__ = [
+    "ATTRIBUTE_EDITS",
+    "EDITORS",
+    "OPERATIONS",
+    "VOCABULARY",
+    "AttributeEdit",
+    "BaseEditor",
+    "ClassicalEditor",
+    "Operation",
+    "UnsupportedEditError",
+    "available_editors",
+    "describe_operation",
+    "load_editor",
+    "parse_prompt",
+]

@@ -1,0 +1,131 @@
+"""``red-aes edit`` and ``red-aes measure``.
+
+Examples::
+
+    red-aes edit photo.jpg --prompt "make it a bit brighter and warmer" --out edited.jpg
+    red-aes edit photo.jpg --prompt "+0.7 EV, rotate 2 degrees" --out edited.png --json
+    red-aes edit photo.jpg --prompt "make the sky dramatic" --editor ./tiny-editor --seed 3 --out out.png
+    red-aes measure a.jpg b.jpg --json
+
+``--json`` prints exactly one JSON document: for ``edit`` the backend, instruction, output path and the
+exact parameters (for the classical editor, every operation with its amount); for ``measure`` a list
+of objects with each file's measured attributes (see ``red_aes.measure.METRICS`` for units).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    edit = subparsers.add_parser(
+        "edit",
+        help="edit a photo from a text prompt (classical or diffusion editor)",
+        description="Edit IMAGE as --prompt says and write the result to --out (same size as the input).",
+    )
+    edit.add_argument("image", metavar="IMAGE", help="image file to edit")
+    edit.add_argument("--prompt", required=True, help='edit instruction, e.g. "make it a bit brighter"')
+    edit.add_argument("--out", required=True, help="output image file (format from the extension)")
+    edit.add_argument(
+        "--editor",
+        default="classical",
+        help="'classical' (default, exact and offline) or a diffusers editing pipeline id or directory",
+    )
+    edit.add_argument("--seed", type=int, help="random seed (grain pattern, diffusion noise; default 0)")
+    edit.add_argument("--strength", type=float, help="scale of the edit in (0, 1] (default 1)")
+    edit.add_argument("--steps", type=int, help="diffusion editors: number of inference steps")
+    edit.add_argument("--device", help="diffusion editors: cpu, cuda, cuda:1 (default: cuda if available)")
+    edit.add_argument("--quantization", help="diffusion editors: load in '4bit' or '8bit' (bitsandbytes)")
+    edit.add_argument("--cpu-offload", action="store_true", help="diffusion editors: model CPU offload")
+    edit.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    edit.set_defaults(func=_edit)
+
+    measure = subparsers.add_parser(
+        "measure",
+        help="measure exposure, contrast, colour, white balance, sharpness, noise and composition",
+        description="Print the measured aesthetic attributes of each image (model-free, offline).",
+    )
+    measure.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    measure.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    measure.set_defaults(func=_measure)
+
+
+def _check_output(out: str, image: str) -> Path:
+    """The output path, after checking its folder exists, its extension is a known image format and it
+    is not the input file."""
+    from PIL import Image
+
+    path = Path(out)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{out}: output folder {str(path.parent)!r} does not exist")
+    if path.suffix.lower() not in Image.registered_extensions():
+        raise ValueError(f"{out}: unknown image extension {path.suffix!r} (use .png, .jpg, .webp, ...)")
+    if Path(image).exists() and path.exists() and path.resolve() == Path(image).resolve():
+        raise ValueError(f"{out}: refusing to overwrite the input image")
+    return path
+
+
+def _editor_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {
+        "num_inference_steps": args.steps,
+        "device": args.device,
+        "quantization": args.quantization,
+        "cpu_offload": args.cpu_offload or None,
+    }
+    chosen = {k: v for k, v in options.items() if v is not None}
+    if args.editor == "classical" and chosen:
+        flags = ", ".join("--" + k.replace("num_inference_", "").replace("_", "-") for k in chosen)
+        raise ValueError(f"{flags} only apply to diffusion editors, not 'classical'")
+    return chosen
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from red_aes.editing import load_editor
+    from red_aes.images import load_image
+
+    out = _check_output(args.out, args.image)
+    image = load_image(args.image)
+    editor = load_editor(args.editor, **_editor_options(args))
+    result = editor.edit(image, args.prompt, seed=args.seed, strength=args.strength)
+    result.image.save(out)
+    if args.json:
+        record = {
+            "image": args.image,
+            "out": str(out),
+            "backend": result.backend,
+            "instruction": result.instruction,
+            "params": result.params,
+        }
+        print(json.dumps(record))
+    else:
+        print(f"wrote {out} ({result.image.width}x{result.image.height}, {result.backend} editor)")
+        for op in result.params.get("operations", []):
+            extra = ", ".join(f"{k}={v}" for k, v in op.items() if k not in {"op", "amount", "text"})
+            print(f"  {op['op']} {op['amount']:+g}" + (f" ({extra})" if extra else ""))
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from red_aes.images import load_image
+    from red_aes.measure import METRICS, measure_image
+
+    images = [load_image(path) for path in args.images]
+    measured = [
+        measure_image(image) for image in tqdm(images, desc="measure", disable=args.json or len(images) < 2)
+    ]
+    if args.json:
+        print(
+            json.dumps([{"file": path, **m.to_dict()} for path, m in zip(args.images, measured, strict=True)])
+        )
+        return 0
+    for path, m in zip(args.images, measured, strict=True):
+        print(f"{path} ({m.width}x{m.height})")
+        for attribute, stats in m.by_attribute().items():
+            values = ", ".join(f"{name} {value:.3g} {METRICS[name].unit}" for name, value in stats.items())
+            print(f"  {attribute}: {values}")
+    return 0

@@ -1,0 +1,133 @@
+"""The classical editor: exact, deterministic edits with numpy/PIL/scipy and no model.
+
+Three ways in:
+
+* ``edit(image, "make it brighter and warmer")``: free text through :mod:`red_aes.editing.prompt_parser`;
+* ``apply(image, [Operation("exposure", 0.7)])``: the structured API;
+* ``edit_attribute(image, "sharpness", "degrade", 0.5)``: an edit of one taxonomy attribute at a strength,
+  from :data:`ATTRIBUTE_EDITS`, for the dataset builder and the edit-ladder benchmark.
+
+Every result carries the operations and exact parameters in ``EditResult.params["operations"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from red_aes.editing.base import BaseEditor, UnsupportedEditError, check_strength
+from red_aes.editing.operations import Operation, apply_operation, check_operation
+from red_aes.editing.prompt_parser import describe_operation, parse_prompt
+from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.types import Direction, EditResult
+
+
+@dataclass(frozen=True)
+class AttributeEdit:
+    """How the classical editor changes one taxonomy attribute: the operation and signed amount at
+    strength 1 that clearly degrades a typical photo, and (where a generic one exists) that improves
+    it. The amount applied at strength ``s`` is ``s`` times the one given here."""
+
+    degrade: Operation
+    improve: Operation | None = None
+
+
+#: Attribute -> its degradation and generic improvement at strength 1. Degradations are monotonic in
+#: strength: each step moves the same statistic further the bad way (see tests/test_classical_editor.py).
+ATTRIBUTE_EDITS: dict[str, AttributeEdit] = {
+    "exposure": AttributeEdit(degrade=Operation("exposure", -2.5)),
+    "contrast": AttributeEdit(degrade=Operation("contrast", -0.7)),
+    "color": AttributeEdit(degrade=Operation("saturation", -0.8), improve=Operation("vibrance", 0.3)),
+    "white_balance": AttributeEdit(
+        degrade=Operation("temperature", -3.0), improve=Operation("auto_white_balance", 1.0)
+    ),
+    "sharpness": AttributeEdit(degrade=Operation("blur", 4.0), improve=Operation("sharpen", 0.8)),
+    "noise": AttributeEdit(degrade=Operation("grain", 30.0), improve=Operation("denoise", 0.8)),
+    "composition": AttributeEdit(degrade=Operation("rotate", 8.0), improve=Operation("crop_thirds", 0.25)),
+}
+
+
+class ClassicalEditor(BaseEditor):
+    """Deterministic whole-image edits: exposure, brightness, contrast, saturation, vibrance, white
+    balance, sharpen/blur, grain/denoise, vignette, crops, rotate/straighten and JPEG re-compression."""
+
+    name = "classical"
+
+    def __init__(self, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
+        self.max_pixels = max_pixels
+
+    @classmethod
+    def from_pretrained(cls, name: str = "classical", **kwargs: Any) -> ClassicalEditor:
+        """Registry constructor: the classical editor has no weights; its one option is ``max_pixels``."""
+        if name != cls.name:
+            raise ValueError(f"ClassicalEditor serves editor 'classical', not {name!r}")
+        unknown = sorted(set(kwargs) - {"max_pixels"})
+        if unknown:
+            raise ValueError(
+                f"unknown options for the classical editor: {', '.join(unknown)} (it takes max_pixels)"
+            )
+        return cls(**kwargs)
+
+    def edit(
+        self, image: ImageInput, instruction: str, *, seed: int | None = None, strength: float | None = None
+    ) -> EditResult:
+        """Parse ``instruction`` into operations and apply them in order. ``strength`` in (0, 1] scales
+        amounts the instruction does not spell out; ``seed`` fixes the grain pattern (default 0)."""
+        parsed = parse_prompt(instruction, strength=strength)
+        result = self.apply(image, [p.operation for p in parsed], seed=seed)
+        for entry, p in zip(result.params["operations"], parsed, strict=True):
+            entry["text"] = p.text
+        result.instruction = instruction
+        result.params["strength"] = check_strength(strength)
+        return result
+
+    def apply(
+        self, image: ImageInput, operations: Sequence[Operation], *, seed: int | None = None
+    ) -> EditResult:
+        """Apply structured operations in order (all are checked before any pixel work)."""
+        if not operations:
+            raise ValueError("no operations to apply")
+        for op in operations:
+            check_operation(op)
+        edited = load_image(image, max_pixels=self.max_pixels)
+        seed = 0 if seed is None else int(seed)
+        applied = []
+        for index, op in enumerate(operations):
+            edited, params = apply_operation(edited, op, seed=seed + index)
+            applied.append(params)
+        return EditResult(
+            image=edited,
+            instruction="; ".join(describe_operation(op) for op in operations),
+            backend=self.name,
+            params={"operations": applied, "seed": seed},
+        )
+
+    def edit_attribute(
+        self,
+        image: ImageInput,
+        attribute: str,
+        direction: Direction,
+        strength: float,
+        *,
+        seed: int | None = None,
+    ) -> EditResult:
+        """Degrade or improve one taxonomy attribute at ``strength`` in (0, 1] (see :data:`ATTRIBUTE_EDITS`).
+        The instruction of the result is natural language ("make it much darker")."""
+        entry = ATTRIBUTE_EDITS.get(str(attribute))
+        if entry is None:
+            raise UnsupportedEditError(
+                f"the classical editor cannot edit attribute {attribute!r}; "
+                f"it can edit: {', '.join(ATTRIBUTE_EDITS)}"
+            )
+        if direction not in ("improve", "degrade"):
+            raise ValueError(f"direction must be 'improve' or 'degrade', got {direction!r}")
+        base = entry.degrade if direction == "degrade" else entry.improve
+        if base is None:
+            raise UnsupportedEditError(
+                f"no generic improvement of {attribute!r} exists for the classical editor"
+            )
+        op = replace(base, amount=base.amount * check_strength(strength))
+        result = self.apply(image, [op], seed=seed)
+        result.params.update(attribute=str(attribute), direction=direction, strength=strength)
+        return result

@@ -1,0 +1,384 @@
+"""The exact, deterministic image operations of the classical editor, and their one table.
+
+An :class:`Operation` names an operation of :data:`OPERATIONS` and a signed ``amount`` in that
+operation's unit (EV for exposure, degrees for rotate, ...). :func:`apply_operation` checks the amount
+against the operation's range and returns the edited image with the exact parameters used. Pixel
+arithmetic is done in float32 on sRGB values, or in linear light where physics asks for it (exposure,
+white balance, vignetting). Spatial sizes (blur, sharpen radius) are given in *reference pixels*: pixels
+of the image scaled to a 512-pixel long side, so "blur 2" looks the same on a 512 px and a 4000 px photo;
+the real radius in pixels is reported in the parameters.
+
+Adding an operation is one function plus one :data:`OPERATIONS` entry (and its words in the prompt
+parser, :mod:`red_aes.editing.prompt_parser`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from red_aes.editing.base import UnsupportedEditError
+from red_aes.measure import (
+    TILT_MIN_CONFIDENCE,
+    analysis_image,
+    estimate_noise_sigma,
+    estimate_tilt,
+    lab_to_linear,
+    linear_to_srgb,
+    luma,
+    midtone_lab,
+    salient_centre,
+    srgb_to_linear,
+    to_float,
+    to_image,
+)
+from red_aes.types import Attribute
+
+#: Long side, in pixels, that spatial amounts ("reference pixels") refer to.
+REFERENCE_LONG_SIDE = 512
+#: Colour-temperature gain per unit of amount: R and B change by 2^(±0.25 amount) in linear light.
+TEMPERATURE_STOPS = 0.25
+#: Tint gain per unit of amount: G changes by 2^(-0.25 amount) in linear light (+ = magenta).
+TINT_STOPS = 0.25
+#: JPEG quality for compression amount a in [0, 1]: quality = 95 - 85 a (a = 1 gives quality 10).
+JPEG_BEST, JPEG_SPAN = 95, 85
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One classical edit: an operation name from :data:`OPERATIONS` and its signed amount.
+
+    ``box`` is only used by ``crop_box``: (left, top, right, bottom) in pixels of the input image.
+    """
+
+    op: str
+    amount: float = 1.0
+    box: tuple[int, int, int, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.box is None:
+            del data["box"]
+        else:
+            data["box"] = list(self.box)
+        return data
+
+
+#: An edited image and the exact parameters used.
+Edited = tuple[Image.Image, dict[str, Any]]
+OpFunction = Callable[[Image.Image, Operation, int], Edited]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """An operation: its implementation, the attribute it changes, its unit, range and default amount.
+
+    ``default`` is the amount of a plain instruction ("make it warmer") at strength 1.
+    """
+
+    function: OpFunction
+    attribute: Attribute
+    unit: str
+    low: float
+    high: float
+    default: float
+    description: str
+
+
+def _scale(image: Image.Image) -> float:
+    """Pixels per reference pixel for ``image``."""
+    return max(image.size) / REFERENCE_LONG_SIDE
+
+
+def _apply_gains(image: Image.Image, gains: np.ndarray) -> Edited:
+    """Multiply the linear-light channels by ``gains`` normalised to keep luminance unchanged."""
+    gains = (gains / float(luma(gains))).astype(np.float32)
+    edited = to_image(linear_to_srgb(srgb_to_linear(to_float(image)) * gains))
+    return edited, {"gains": [round(float(g), 4) for g in gains]}
+
+
+def _exposure(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Scale linear light by 2^EV, as a camera exposure change would (highlights clip)."""
+    return to_image(linear_to_srgb(srgb_to_linear(to_float(image)) * 2.0**op.amount)), {}
+
+
+def _brightness(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Lift (+) or lower (-) the mid-tones with a gamma curve x^(2^-amount); black and white stay put."""
+    gamma = 2.0 ** (-op.amount)
+    return to_image(to_float(image) ** gamma), {"gamma": gamma}
+
+
+def _contrast(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Stretch (+) or flatten (-) tones around the mean luma by a factor 1 + amount."""
+    srgb = to_float(image)
+    pivot = float(luma(srgb).mean())
+    return to_image(pivot + (srgb - pivot) * (1.0 + op.amount)), {"pivot": pivot}
+
+
+def _saturation(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Scale every pixel's distance from its own luma by 1 + amount (-1 gives black and white)."""
+    srgb = to_float(image)
+    grey = luma(srgb)[..., None]
+    return to_image(grey + (srgb - grey) * (1.0 + op.amount)), {}
+
+
+def _vibrance(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Saturation change weighted towards muted pixels: factor 1 + amount * (1 - HSV saturation)."""
+    srgb = to_float(image)
+    grey = luma(srgb)[..., None]
+    cmax, cmin = srgb.max(axis=2, keepdims=True), srgb.min(axis=2, keepdims=True)
+    sat = (cmax - cmin) / np.maximum(cmax, 1e-6)
+    return to_image(grey + (srgb - grey) * (1.0 + op.amount * (1.0 - sat))), {}
+
+
+def _temperature(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Warm (+) or cool (-) white balance: red and blue gains 2^(±0.25 amount) in linear light."""
+    stops = TEMPERATURE_STOPS * op.amount
+    return _apply_gains(image, np.array([2.0**stops, 1.0, 2.0**-stops]))
+
+
+def _tint(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Magenta (+) or green (-) tint: green gain 2^(-0.25 amount) in linear light."""
+    return _apply_gains(image, np.array([1.0, 2.0 ** (-TINT_STOPS * op.amount), 1.0]))
+
+
+def _auto_white_balance(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Grey-world correction of the cast :mod:`red_aes.measure` reports (median a*, b* of the mid-tones):
+    linear-light gains that map the median colour to the grey of equal L*, raised to the power
+    ``amount`` (1 = full correction). Like any grey-world method it also neutralises a scene that is
+    dominated by one colour."""
+    mid = midtone_lab(srgb_to_linear(to_float(analysis_image(image))))
+    if len(mid) < 16:
+        raise UnsupportedEditError("auto white balance needs mid-tone pixels; this image has almost none")
+    median = np.median(mid, axis=0)
+    colour = np.maximum(lab_to_linear(median), 1e-6)
+    grey = lab_to_linear(np.array([median[0], 0.0, 0.0]))
+    return _apply_gains(image, (grey / colour) ** op.amount)
+
+
+def _gaussian(srgb: np.ndarray, sigma: float) -> np.ndarray:
+    return ndimage.gaussian_filter(srgb, sigma=(sigma, sigma, 0.0), mode="reflect")
+
+
+def _sharpen(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Unsharp mask: x + amount * (x - Gaussian(x, σ = 1 reference pixel))."""
+    sigma = 1.0 * _scale(image)
+    srgb = to_float(image)
+    return to_image(srgb + op.amount * (srgb - _gaussian(srgb, sigma))), {"sigma_px": sigma}
+
+
+def _blur(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Gaussian blur with σ = ``amount`` reference pixels (soften is a small blur)."""
+    sigma = op.amount * _scale(image)
+    return to_image(_gaussian(to_float(image), sigma)), {"sigma_px": sigma}
+
+
+def _grain(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Add Gaussian film grain of standard deviation ``amount`` 8-bit levels: 80% of the variance is
+    shared by the three channels (luminance grain), 20% per channel (chroma grain). Seeded."""
+    rng = np.random.default_rng(seed)
+    h, w = image.height, image.width
+    mono = rng.standard_normal((h, w, 1), dtype=np.float32) * np.sqrt(0.8)
+    chroma = rng.standard_normal((h, w, 3), dtype=np.float32) * np.sqrt(0.2)
+    return to_image(to_float(image) + (mono + chroma) * (op.amount / 255.0)), {"seed": seed}
+
+
+def _denoise(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Lee's adaptive local-statistics filter (Lee 1980, Digital image enhancement and noise filtering
+    by use of local statistics, IEEE TPAMI 2): in a 5x5 (reference-pixel-scaled) window each pixel moves
+    towards the local mean by noise variance / local variance, so flat areas are smoothed and edges are
+    kept. The noise level is estimated on the image itself (Immerkær); ``amount`` in (0, 1] blends."""
+    srgb = to_float(image)
+    sigma = estimate_noise_sigma(luma(srgb) * 255.0) / 255.0
+    size = max(3, round(5 * _scale(image)) | 1)
+    mean = ndimage.uniform_filter(srgb, size=(size, size, 1), mode="reflect")
+    var = np.maximum(ndimage.uniform_filter(srgb * srgb, size=(size, size, 1), mode="reflect") - mean**2, 0.0)
+    keep = np.maximum(var - sigma**2, 0.0) / np.maximum(var, 1e-12)
+    filtered = mean + keep * (srgb - mean)
+    return to_image(srgb + op.amount * (filtered - srgb)), {"noise_sigma": sigma * 255.0, "window_px": size}
+
+
+def _vignette(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Darken (+) or lighten (-) towards the corners: linear light times 1 - amount * r², r = 1 at the
+    corners (a natural cos⁴-like falloff)."""
+    h, w = image.height, image.width
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = (((xx + 0.5) / w - 0.5) ** 2 + ((yy + 0.5) / h - 0.5) ** 2) / 0.5
+    gain = np.clip(1.0 - op.amount * r2, 0.0, None)[..., None]
+    return to_image(linear_to_srgb(srgb_to_linear(to_float(image)) * gain)), {}
+
+
+def _inscribed_scale(w: int, h: int, degrees: float) -> float:
+    """Scale of the largest centred w:h rectangle inside a w x h frame rotated by ``degrees``."""
+    t = np.radians(abs(degrees))
+    return float(min(w / (w * np.cos(t) + h * np.sin(t)), h / (w * np.sin(t) + h * np.cos(t))))
+
+
+def _rotate_by(image: Image.Image, degrees: float) -> Image.Image:
+    """Rotate counter-clockwise, crop the largest centred rectangle of the original aspect ratio
+    (no empty corners) and resize it back to the original size."""
+    w, h = image.size
+    rotated = image.rotate(degrees, resample=Image.Resampling.BICUBIC)
+    s = _inscribed_scale(w, h, degrees)
+    box = ((w - s * w) / 2, (h - s * h) / 2, (w + s * w) / 2, (h + s * h) / 2)
+    return rotated.resize((w, h), Image.Resampling.LANCZOS, box=box)
+
+
+def _rotate(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Rotate by ``amount`` degrees counter-clockwise (negative: clockwise), keeping size, no borders."""
+    return _rotate_by(image, op.amount), {"zoom": 1.0 / _inscribed_scale(*image.size, op.amount)}
+
+
+def _straighten(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Level the dominant straight lines: rotate by -amount x the tilt measured by
+    :func:`red_aes.measure.estimate_tilt`. Refuses photos without clear straight lines."""
+    tilt, confidence = estimate_tilt(luma(to_float(analysis_image(image))) * 255.0)
+    if confidence < TILT_MIN_CONFIDENCE:
+        raise UnsupportedEditError(
+            f"cannot straighten: no dominant straight lines found (confidence {confidence:.2f} < "
+            f"{TILT_MIN_CONFIDENCE}); use 'rotate N degrees' instead"
+        )
+    angle = -tilt * op.amount
+    return _rotate_by(image, angle), {"detected_tilt": tilt, "confidence": confidence, "angle": angle}
+
+
+def _crop_to(image: Image.Image, box: tuple[int, int, int, int]) -> Edited:
+    return image.crop(box), {"crop_box": list(box)}
+
+
+def _window(start: float, length: int, total: int) -> int:
+    """``start`` rounded and clamped so that [start, start + length) lies inside [0, total)."""
+    return int(min(max(round(start), 0), total - length))
+
+
+def _salient_px(image: Image.Image) -> tuple[float, float]:
+    cx, cy = salient_centre(luma(to_float(analysis_image(image))))
+    return cx * image.width, cy * image.height
+
+
+def _crop(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Centred tighter crop removing the fraction ``amount`` of each side length (aspect kept)."""
+    w, h = image.size
+    cw, ch = max(1, round(w * (1.0 - op.amount))), max(1, round(h * (1.0 - op.amount)))
+    left, top = (w - cw) // 2, (h - ch) // 2
+    return _crop_to(image, (left, top, left + cw, top + ch))
+
+
+def _crop_square(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """The largest square, placed so the salient centre is as central as the frame allows."""
+    w, h = image.size
+    side = min(w, h)
+    sx, sy = _salient_px(image)
+    left, top = _window(sx - side / 2, side, w), _window(sy - side / 2, side, h)
+    return _crop_to(image, (left, top, left + side, top + side))
+
+
+def _crop_thirds(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Rule-of-thirds reframing: a crop removing the fraction ``amount`` of each side (aspect kept),
+    placed so the salient centre lands as close as possible to one of its four thirds points."""
+    w, h = image.size
+    cw, ch = max(1, round(w * (1.0 - op.amount))), max(1, round(h * (1.0 - op.amount)))
+    sx, sy = _salient_px(image)
+    candidates = []
+    for tx in (1 / 3, 2 / 3):
+        for ty in (1 / 3, 2 / 3):
+            left, top = _window(sx - tx * cw, cw, w), _window(sy - ty * ch, ch, h)
+            candidates.append((float(np.hypot((sx - left) / cw - tx, (sy - top) / ch - ty)), left, top))
+    _, left, top = min(candidates)
+    return _crop_to(image, (left, top, left + cw, top + ch))
+
+
+def _crop_box(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Crop to an explicit (left, top, right, bottom) pixel box inside the image."""
+    if op.box is None:
+        raise ValueError("crop_box needs a box (left, top, right, bottom) in pixels")
+    left, top, right, bottom = op.box
+    w, h = image.size
+    if not (0 <= left < right <= w and 0 <= top < bottom <= h):
+        raise ValueError(f"crop box {op.box} is not inside the {w}x{h} image (need 0 <= left < right <= {w})")
+    return _crop_to(image, (left, top, right, bottom))
+
+
+def jpeg_quality(amount: float) -> int:
+    """JPEG quality for a compression amount in [0, 1] (0 -> 95, 1 -> 10)."""
+    return round(JPEG_BEST - JPEG_SPAN * amount)
+
+
+def jpeg_amount(quality: float) -> float:
+    """Compression amount for a JPEG quality (inverse of :func:`jpeg_quality`)."""
+    return (JPEG_BEST - quality) / JPEG_SPAN
+
+
+def _jpeg(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Re-encode as baseline JPEG (4:2:0 chroma subsampling) at quality 95 - 85 * amount, and decode."""
+    quality = jpeg_quality(op.amount)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return decoded.convert("RGB"), {"quality": quality}
+
+
+#: Every classical operation. Amount ranges are inclusive; see each function for the formula.
+OPERATIONS: dict[str, OpSpec] = {
+    "exposure": OpSpec(_exposure, Attribute.EXPOSURE, "EV", -5.0, 5.0, 0.7, "exposure change in stops"),
+    "brightness": OpSpec(
+        _brightness, Attribute.EXPOSURE, "gamma stops", -1.0, 1.0, 0.25, "mid-tone brightness"
+    ),
+    "contrast": OpSpec(_contrast, Attribute.CONTRAST, "fraction", -1.0, 2.0, 0.25, "tonal contrast"),
+    "saturation": OpSpec(_saturation, Attribute.COLOR, "fraction", -1.0, 2.0, 0.3, "colour saturation"),
+    "vibrance": OpSpec(_vibrance, Attribute.COLOR, "fraction", -1.0, 2.0, 0.3, "saturation of muted colours"),
+    "temperature": OpSpec(
+        _temperature, Attribute.WHITE_BALANCE, "1/4 stop R/B", -4.0, 4.0, 0.6, "warm (+) / cool (-)"
+    ),
+    "tint": OpSpec(_tint, Attribute.WHITE_BALANCE, "1/4 stop G", -4.0, 4.0, 0.6, "magenta (+) / green (-)"),
+    "auto_white_balance": OpSpec(
+        _auto_white_balance, Attribute.WHITE_BALANCE, "fraction", 0.0, 1.0, 1.0, "neutralise the colour cast"
+    ),
+    "sharpen": OpSpec(_sharpen, Attribute.SHARPNESS, "unsharp-mask amount", 0.0, 5.0, 0.6, "unsharp mask"),
+    "blur": OpSpec(_blur, Attribute.SHARPNESS, "σ, reference px", 0.0, 50.0, 1.5, "Gaussian blur"),
+    "grain": OpSpec(_grain, Attribute.NOISE, "σ, 8-bit levels", 0.0, 100.0, 8.0, "add film grain"),
+    "denoise": OpSpec(
+        _denoise, Attribute.NOISE, "fraction", 0.0, 1.0, 0.7, "edge-preserving noise reduction"
+    ),
+    "vignette": OpSpec(
+        _vignette, Attribute.EXPOSURE, "corner darkening", -1.0, 1.0, 0.3, "darken the corners"
+    ),
+    "crop": OpSpec(_crop, Attribute.COMPOSITION, "fraction of side", 0.0, 0.9, 0.15, "tighter centred crop"),
+    "crop_square": OpSpec(_crop_square, Attribute.COMPOSITION, "-", 1.0, 1.0, 1.0, "square crop"),
+    "crop_thirds": OpSpec(
+        _crop_thirds, Attribute.COMPOSITION, "fraction of side", 0.05, 0.6, 0.2, "rule-of-thirds reframing"
+    ),
+    "crop_box": OpSpec(_crop_box, Attribute.COMPOSITION, "-", 1.0, 1.0, 1.0, "crop to a pixel box"),
+    "rotate": OpSpec(_rotate, Attribute.COMPOSITION, "degrees CCW", -45.0, 45.0, 2.0, "rotate"),
+    "straighten": OpSpec(_straighten, Attribute.COMPOSITION, "fraction", 0.0, 1.0, 1.0, "level the horizon"),
+    "jpeg": OpSpec(_jpeg, Attribute.NOISE, "compression 0-1", 0.0, 1.0, 0.5, "JPEG re-compression"),
+}
+
+
+def check_operation(op: Operation) -> OpSpec:
+    """The spec of ``op``, after checking the name and the amount's range (ValueError otherwise)."""
+    spec = OPERATIONS.get(op.op)
+    if spec is None:
+        raise UnsupportedEditError(f"unknown operation {op.op!r}; known: {', '.join(OPERATIONS)}")
+    if not np.isfinite(op.amount) or not spec.low <= op.amount <= spec.high:
+        raise ValueError(f"{op.op} amount {op.amount} is outside [{spec.low}, {spec.high}] ({spec.unit})")
+    if op.amount == 0.0 and op.op != "jpeg":
+        raise ValueError(f"{op.op} amount 0 would leave the image unchanged")
+    if op.box is not None and op.op != "crop_box":
+        raise ValueError(f"only crop_box takes a box, not {op.op}")
+    return spec
+
+
+def apply_operation(image: Image.Image, op: Operation, *, seed: int = 0) -> Edited:
+    """Apply one checked operation to an RGB image; returns the image and ``op.to_dict()`` plus the
+    exact derived parameters (real pixel radii, JPEG quality, detected tilt, ...)."""
+    spec = check_operation(op)
+    edited, extra = spec.function(image, op, seed)
+    return edited, {**op.to_dict(), **extra}

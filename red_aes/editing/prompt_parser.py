@@ -1,0 +1,350 @@
+"""Free-text edit prompts -> classical :class:`~red_aes.editing.operations.Operation` lists, and back.
+
+A prompt is split into clauses at commas, semicolons, "and", "then" and "also" ("make it brighter and
+warmer" is two operations, applied in order). Each clause is matched against :data:`RULES`, in order; the
+first rule whose keywords occur decides the operation. Then:
+
+* **Direction**: the keyword's own sign ("warmer" +, "cooler" -), flipped by a decreasing word
+  ("less", "reduce", "lower", "remove", "darken", ...) and by an explicit minus sign on the number.
+  Paired operations switch partner instead of sign ("less blur" -> sharpen, "remove noise" -> denoise).
+* **Amount**: an explicit number in the operation's unit ("+0.7 EV", "rotate 3 degrees", "contrast
+  +20%", "blur 2 px", "jpeg quality 30", "crop 10%") is used as given; otherwise the operation's default
+  amount times a strength word (slightly / a bit / a little: x0.5; none: x1; much / a lot / very /
+  strongly: x2; "more" is the plain comparative, x1) times the editor's ``strength`` argument.
+* Anything not understood raises :class:`~red_aes.editing.base.UnsupportedEditError` listing the
+  supported vocabulary; nothing is silently skipped except pure filler ("please", "make it").
+
+:func:`describe_operation` turns an operation back into a natural instruction ("make it much darker")
+that parses to the same operation and direction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from red_aes.editing.base import UnsupportedEditError, check_instruction, check_strength
+from red_aes.editing.operations import (
+    JPEG_BEST,
+    OPERATIONS,
+    Operation,
+    check_operation,
+    jpeg_amount,
+    jpeg_quality,
+)
+from red_aes.types import Attribute
+
+#: Multipliers of the default amount for strength words (light, plain, strong).
+LIGHT_FACTOR, STRONG_FACTOR = 0.5, 2.0
+
+_LIGHT = re.compile(
+    r"\b(slight(ly)?|a (little )?bit|a little|a touch|a tad|somewhat|subtly|subtle|gently|gentle|mildly|mild"
+    r"|a hint|lightly|light|little|partly|partially)\b"
+)
+_STRONG = re.compile(
+    r"\b(much|a lot( of)?|lots( of)?|very|strongly|strong|significantly|considerably|heavily|heavy"
+    r"|dramatically|drastically|extremely|really|way|far|hugely|massively|intensely)\b"
+)
+_DECREASE = re.compile(
+    r"\b(less|reduce[sd]?|reducing|decrease[sd]?|lower|remove|fewer|tone down|turn down|cut|drop"
+    r"|darken|darker|deepen|weaken|get rid of|minus|undo|without)\b"
+)
+_NUMBER = re.compile(
+    r"(?<![\w.])([+-]?)(\d+(?:\.\d+)?|\.\d+)\s*(ev\b|stops?\b|°|degrees?\b|deg\b|%|percent\b|px\b|pixels?\b)?"
+)
+_REGION = re.compile(r"\b(background|foreground|sky|faces?|skin|eyes?|subject|person|people|highlights?)\b")
+_FILLER = frozenset(
+    {
+        "please",
+        "can",
+        "could",
+        "would",
+        "you",
+        "kindly",
+        "make",
+        "it",
+        "the",
+        "this",
+        "that",
+        "photo",
+        "image",
+    }
+    | {"picture", "shot", "look", "a", "an", "thanks", "thank", "so", "just", "overall"}
+)
+_SPLIT = re.compile(r"\s*(?:,|;|\band then\b|\bthen\b|\band\b|\balso\b|\bplus\b)\s*")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Keywords that select an operation.
+
+    ``sign``: +1 / -1 for the direction the keyword itself implies, 0 when the clause must say it.
+    ``negative``: the partner operation chosen when the direction is negative (e.g. sharpen -> blur);
+    None means the operation is signed (``amount`` takes the sign) or, with ``signed=False``, that it
+    cannot be reversed. ``default``: the amount for a plain clause at strength 1 (None: the operation's
+    default). ``unit``: how an explicit number is read (see :func:`_explicit_amount`).
+    """
+
+    pattern: re.Pattern[str]
+    op: str
+    sign: int = 1
+    negative: str | None = None
+    signed: bool = True
+    default: float | None = None
+
+
+def _rule(pattern: str, op: str, **kwargs: Any) -> Rule:
+    return Rule(re.compile(pattern), op, **kwargs)
+
+
+#: Clause keywords -> operation, in priority order (the first rule that matches wins).
+RULES: tuple[Rule, ...] = (
+    _rule(r"\b(jpe?g|compress\w*|quality|artefacts?|artifacts?|blocky|blockiness)\b", "jpeg", signed=False),
+    _rule(r"\b(monochrome|gr[ae]yscale)\b", "saturation", sign=-1, default=1.0),
+    _rule(
+        r"\b(fix|correct|neutrali[sz]e|auto|remove|repair)\b.*\b(white ?balance|cast)\b",
+        "auto_white_balance",
+        signed=False,
+    ),
+    _rule(r"\b(warm(er|th|ing)?|golden|yellower)\b", "temperature"),
+    _rule(r"\b(cool(er|ing)?|cold(er)?|blu(er|ish|e))\b", "temperature", sign=-1),
+    _rule(r"\b(colou?r )?temperature\b", "temperature"),
+    _rule(r"\b(magenta|pink(er|ish)?)\b", "tint"),
+    _rule(r"\b(green(er|ish)?)\b", "tint", sign=-1),
+    _rule(r"\btint\b", "tint", sign=0),
+    _rule(r"\bvignett\w*", "vignette"),
+    _rule(r"\bsquare\b", "crop_square", signed=False),
+    _rule(r"\b(thirds?|reframe)\b", "crop_thirds", signed=False),
+    _rule(r"\b(crop\w*|tighter|zoom in|closer)\b", "crop", signed=False),
+    _rule(r"\b(straighten\w*|level|horizon)\b|\b(fix|correct)\b.*\btilt\b", "straighten", signed=False),
+    _rule(r"\b(rotat\w*|tilt\w*|turn)\b", "rotate"),
+    _rule(r"\b(denois\w*|noise[- ]?(reduction|free)|clean(er)?)\b", "grain", sign=-1, negative="denoise"),
+    _rule(r"\b(nois[ey]\w*|noisier|grain\w*)\b", "grain", negative="denoise"),
+    _rule(r"\b(soft(en|er)?)\b", "sharpen", sign=-1, negative="blur"),
+    _rule(r"\b(blur\w*|out of focus|defocus\w*|hazy|hazier)\b", "sharpen", sign=-1, negative="blur"),
+    _rule(r"\b(sharp\w*|crisp\w*|detail(ed)?|in focus)\b", "sharpen", negative="blur"),
+    _rule(r"\bvibran(ce|t)\b", "vibrance"),
+    _rule(r"\bdesaturat\w*", "saturation", sign=-1),
+    _rule(r"\b(muted|dull(er)?|washed[- ]out)\b", "saturation", sign=-1),
+    _rule(r"\b(saturat\w*|colou?rful|vivid|colou?rs?)\b", "saturation"),
+    _rule(r"\b(brightness|mid-?tones?|shadows)\b", "brightness"),
+    _rule(r"\b(darker|darken|dimmer|dim|dark|underexpos\w*)\b", "exposure", sign=-1),
+    _rule(r"\b(brighter|brighten|bright|lighter|lighten|overexpos\w*|exposure|ev|stops?)\b", "exposure"),
+    _rule(r"\b(contrast\w*|punch\w*)\b", "contrast"),
+    _rule(r"\b(flat(ter)?)\b", "contrast", sign=-1),
+)
+
+#: Plain-language summary of the vocabulary, quoted in every UnsupportedEditError.
+VOCABULARY = (
+    "exposure (brighter/darker, '+0.7 EV'), brightness (mid-tones), contrast (more/less, flatter), "
+    "saturation (more/less saturated, muted, black and white), vibrance, white balance (warmer/cooler, "
+    "tint green/magenta, fix the white balance), sharpen/soften/blur, add grain/denoise, vignette, crop "
+    "(tighter, '10%', square, rule of thirds, 'crop to 10,20,300,400'), rotate 'N degrees' "
+    "(clockwise/counter-clockwise), straighten, JPEG 'quality N'; strength words slightly/a bit, "
+    "much/a lot/very; several edits joined by 'and' or commas"
+)
+
+#: Units an explicit number may carry, per operation ("" = a bare number); all others take a fraction
+#: ("20%" or "0.2"). Operations listed with no unit take no number.
+NUMBER_UNITS: dict[str, frozenset[str]] = {
+    "exposure": frozenset({"", "ev"}),
+    "rotate": frozenset({"", "deg"}),
+    "blur": frozenset({"", "px"}),
+    "grain": frozenset({""}),
+    "jpeg": frozenset({"", "%"}),
+    "crop_square": frozenset(),
+    "straighten": frozenset(),
+}
+_FRACTION_UNITS = frozenset({"", "%"})
+_CANONICAL_UNIT = {
+    "stop": "ev",
+    "stops": "ev",
+    "°": "deg",
+    "degree": "deg",
+    "degrees": "deg",
+    "pixel": "px",
+    "pixels": "px",
+    "percent": "%",
+}
+
+
+@dataclass(frozen=True)
+class ParsedOperation:
+    """One operation read from a prompt, with the clause it came from."""
+
+    operation: Operation
+    text: str
+    explicit: bool
+
+
+def _normalise(prompt: str) -> str:
+    text = prompt.lower().replace("’", "'")
+    text = re.sub(r"\bblack\s*(?:and|&|-)\s*white\b|\bb\s*[/&]\s*w\b", "monochrome", text)
+    text = re.sub(r"\b(counter|anti)[\s-]?clockwise\b", "ccw", text)
+    # Commas between numbers belong to a crop box, not to the clause list.
+    return re.sub(r"(?<=\d)\s*,\s*(?=[+-]?\d)", " ", text)
+
+
+def _strength_factor(clause: str) -> float:
+    if _LIGHT.search(clause):
+        return LIGHT_FACTOR
+    if _STRONG.search(clause):
+        return STRONG_FACTOR
+    return 1.0
+
+
+def _explicit_amount(op: str, value: float, unit: str, clause: str) -> float:
+    """The magnitude of an explicit number for ``op`` (ValueError for a unit ``op`` does not take)."""
+    unit = _CANONICAL_UNIT.get(unit, unit)
+    allowed = NUMBER_UNITS.get(op, _FRACTION_UNITS)
+    if not allowed:
+        raise ValueError(f"in {clause!r}: {op} takes no number")
+    if unit not in allowed:
+        names = {"": "a bare number", "ev": "EV/stops", "deg": "degrees", "px": "px", "%": "%"}
+        units = " or ".join(names[u] for u in sorted(allowed))
+        raise ValueError(f"in {clause!r}: {op} takes {units}, not {unit!r}")
+    if op == "jpeg":
+        if not 1 <= value <= JPEG_BEST:
+            raise ValueError(f"in {clause!r}: JPEG quality must be between 1 and {JPEG_BEST}, got {value:g}")
+        return jpeg_amount(value)
+    return value / 100.0 if unit == "%" else value
+
+
+def _rotation_sign(clause: str) -> int:
+    if re.search(r"\b(ccw|left)\b", clause):
+        return 1
+    if re.search(r"\b(clockwise|cw|right)\b", clause):
+        return -1
+    return 0
+
+
+def _first_rule(clause: str) -> tuple[Rule, re.Match[str]] | None:
+    """The first rule of :data:`RULES` whose keywords occur in ``clause``, with the match."""
+    for rule in RULES:
+        match = rule.pattern.search(clause)
+        if match:
+            return rule, match
+    return None
+
+
+def _parse_clause(clause: str, strength: float) -> Operation | None:
+    """One clause -> one operation (None for pure filler such as "please")."""
+    found = _first_rule(clause)
+    if found is None:
+        if set(clause.split()) <= _FILLER:
+            return None
+        raise UnsupportedEditError(f"cannot map {clause!r} to an edit; supported: {VOCABULARY}")
+    rule, match = found
+    if (region := _REGION.search(clause)) and OPERATIONS[rule.op].attribute is not Attribute.COMPOSITION:
+        raise UnsupportedEditError(
+            f"in {clause!r}: the classical editor edits the whole image and cannot target "
+            f"{region.group(0)!r}; use a diffusion editor (--editor MODEL_ID) for local edits"
+        )
+    numbers = _NUMBER.findall(clause)
+    if rule.op == "crop" and len(numbers) == 4:
+        box = tuple(int(float(sign + digits)) for sign, digits, _ in numbers)
+        return Operation("crop_box", 1.0, box=box)  # type: ignore[arg-type]
+    if len(numbers) > 1:
+        raise ValueError(f"in {clause!r}: more than one number; give one amount per edit")
+    # Direction: the keyword's sign, flipped by a decreasing word outside the keyword itself and by an
+    # explicit minus sign on the number.
+    direction = (_rotation_sign(clause) or 1) if rule.op == "rotate" else rule.sign
+    decreasing = bool(_DECREASE.search(clause[: match.start()] + " " + clause[match.end() :]))
+    if direction == 0:
+        if not decreasing and not numbers:
+            raise UnsupportedEditError(f"in {clause!r}: say which way, e.g. 'tint it green', 'more magenta'")
+        direction = 1
+    if decreasing:
+        direction = -direction
+    if numbers and numbers[0][0] == "-":
+        direction = -direction
+    op = rule.op
+    if direction < 0 and rule.negative is not None:
+        op = rule.negative
+    elif direction < 0 and not rule.signed:
+        raise UnsupportedEditError(f"in {clause!r}: {op} cannot be reversed")
+    if numbers:
+        magnitude = _explicit_amount(op, float(numbers[0][1]), numbers[0][2], clause)
+    else:
+        spec = OPERATIONS[op]
+        base = rule.default if rule.default is not None and op == rule.op else spec.default
+        magnitude = min(base * _strength_factor(clause) * strength, max(abs(spec.low), abs(spec.high)))
+    signed = rule.signed and rule.negative is None
+    return Operation(op, direction * magnitude if signed else magnitude)
+
+
+def parse_prompt(prompt: str, *, strength: float | None = None) -> list[ParsedOperation]:
+    """Operations for a free-text prompt, in the order written.
+
+    ``strength`` in (0, 1] scales the amounts of clauses without an explicit number. Every operation is
+    range-checked. Raises ValueError for an empty prompt or a bad or out-of-range number, and
+    :class:`UnsupportedEditError` for words it cannot map.
+    """
+    text = check_instruction(prompt)
+    factor = check_strength(strength)
+    parsed: list[ParsedOperation] = []
+    for clause in _SPLIT.split(_normalise(text)):
+        clause = clause.strip(" .!?")
+        if not clause:
+            continue
+        operation = _parse_clause(clause, factor)
+        if operation is not None:
+            check_operation(operation)
+            parsed.append(ParsedOperation(operation, clause, explicit=bool(_NUMBER.search(clause))))
+    if not parsed:
+        raise UnsupportedEditError(f"no edit found in {prompt!r}; supported: {VOCABULARY}")
+    return parsed
+
+
+#: Instruction wording per (operation, sign): template and its light and strong strength words.
+_PHRASES: dict[tuple[str, int], tuple[str, str, str]] = {
+    ("exposure", 1): ("make it {w}brighter", "slightly ", "much "),
+    ("exposure", -1): ("make it {w}darker", "slightly ", "much "),
+    ("brightness", 1): ("{w}brighten the midtones", "slightly ", "strongly "),
+    ("brightness", -1): ("{w}darken the midtones", "slightly ", "strongly "),
+    ("contrast", 1): ("give it {w}more contrast", "slightly ", "much "),
+    ("contrast", -1): ("give it {w}less contrast", "slightly ", "much "),
+    ("saturation", 1): ("make the colours {w}more saturated", "slightly ", "much "),
+    ("saturation", -1): ("make the colours {w}less saturated", "slightly ", "much "),
+    ("vibrance", 1): ("{w}increase the vibrance", "slightly ", "strongly "),
+    ("vibrance", -1): ("{w}reduce the vibrance", "slightly ", "strongly "),
+    ("temperature", 1): ("make it {w}warmer", "slightly ", "much "),
+    ("temperature", -1): ("make it {w}cooler", "slightly ", "much "),
+    ("tint", 1): ("make it {w}more magenta", "slightly ", "much "),
+    ("tint", -1): ("make it {w}greener", "slightly ", "much "),
+    ("auto_white_balance", 1): ("{w}fix the white balance", "partly ", ""),
+    ("sharpen", 1): ("make it {w}sharper", "slightly ", "much "),
+    ("blur", 1): ("make it {w}blurrier", "slightly ", "much "),
+    ("grain", 1): ("add {w}grain", "a little ", "a lot of "),
+    ("denoise", 1): ("{w}reduce the noise", "slightly ", "strongly "),
+    ("vignette", 1): ("add a {w}vignette", "slight ", "strong "),
+    ("vignette", -1): ("{w}remove the vignetting", "partly ", ""),
+    ("crop", 1): ("crop {w}tighter", "slightly ", "much "),
+    ("crop_thirds", 1): ("{w}reframe on the rule of thirds", "slightly ", "strongly "),
+    ("straighten", 1): ("{w}straighten the horizon", "partly ", ""),
+}
+
+
+def describe_operation(op: Operation) -> str:
+    """A natural-language instruction for ``op`` that :func:`parse_prompt` reads back as the same
+    operation and direction ("make it much darker"). Amounts are rounded to a strength word (under 0.75x
+    the default: light, from 1.5x: strong), except rotation, JPEG quality and crop boxes, which are
+    spelled out exactly."""
+    if op.op == "rotate":
+        return f"rotate {abs(op.amount):g} degrees {'counter-clockwise' if op.amount >= 0 else 'clockwise'}"
+    if op.op == "jpeg":
+        return f"compress it as a JPEG at quality {jpeg_quality(op.amount)}"
+    if op.op == "crop_square":
+        return "crop to a square"
+    if op.op == "crop_box" and op.box is not None:
+        return "crop to " + ",".join(str(v) for v in op.box)
+    if op.op == "saturation" and math.isclose(op.amount, -1.0):
+        return "make it black and white"
+    entry = _PHRASES.get((op.op, 1 if op.amount >= 0 else -1))
+    if entry is None:
+        raise UnsupportedEditError(f"no instruction wording for {op.op} with amount {op.amount}")
+    template, light, strong = entry
+    ratio = abs(op.amount) / OPERATIONS[op.op].default
+    return template.format(w=light if ratio < 0.75 else strong if ratio >= 1.5 else "")

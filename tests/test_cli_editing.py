@@ -1,0 +1,89 @@
+"""``red-aes edit`` and ``red-aes measure`` end to end through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from red_aes.cli import main
+from red_aes.measure import METRICS
+
+
+def test_edit_classical_json(photos_dir, tmp_path, capsys) -> None:
+    out = tmp_path / "edited.png"
+    code = main(
+        [
+            "edit",
+            str(photos_dir / "china.jpg"),
+            "--prompt",
+            "make it a bit brighter and warmer",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
+    assert code == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["out"] == str(out) and record["backend"] == "classical"
+    assert [op["op"] for op in record["params"]["operations"]] == ["exposure", "temperature"]
+    with Image.open(photos_dir / "china.jpg") as source, Image.open(out) as edited:
+        assert edited.size == source.size
+
+
+def test_edit_text_output_lists_operations(photos_dir, tmp_path, capsys) -> None:
+    out = tmp_path / "edited.jpg"
+    assert (
+        main(["edit", str(photos_dir / "coffee.png"), "--prompt", "rotate 2 degrees", "--out", str(out)]) == 0
+    )
+    text = capsys.readouterr().out
+    assert f"wrote {out}" in text and "rotate +2" in text
+    assert out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prompt", "make it pop"], "cannot map 'make it pop'"),
+        (["--prompt", "  "], "edit instruction is empty"),
+        (["--prompt", "brighter", "--strength", "2"], "strength must be in (0, 1]"),
+        (["--prompt", "brighter", "--steps", "4"], "--steps only apply to diffusion editors"),
+    ],
+)
+def test_edit_user_errors_exit_2_with_one_line(args, message, photos_dir, tmp_path, capsys) -> None:
+    out = tmp_path / "out.png"
+    assert main(["edit", str(photos_dir / "china.jpg"), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("red-aes edit: error:") and message in err
+    assert "\n" not in err and not out.exists()
+
+
+def test_edit_bad_paths(photos_dir, tmp_path, capsys) -> None:
+    assert (
+        main(["edit", str(tmp_path / "nope.jpg"), "--prompt", "brighter", "--out", str(tmp_path / "o.png")])
+        == 2
+    )
+    assert "file not found" in capsys.readouterr().err
+    photo = str(photos_dir / "china.jpg")
+    assert main(["edit", photo, "--prompt", "brighter", "--out", str(tmp_path / "missing" / "o.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["edit", photo, "--prompt", "brighter", "--out", str(tmp_path / "o.xyz")]) == 2
+    assert "unknown image extension" in capsys.readouterr().err
+
+
+def test_measure_json_and_text(photos_dir, capsys) -> None:
+    paths = [str(photos_dir / "china.jpg"), str(photos_dir / "camera.png")]
+    assert main(["measure", *paths, "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in records] == paths
+    assert set(METRICS) <= set(records[0])
+    assert records[1]["saturation"] == 0.0  # the greyscale photo
+    assert main(["measure", paths[0]]) == 0
+    text = capsys.readouterr().out
+    assert "exposure:" in text and "sharpness:" in text and "(640x427)" in text
+
+
+def test_measure_missing_file(tmp_path, capsys) -> None:
+    assert main(["measure", str(tmp_path / "nope.png")]) == 2
+    assert "file not found" in capsys.readouterr().err

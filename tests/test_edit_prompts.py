@@ -1,0 +1,169 @@
+"""Free-text prompts -> classical operations: vocabulary, strength words, explicit numbers, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from red_aes.editing import OPERATIONS, Operation, UnsupportedEditError, describe_operation, parse_prompt
+from red_aes.editing.operations import jpeg_quality
+from red_aes.editing.prompt_parser import LIGHT_FACTOR, STRONG_FACTOR
+
+
+def _default(op: str) -> float:
+    return OPERATIONS[op].default
+
+
+#: prompt -> expected [(operation, amount)], amounts from the documented rules (default x strength word).
+PROMPTS = {
+    "make it a bit brighter": [("exposure", _default("exposure") * LIGHT_FACTOR)],
+    "make it brighter": [("exposure", _default("exposure"))],
+    "much warmer": [("temperature", _default("temperature") * STRONG_FACTOR)],
+    "make it a lot cooler": [("temperature", -_default("temperature") * STRONG_FACTOR)],
+    "+0.7 EV": [("exposure", 0.7)],
+    "darken by 1.5 stops": [("exposure", -1.5)],
+    "reduce the exposure by 1 EV": [("exposure", -1.0)],
+    "rotate 3 degrees": [("rotate", 3.0)],
+    "rotate 2° clockwise": [("rotate", -2.0)],
+    "rotate 2 degrees counter-clockwise": [("rotate", 2.0)],
+    "crop to a square": [("crop_square", 1.0)],
+    "crop 10%": [("crop", 0.1)],
+    "crop tighter": [("crop", _default("crop"))],
+    "less saturated": [("saturation", -_default("saturation"))],
+    "make it black and white": [("saturation", -1.0)],
+    "make it brighter and warmer": [
+        ("exposure", _default("exposure")),
+        ("temperature", _default("temperature")),
+    ],
+    "slightly sharper, then add a lot of grain; rotate -1 degrees": [
+        ("sharpen", _default("sharpen") * LIGHT_FACTOR),
+        ("grain", _default("grain") * STRONG_FACTOR),
+        ("rotate", -1.0),
+    ],
+    "increase contrast by 20%": [("contrast", 0.2)],
+    "make it flatter": [("contrast", -_default("contrast"))],
+    "blur 2 px": [("blur", 2.0)],
+    "less blur": [("sharpen", _default("sharpen"))],
+    "reduce the noise": [("denoise", _default("denoise"))],
+    "darken the midtones": [("brightness", -_default("brightness"))],
+    "tint it green": [("tint", -_default("tint"))],
+    "tint +0.5": [("tint", 0.5)],
+    "fix the white balance": [("auto_white_balance", 1.0)],
+    "add a strong vignette": [("vignette", _default("vignette") * STRONG_FACTOR)],
+    "remove the vignetting": [("vignette", -_default("vignette"))],
+    "straighten the horizon": [("straighten", 1.0)],
+    "reframe on the rule of thirds": [("crop_thirds", _default("crop_thirds"))],
+    "jpeg quality 30": [("jpeg", (95 - 30) / 85)],
+    "heavy jpeg compression": [("jpeg", 1.0)],
+    "Make it brighter, please!": [("exposure", _default("exposure"))],
+}
+
+
+@pytest.mark.parametrize("prompt", sorted(PROMPTS))
+def test_prompt_maps_to_operations(prompt: str) -> None:
+    parsed = [(p.operation.op, p.operation.amount) for p in parse_prompt(prompt)]
+    expected = PROMPTS[prompt]
+    assert [op for op, _ in parsed] == [op for op, _ in expected]
+    assert [amount for _, amount in parsed] == pytest.approx([amount for _, amount in expected])
+
+
+def test_crop_box_from_numbers() -> None:
+    (parsed,) = parse_prompt("crop to 10, 20, 300, 400")
+    assert parsed.operation == Operation("crop_box", 1.0, box=(10, 20, 300, 400))
+
+
+def test_strength_scales_only_implicit_amounts() -> None:
+    assert parse_prompt("make it warmer", strength=0.5)[0].operation.amount == pytest.approx(
+        0.5 * _default("temperature")
+    )
+    assert parse_prompt("+0.7 EV", strength=0.5)[0].operation.amount == pytest.approx(0.7)
+    with pytest.raises(ValueError, match="strength"):
+        parse_prompt("make it warmer", strength=1.5)
+
+
+def test_strong_words_are_capped_at_the_operation_range() -> None:
+    (parsed,) = parse_prompt("denoise very strongly")
+    assert parsed.operation.amount == OPERATIONS["denoise"].high
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t"])
+def test_empty_prompt_is_a_clear_error(prompt: str) -> None:
+    with pytest.raises(ValueError, match="edit instruction is empty"):
+        parse_prompt(prompt)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ("make it pop", "cannot map 'make it pop'"),
+        ("make it brighter and add a unicorn", "cannot map 'add a unicorn'"),
+        ("blur the background", "cannot target 'background'"),
+        ("tint it", "say which way"),
+        ("less jpeg compression", "cannot be reversed"),
+        ("please", "no edit found"),
+    ],
+)
+def test_unsupported_prompt_lists_the_vocabulary(prompt: str, message: str) -> None:
+    with pytest.raises(UnsupportedEditError, match=message) as caught:
+        parse_prompt(prompt)
+    if "cannot map" in message or "no edit found" in message:
+        assert "warmer/cooler" in str(caught.value) and "rotate" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ("rotate 3 px", "rotate takes a bare number or degrees"),
+        ("rotate 90 degrees", r"rotate amount 90.0 is outside \[-45.0, 45.0\]"),
+        ("jpeg quality 0", "JPEG quality must be between 1 and 95"),
+        ("brighter by 1 or 2 EV", "more than one number"),
+        ("crop to a square of 300", "crop_square takes no number"),
+        ("blur 0 px", "would leave the image unchanged"),
+    ],
+)
+def test_bad_numbers_are_clear_errors(prompt: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_prompt(prompt)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        Operation("exposure", -2.5),
+        Operation("exposure", 0.3),
+        Operation("contrast", -0.7),
+        Operation("saturation", -0.8),
+        Operation("saturation", -1.0),
+        Operation("vibrance", 0.3),
+        Operation("temperature", -3.0),
+        Operation("tint", 0.6),
+        Operation("blur", 4.0),
+        Operation("sharpen", 0.8),
+        Operation("grain", 30.0),
+        Operation("denoise", 0.8),
+        Operation("vignette", 0.3),
+        Operation("vignette", -0.3),
+        Operation("rotate", -8.0),
+        Operation("crop", 0.3),
+        Operation("crop_square"),
+        Operation("crop_thirds", 0.25),
+        Operation("straighten"),
+        Operation("auto_white_balance", 0.5),
+        Operation("jpeg", 1.0),
+    ],
+    ids=lambda op: f"{op.op}{op.amount:+g}",
+)
+def test_described_operations_parse_back(op: Operation) -> None:
+    text = describe_operation(op)
+    (parsed,) = parse_prompt(text)
+    assert parsed.operation.op == op.op, text
+    assert (parsed.operation.amount >= 0) == (op.amount >= 0), text
+    if op.op in {"rotate"}:
+        assert parsed.operation.amount == pytest.approx(op.amount)
+    if op.op == "jpeg":
+        assert jpeg_quality(parsed.operation.amount) == jpeg_quality(op.amount)
+
+
+def test_strength_words_in_descriptions() -> None:
+    assert describe_operation(Operation("exposure", -2.5)) == "make it much darker"
+    assert describe_operation(Operation("exposure", 0.3)) == "make it slightly brighter"
+    assert describe_operation(Operation("temperature", _default("temperature"))) == "make it warmer"

@@ -1,0 +1,129 @@
+"""Measured attributes: formulas on images with known answers, behaviour on the real photos."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import fields
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from red_aes.images import ImageLoadError, load_image
+from red_aes.measure import (
+    METRICS,
+    TILT_MIN_CONFIDENCE,
+    ImageMeasurements,
+    describe_changes,
+    linear_to_srgb,
+    measure_image,
+    measure_pair,
+)
+from red_aes.types import ATTRIBUTES
+
+
+def _grey(linear_value: float, size: int = 96) -> np.ndarray:
+    level = float(linear_to_srgb(np.array([linear_value], dtype=np.float32))[0])
+    return np.full((size, size, 3), round(level * 255), dtype=np.uint8)
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def test_metrics_table_matches_the_dataclass() -> None:
+    names = {f.name for f in fields(ImageMeasurements)} - {"width", "height"}
+    assert names == set(METRICS)
+    assert {info.attribute.value for info in METRICS.values()} <= set(ATTRIBUTES)
+
+
+def test_middle_grey_is_zero_ev_and_flat() -> None:
+    m = measure_image(_grey(0.18))
+    assert m.exposure_ev == pytest.approx(0.0, abs=0.05)
+    assert m.rms_contrast == pytest.approx(0.0, abs=1e-6)
+    assert m.colorfulness == pytest.approx(0.0, abs=1e-6)
+    assert m.cast == pytest.approx(0.0, abs=0.05)
+    # One stop less light reads as -1 EV.
+    assert measure_image(_grey(0.09)).exposure_ev == pytest.approx(-1.0, abs=0.05)
+
+
+def test_colorfulness_follows_hasler_susstrunk() -> None:
+    # Half pure red, half pure blue: rg = (255, 0), yb = (127.5, -255).
+    image = np.zeros((64, 64, 3), dtype=np.uint8)
+    image[:, :32, 0] = 255
+    image[:, 32:, 2] = 255
+    rg, yb = np.array([255.0, 0.0]), np.array([127.5, -255.0])
+    expected = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    assert measure_image(image).colorfulness == pytest.approx(expected, rel=1e-3)
+
+
+@pytest.mark.parametrize("sigma", [3.0, 10.0])
+def test_noise_estimate_recovers_added_gaussian_noise(sigma: float) -> None:
+    rng = np.random.default_rng(0)
+    noisy = np.clip(128 + rng.normal(0, sigma, (300, 300, 1)), 0, 255).repeat(3, axis=2).astype(np.uint8)
+    assert measure_image(noisy).noise_sigma == pytest.approx(sigma, rel=0.1)
+
+
+def test_clipping_fractions_count_black_and_white_pixels() -> None:
+    image = np.full((100, 100, 3), 128, dtype=np.uint8)
+    image[:10] = 255  # 10% blown
+    image[10:15] = 0  # 5% crushed
+    m = measure_image(image)
+    assert m.highlight_clip == pytest.approx(0.10, abs=0.005)
+    assert m.shadow_clip == pytest.approx(0.05, abs=0.005)
+
+
+def test_real_photos_give_values_in_their_ranges(photo_paths) -> None:
+    for path in photo_paths:
+        m = measure_image(path)
+        assert 0.0 <= m.shadow_clip <= 1.0 and 0.0 <= m.highlight_clip <= 1.0, path
+        assert 0.05 < m.rms_contrast < 0.5, path
+        assert -1.5 < m.sharpness < 0.5, path  # all bundled photos are in focus
+        assert m.blockiness < 0.15, path  # none is heavily compressed
+        assert 0.0 <= m.tilt_confidence <= 1.0, path
+
+
+def test_statistics_do_not_depend_on_image_size(photos_dir) -> None:
+    photo = load_image(photos_dir / "china.jpg")
+    big = photo.resize((photo.width * 3, photo.height * 3), Image.Resampling.BICUBIC)
+    small, large = measure_image(photo), measure_image(big)
+    assert large.exposure_ev == pytest.approx(small.exposure_ev, abs=0.05)
+    assert large.rms_contrast == pytest.approx(small.rms_contrast, abs=0.01)
+    assert large.colorfulness == pytest.approx(small.colorfulness, rel=0.05)
+    assert large.cast_b == pytest.approx(small.cast_b, abs=0.5)
+    assert large.sharpness == pytest.approx(small.sharpness, abs=0.35)
+
+
+def test_heavy_jpeg_shows_blocking(photos_dir) -> None:
+    photo = load_image(photos_dir / "coffee.png")
+    assert measure_image(photo).blockiness < 0.05
+    assert measure_image(_jpeg(photo, 10)).blockiness > 0.5
+
+
+def test_tilt_follows_a_rotation(photos_dir) -> None:
+    photo = load_image(photos_dir / "camera.png")
+    before = measure_image(photo)
+    rotated = measure_image(photo.rotate(4, resample=Image.Resampling.BICUBIC).crop((60, 60, 452, 452)))
+    assert before.tilt_confidence >= TILT_MIN_CONFIDENCE
+    assert rotated.tilt_confidence >= TILT_MIN_CONFIDENCE
+    assert rotated.tilt_degrees - before.tilt_degrees == pytest.approx(4.0, abs=1.0)
+
+
+def test_pair_changes_and_plain_language_facts(photos_dir) -> None:
+    photo = load_image(photos_dir / "china.jpg")
+    brighter = Image.fromarray(np.clip(np.asarray(photo, dtype=np.float32) * 1.6, 0, 255).astype(np.uint8))
+    pair = measure_pair(photo, brighter)
+    assert pair.changes["exposure_ev"] == pytest.approx(pair.edited.exposure_ev - pair.original.exposure_ev)
+    assert pair.changes["exposure_ev"] > 0.3
+    assert set(pair.by_attribute()) <= set(ATTRIBUTES)
+    facts = " ".join(describe_changes(pair))
+    assert "exposure rose by" in facts
+    assert "highlights now clip" in facts
+    assert describe_changes(measure_pair(photo, photo)) == []
+
+
+def test_measure_rejects_images_over_the_pixel_budget(photos_dir) -> None:
+    with pytest.raises(ImageLoadError, match="exceeds the budget"):
+        measure_image(photos_dir / "china.jpg", max_pixels=10_000)
