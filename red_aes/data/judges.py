@@ -1,0 +1,176 @@
+"""Judges: each votes a delta (with a rationale) on every accepted edit pair. Chosen by name.
+
+=============  =====================================================================================
+``measured``   the offline measured scorer (``red_aes.scorers.load_scorer("measured")``)
+``vlm``        a RED-Aes / chat VLM through ``load_scorer(model, adapter=..., quantization=...)``
+``endpoint``   an OpenAI-compatible chat endpoint (vLLM server or hosted API), asked with the project's
+               pair prompt (:func:`red_aes.prompts.build_messages`) and parsed with
+               :func:`red_aes.parsing.parse_answer`
+=============  =====================================================================================
+
+A vote is a :class:`red_aes.types.Verdict`, or an :class:`InvalidVote` when the judge's answer could
+not be parsed: an invalid vote is recorded, never replaced by a guessed number. Adding a judge is one
+class plus one line in :data:`JUDGES`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from red_aes.data.endpoint import ChatEndpoint, to_openai_messages
+from red_aes.parsing import parse_answer
+from red_aes.prompts import PROMPT_VERSION, build_messages
+from red_aes.scorers import load_scorer
+from red_aes.types import Verdict
+
+
+@dataclass(frozen=True)
+class InvalidVote:
+    """A judge answered but no delta could be read; ``error`` says why, ``raw_text`` is the answer."""
+
+    judge: str
+    error: str
+    raw_text: str = ""
+
+
+Vote = Verdict | InvalidVote
+
+
+@dataclass(frozen=True)
+class PairToJudge:
+    """One edit pair as judges see it."""
+
+    original: Image.Image
+    edited: Image.Image
+    instruction: str
+
+
+class Judge(ABC):
+    """Votes on a batch of pairs; ``label`` names the judge in the dataset's ``judges`` column."""
+
+    label: str
+
+    @abstractmethod
+    def judge(self, pairs: list[PairToJudge]) -> list[Vote]:
+        """One vote per pair, in order."""
+
+
+class ScorerJudge(Judge):
+    """A judge backed by a RED-Aes scorer (``measured`` or a VLM): its ``compare`` delta and reasoning."""
+
+    def __init__(self, model: str, *, label: str, mode: str = "reasoning", **scorer_kwargs: Any) -> None:
+        self.label = label
+        self.mode = mode
+        self.scorer = load_scorer(model, **scorer_kwargs)
+
+    def judge(self, pairs: list[PairToJudge]) -> list[Vote]:
+        if not pairs:
+            return []
+        deltas = self.scorer.compare(
+            [p.original for p in pairs],
+            [p.edited for p in pairs],
+            [p.instruction for p in pairs],
+            mode=self.mode,
+        )
+        votes: list[Vote] = []
+        for result in deltas:
+            if result.valid and result.delta is not None:
+                votes.append(
+                    Verdict(self.label, float(result.delta), result.reasoning or "", dict(result.attributes))
+                )
+            else:
+                votes.append(InvalidVote(self.label, result.error or "invalid answer", result.raw_text))
+        return votes
+
+
+def measured_judge() -> Judge:
+    """The offline judge: measured attribute changes, no model."""
+    return ScorerJudge("measured", label="measured")
+
+
+def vlm_judge(
+    model: str,
+    *,
+    adapter: str | None = None,
+    quantization: str | None = None,
+    mode: str = "reasoning",
+    label: str | None = None,
+    **scorer_kwargs: Any,
+) -> Judge:
+    """A VLM judge through ``RedAesScorer`` (local directory or Hub id, optional LoRA adapter)."""
+    name = label or f"vlm:{model}" + (f"+{adapter}" if adapter else "")
+    return ScorerJudge(
+        model, label=name, mode=mode, adapter=adapter, quantization=quantization, **scorer_kwargs
+    )
+
+
+class EndpointJudge(Judge):
+    """A judge behind an OpenAI-compatible chat endpoint, asked with the versioned pair prompt."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key_env: str | None = None,
+        label: str | None = None,
+        prompt_version: str = PROMPT_VERSION,
+        max_tokens: int = 512,
+        timeout: float = 120.0,
+        concurrency: int = 4,
+    ) -> None:
+        self.client = ChatEndpoint(
+            base_url, model, api_key_env=api_key_env, max_tokens=max_tokens, temperature=0.0, timeout=timeout
+        )
+        self.label = label or f"endpoint:{model}"
+        self.prompt_version = prompt_version
+        if concurrency < 1:
+            raise ValueError(f"endpoint judge concurrency must be >= 1, got {concurrency}")
+        self.concurrency = concurrency
+
+    def _one(self, pair: PairToJudge) -> Vote:
+        messages = build_messages("pair", pair.instruction, version=self.prompt_version)
+        text = self.client.chat(to_openai_messages(messages, [pair.original, pair.edited]))
+        parsed = parse_answer(text, "delta")
+        if not parsed.valid or parsed.value is None:
+            return InvalidVote(self.label, parsed.error or "invalid answer", text)
+        return Verdict(self.label, parsed.value, parsed.reasoning or "")
+
+    def judge(self, pairs: list[PairToJudge]) -> list[Vote]:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(self._one, pairs))
+
+
+#: Judge name -> factory taking the options of its config entry.
+JUDGES: dict[str, Any] = {
+    "measured": measured_judge,
+    "vlm": vlm_judge,
+    "endpoint": EndpointJudge,
+}
+
+
+def load_judge(spec: dict[str, Any]) -> Judge:
+    """Build a judge from its config entry ``{"name": ..., **options}``; unknown names/options are errors."""
+    options = dict(spec)
+    name = options.pop("name")
+    if name not in JUDGES:
+        raise ValueError(f"unknown judge {name!r}; known judges: {sorted(JUDGES)}")
+    factory = JUDGES[name]
+    signature = inspect.signature(factory)
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+    unknown = sorted(set(options) - set(signature.parameters))
+    if unknown and not takes_any:
+        raise ValueError(
+            f"judge {name!r}: unknown options {unknown}; it takes {sorted(signature.parameters)}"
+        )
+    try:
+        signature.bind(**options)
+    except TypeError as err:
+        raise ValueError(f"judge {name!r}: {err}") from None
+    return factory(**options)

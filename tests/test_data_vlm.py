@@ -1,0 +1,57 @@
+"""The VLM judge and the VLM rationale teacher, wired to ``RedAesScorer`` on a tiny offline checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from red_aes.data.aggregate import direction_of
+from red_aes.data.judges import PairToJudge, load_judge
+from red_aes.data.rationale import RationaleError, RationaleInput, load_rationale_writer
+from red_aes.images import load_image
+from red_aes.parsing import parse_answer
+from red_aes.scorers import load_scorer
+from red_aes.types import Verdict
+
+
+@pytest.fixture(scope="module")
+def pair(photo_paths: list[Path]) -> PairToJudge:
+    original = load_image(photo_paths[0])
+    original.thumbnail((64, 64))
+    return PairToJudge(
+        original, original.rotate(4, resample=Image.Resampling.BICUBIC), "Tilt the frame a little."
+    )
+
+
+def test_vlm_judge_votes_what_the_scorer_answers(tiny_model_dir: Path, pair: PairToJudge) -> None:
+    judge = load_judge({"name": "vlm", "model": str(tiny_model_dir), "mode": "fast", "device": "cpu"})
+    expected = load_scorer(str(tiny_model_dir), device="cpu").compare(
+        pair.original, pair.edited, pair.instruction, mode="fast"
+    )
+    assert expected.valid  # fast mode: the expected value of the answer, always a number
+    assert judge.judge([pair]) == [Verdict(f"vlm:{tiny_model_dir}", expected.delta, "", expected.attributes)]
+
+
+@pytest.mark.slow
+def test_vlm_teacher_keeps_its_reasoning_only_when_its_direction_agrees(
+    tiny_model_dir: Path, pair: PairToJudge
+) -> None:
+    teacher = load_rationale_writer(
+        {"name": "vlm", "model": str(tiny_model_dir)}, neutral_band=0.25, device="cpu"
+    )
+    own = load_scorer(str(tiny_model_dir), device="cpu").compare(
+        pair.original, pair.edited, pair.instruction, mode="reasoning"
+    )
+    assert own.valid and own.reasoning
+    own_direction = direction_of(own.delta, 0.25)
+    agreeing = RationaleInput(
+        pair.original, pair.edited, pair.instruction, "composition", 2.0 * own_direction
+    )
+    parsed = parse_answer(teacher.write(agreeing), strict=True)
+    assert parsed.value == 2.0 * own_direction and parsed.reasoning == own.reasoning.strip()
+    opposite = -2.0 if own_direction >= 0 else 2.0
+    disagreeing = RationaleInput(pair.original, pair.edited, pair.instruction, "composition", opposite)
+    with pytest.raises(RationaleError, match="against the aggregated"):
+        teacher.write(disagreeing)
