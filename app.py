@@ -1,0 +1,259 @@
+"""RED-Aes Gradio Space: edit a photo and see how much the edit changed its aesthetics, with the model's
+reasoning; compare two images; score and rank several. UI wiring only: the logic is in ``red_aes.demo``.
+
+Scale and sign: scores in [1, 10]; delta = score(edited) - score(original), positive = improvement.
+
+Configuration (a command-line flag overrides its environment variable):
+
+    --model                 RED_AES_MODEL                 "measured" (default, offline) or a VLM id/dir
+    --adapter               RED_AES_ADAPTER               PEFT LoRA adapter id/dir for the VLM
+    --quantization          RED_AES_QUANTIZATION          auto (4bit on CUDA, else none), 4bit, 8bit, none
+    --max-reasoning-tokens  RED_AES_MAX_REASONING_TOKENS  reasoning budget of the VLM
+    --editor                RED_AES_EDITOR                "classical" (default, offline) or a diffusers id/dir
+    --editor-steps          RED_AES_EDITOR_STEPS          denoising steps of a diffusion editor
+    --editor-max-area       RED_AES_EDITOR_MAX_AREA       largest area a diffusion editor generates at
+    --device                RED_AES_DEVICE                e.g. cuda, cpu (default: automatic)
+    --max-pixels            RED_AES_MAX_PIXELS            pixel budget of an upload (default 64 MP)
+    --max-file-size         RED_AES_MAX_FILE_SIZE         upload size limit (default 25mb)
+    --concurrency           RED_AES_CONCURRENCY           requests processed at once (default 1)
+    --share, --server-name, --server-port: as in Gradio (GRADIO_SERVER_NAME/PORT are honoured)
+
+With nothing configured, or when a configured model cannot be loaded, the app runs on the offline
+default (classical editor + measured scorer) and shows a notice saying so and why.
+
+API (gradio_client, ``api_name=``): ``/edit_and_assess``, ``/compare``, ``/score``.
+Run locally: ``python app.py [--model DIR --adapter DIR ...]``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import spaces
+from PIL import Image
+
+from red_aes.demo import (
+    ATTRIBUTE_COLUMNS,
+    RANKING_COLUMNS,
+    SCALE_NOTE,
+    Backends,
+    DemoActions,
+    DemoConfig,
+    PairView,
+    credits_markdown,
+    load_backends,
+    load_config,
+    photo_credits,
+)
+
+PHOTOS = Path(__file__).resolve().parent / "examples" / "photos"
+#: (photo, prompt, strength) examples of the Edit & assess tab, improvements and degradations.
+EDIT_EXAMPLES: tuple[tuple[str, str, float], ...] = (
+    ("chelsea.png", "make it a bit brighter and warmer", 0.6),
+    ("china.jpg", "give it more contrast and add a slight vignette", 0.6),
+    ("rocket.jpg", "add a lot of grain", 0.8),
+    ("coffee.png", "make it much darker", 0.8),
+    ("flower.jpg", "make it blurrier", 0.7),
+)
+SCORE_EXAMPLE: tuple[str, ...] = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg")
+GPU_SECONDS = 120
+SOURCES = ["upload", "clipboard"]
+
+
+#: An uploaded file as the handlers receive it: Gradio's file payload (with ``path``), or None.
+Upload = dict[str, Any] | None
+#: Events run with ``preprocess=False`` so that Gradio never opens an upload with PIL itself (its
+#: preprocessing would fail on a corrupt file with a developer-facing error): the handlers get the
+#: uploaded files' payloads (already checked to be in Gradio's upload folder) and ``red_aes.images``
+#: is the only decoder, with its pixel budget and clear messages.
+EVENT_OPTIONS: dict[str, Any] = {"preprocess": False}
+
+
+def _path(upload: Upload) -> str | None:
+    """The server-side path of an uploaded file."""
+    return None if upload is None else upload["path"]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show input errors (bad image, empty or unsupported prompt, ...) to the user as a gr.Error."""
+    try:
+        yield
+    except ValueError as err:
+        raise gr.Error(str(err), print_exception=False) from err
+
+
+def _png(image: Image.Image, directory: str, name: str) -> str:
+    """Save ``image`` once as a lossless PNG and return its path. The before/after pair is sent as
+    files: Gradio copies a file into its cache once, whereas a PIL image would be re-encoded and its
+    cache file rewritten at every update of the stream (racing with the browser fetching it)."""
+    path = os.path.join(directory, f"{name}.png")
+    image.save(path)
+    return path
+
+
+def _assessment(view: PairView) -> tuple[Any, ...]:
+    """A view's delta card, reasoning, measured-changes rows and JSON details, in the outputs' order;
+    while the scorer streams its reasoning only the reasoning is sent (``gr.skip()`` keeps the rest)."""
+    if view.stage == "reasoning":
+        return gr.skip(), view.reasoning, gr.skip(), gr.skip()
+    return view.delta_html, view.reasoning, view.attribute_rows, view.details
+
+
+def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Blocks:
+    """The app for ``config``; models are loaded here, once (pass ``backends`` to reuse loaded ones)."""
+    backends = load_backends(config) if backends is None else backends
+    actions = DemoActions(backends, max_pixels=config.max_pixels)
+
+    # The model work runs under spaces.GPU (a GPU is attached per call on ZeroGPU, in a worker process;
+    # elsewhere the decorator is a no-op). The handlers below stay in the server process, where the
+    # files they hand to Gradio live as long as Gradio needs them.
+    gpu = spaces.GPU(duration=GPU_SECONDS)
+    gpu_edit_and_assess, gpu_compare, gpu_score = (
+        gpu(actions.edit_and_assess),
+        gpu(actions.compare),
+        gpu(actions.score),
+    )
+
+    def edit_and_assess(
+        image: Upload, prompt: str, editor: str, strength: float, seed: float | None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Edit a photo as the prompt says; stream the delta (edited - original) and the reasoning."""
+        with user_errors(), tempfile.TemporaryDirectory(prefix="red-aes-") as scratch:
+            pair: tuple[str, str] | None = None
+            for view in gpu_edit_and_assess(_path(image), prompt, editor, strength, seed):
+                pair = pair or (
+                    _png(view.original, scratch, "original"),
+                    _png(view.edited, scratch, "edited"),
+                )
+                yield (gr.skip() if view.stage == "reasoning" else pair, *_assessment(view))
+
+    def compare(original: Upload, edited: Upload, instruction: str) -> Iterator[tuple[Any, ...]]:
+        """Stream the delta score(edited) - score(original) with the reasoning."""
+        with user_errors():
+            for view in gpu_compare(_path(original), _path(edited), instruction):
+                yield _assessment(view)
+
+    def score(files: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+        """Score every image (1-10) and rank them, best first."""
+        with user_errors():
+            view = gpu_score([_path(f) for f in files or []])
+        return view.gallery, view.rows, view.details
+
+    editor_names = list(backends.editors)
+    with gr.Blocks(title="RED-Aes: relative image aesthetics") as demo:
+        gr.Markdown(
+            "# RED-Aes: how much did the edit change the photo's aesthetics?\n"
+            "Edit a photo (or upload two versions) and get the aesthetic **delta** with the reasoning "
+            "behind it. " + SCALE_NOTE
+        )
+        gr.Markdown(backends.status_markdown(), elem_id="backend-status")
+        with gr.Tab("Edit & assess", id="edit"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    image = gr.Image(label="Photo", type="filepath", sources=SOURCES, elem_id="edit-image")
+                    prompt = gr.Textbox(
+                        label="Edit prompt",
+                        placeholder="e.g. make it a bit brighter and warmer",
+                        elem_id="edit-prompt",
+                    )
+                    with gr.Row():
+                        editor = gr.Dropdown(editor_names, value=backends.default_editor, label="Editor")
+                        strength = gr.Slider(0.05, 1.0, value=0.6, step=0.05, label="Strength")
+                        seed = gr.Number(value=0, precision=0, label="Seed")
+                    run_edit = gr.Button("Edit & assess", variant="primary", elem_id="edit-run")
+                    gr.Examples(
+                        [
+                            [str(PHOTOS / photo), text, backends.default_editor, level, 0]
+                            for photo, text, level in EDIT_EXAMPLES
+                        ],
+                        inputs=[image, prompt, editor, strength, seed],
+                        example_labels=[f"{Path(photo).stem}: {text}" for photo, text, _ in EDIT_EXAMPLES],
+                    )
+                with gr.Column(scale=1):
+                    slider = gr.ImageSlider(label="Before / after", type="filepath", elem_id="edit-slider")
+                    edit_delta = gr.HTML(label="Delta", elem_id="edit-delta")
+                    edit_reasoning = gr.Textbox(label="Reasoning", lines=5, interactive=False)
+            edit_table = gr.Dataframe(
+                headers=list(ATTRIBUTE_COLUMNS),
+                label="Measured changes (edited − original)",
+                interactive=False,
+            )
+            with gr.Accordion("Details (JSON)", open=False):
+                edit_details = gr.JSON(label="Result")
+            edit_inputs = [image, prompt, editor, strength, seed]
+            edit_outputs = [slider, edit_delta, edit_reasoning, edit_table, edit_details]
+            gr.on(
+                [run_edit.click, prompt.submit],
+                edit_and_assess,
+                edit_inputs,
+                edit_outputs,
+                api_name="edit_and_assess",
+                **EVENT_OPTIONS,
+            )
+        with gr.Tab("Compare two images", id="compare"):
+            with gr.Row():
+                original = gr.Image(label="Original", type="filepath", sources=SOURCES)
+                edited = gr.Image(label="Edited", type="filepath", sources=SOURCES)
+            instruction = gr.Textbox(
+                value="", label="Edit instruction (optional)", placeholder="what the edit was meant to do"
+            )
+            run_compare = gr.Button("Compare", variant="primary")
+            compare_delta = gr.HTML(label="Delta")
+            compare_reasoning = gr.Textbox(label="Reasoning", lines=5, interactive=False)
+            compare_table = gr.Dataframe(
+                headers=list(ATTRIBUTE_COLUMNS),
+                label="Measured changes (edited − original)",
+                interactive=False,
+            )
+            with gr.Accordion("Details (JSON)", open=False):
+                compare_details = gr.JSON(label="Result")
+            run_compare.click(
+                compare,
+                [original, edited, instruction],
+                [compare_delta, compare_reasoning, compare_table, compare_details],
+                api_name="compare",
+                **EVENT_OPTIONS,
+            )
+        with gr.Tab("Score images", id="score"):
+            files = gr.File(label="Images", file_count="multiple", file_types=["image"], type="filepath")
+            run_score = gr.Button("Score & rank", variant="primary")
+            ranked = gr.Gallery(label="Ranking (best first)", columns=4, height="auto")
+            score_table = gr.Dataframe(
+                headers=list(RANKING_COLUMNS), label="Scores (1 to 10)", interactive=False
+            )
+            with gr.Accordion("Details (JSON)", open=False):
+                score_details = gr.JSON(label="Results")
+            gr.Examples([[[str(PHOTOS / name) for name in SCORE_EXAMPLE]]], inputs=[files])
+            run_score.click(
+                score, [files], [ranked, score_table, score_details], api_name="score", **EVENT_OPTIONS
+            )
+        with gr.Accordion("Photo credits", open=False):
+            gr.Markdown(credits_markdown(photo_credits(PHOTOS / "LICENSES.csv")))
+    demo.queue(default_concurrency_limit=config.concurrency)
+    return demo
+
+
+def launch(demo: gr.Blocks, config: DemoConfig, **kwargs: Any) -> tuple[Any, str, str | None]:
+    """Serve ``demo`` with the configured host, port, sharing and upload size limit."""
+    return demo.launch(
+        share=config.share,
+        server_name=config.server_name,
+        server_port=config.server_port,
+        max_file_size=config.max_file_size,
+        **kwargs,
+    )
+
+
+CONFIG = load_config(sys.argv[1:] if __name__ == "__main__" else ())
+demo = build_demo(CONFIG)
+
+if __name__ == "__main__":
+    launch(demo, CONFIG)

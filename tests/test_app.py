@@ -1,0 +1,462 @@
+"""The Gradio Space (app.py) served in-process and driven through its named API with gradio_client, on
+the offline default (classical editor + measured scorer, real photos) and on the tiny VLM + tiny
+diffusion editor; plus the configuration, fallback and formatting helpers of red_aes.demo."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+gr = pytest.importorskip("gradio")
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+from red_aes.demo import (  # noqa: E402
+    DEFAULT_EDITOR,
+    DEFAULT_MODEL,
+    MAX_PROMPT_CHARS,
+    MAX_SCORE_IMAGES,
+    Backends,
+    DemoActions,
+    DemoConfig,
+    delta_html,
+    load_backends,
+    load_config,
+    photo_credits,
+    resolve_quantization,
+)
+from red_aes.images import load_image  # noqa: E402
+from red_aes.measure import METRICS  # noqa: E402
+from red_aes.parsing import parse_answer  # noqa: E402
+from red_aes.scorers import BaseScorer, load_scorer  # noqa: E402
+from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Every bundled photo is at most 640x427 = 273,280 pixels; the test budget sits just above.
+TEST_MAX_PIXELS = 300_000
+
+
+def import_app() -> ModuleType:
+    """Import the repository's app.py as a module (as Spaces and `gradio app.py` do)."""
+    if "app" in sys.modules and getattr(sys.modules["app"], "__file__", None) == str(ROOT / "app.py"):
+        return sys.modules["app"]
+    spec = importlib.util.spec_from_file_location("app", ROOT / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(config: DemoConfig, backends: Backends | None = None) -> Iterator[tuple[Client, Any]]:
+    """Build and launch the app for ``config`` (on ``backends`` if given); yield a client and the Blocks."""
+    app = import_app()
+    demo = app.build_demo(config, backends)
+    _, url, _ = app.launch(demo, config, prevent_thread_lock=True, quiet=True)
+    try:
+        yield Client(url, verbose=False, analytics_enabled=False), demo
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def offline_client() -> Iterator[Client]:
+    """The app on the offline default, with a small pixel budget and upload limit to test them."""
+    config = DemoConfig(max_pixels=TEST_MAX_PIXELS, max_file_size="1mb", server_port=free_port())
+    with serve(config) as (client, _):
+        yield client
+
+
+def status_text(demo: Any) -> str:
+    """The backend notice shown at the top of the page."""
+    (block,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "backend-status"]
+    return block.value
+
+
+# -- offline default: classical editor + measured scorer ---------------------------------------------
+
+
+def test_api_exposes_the_three_named_endpoints(offline_client: Client) -> None:
+    endpoints = offline_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/edit_and_assess", "/compare", "/score"} <= set(endpoints)
+    names = [p["parameter_name"] for p in endpoints["/edit_and_assess"]["parameters"]]
+    assert names == ["image", "prompt", "editor", "strength", "seed"]
+
+
+def test_edit_and_assess_offline(offline_client: Client, photos_dir: Path) -> None:
+    photo = photos_dir / "chelsea.png"
+    (before, after), card, reasoning, table, details = offline_client.predict(
+        handle_file(str(photo)), "make it brighter", DEFAULT_EDITOR, 0.8, 0, api_name="/edit_and_assess"
+    )
+    original, edited = load_image(before), load_image(after)
+    assert original.size == edited.size == load_image(photo).size
+    # the prompt reached the classical editor: the returned photo is brighter than the upload
+    assert np.asarray(edited, dtype=float).mean() > np.asarray(original, dtype=float).mean() + 2
+    assert details["editor"] == DEFAULT_EDITOR and details["scorer"] == DEFAULT_MODEL
+    assert details["instruction"] == "make it brighter"
+    assert details["valid"] is True and DELTA_MIN <= details["delta"] <= DELTA_MAX
+    assert f"{details['delta']:+.2f}" in card and 'data-valid="true"' in card
+    assert reasoning == (details["reasoning"] or "")
+    rows = {row[1]: row for row in table["data"]}
+    assert table["headers"] == ["attribute", "measurement", "unit", "original", "edited", "change"]
+    assert rows[METRICS["mean_luminance"].description][5] > 0  # measured exposure went up
+
+
+def test_edit_and_assess_streams_the_pair_before_the_delta(offline_client: Client, photos_dir: Path) -> None:
+    job = offline_client.submit(
+        handle_file(str(photos_dir / "coffee.png")),
+        "add a lot of grain",
+        DEFAULT_EDITOR,
+        1.0,
+        3,
+        api_name="/edit_and_assess",
+    )
+    job.result(timeout=120)
+    updates = job.outputs()
+    assert len(updates) >= 2
+    first, last = updates[0], updates[-1]
+    assert first[0] is not None and 'data-valid="pending"' in first[1]  # the edit is shown while assessing
+    assert 'data-valid="true"' in last[1] and last[4]["valid"] is True
+
+
+def test_compare_offline_matches_the_library(
+    offline_client: Client, photos_dir: Path, tmp_path: Path
+) -> None:
+    original = photos_dir / "rocket.jpg"
+    blurred = tmp_path / "rocket_blurred.png"
+    load_image(original).filter(ImageFilter.GaussianBlur(4)).save(blurred)
+    card, _, table, details = offline_client.predict(
+        handle_file(str(original)), handle_file(str(blurred)), "blur it", api_name="/compare"
+    )
+    expected = load_scorer(DEFAULT_MODEL).compare(original, blurred, "blur it")
+    assert details["valid"] is True and details["delta"] == pytest.approx(expected.delta, abs=1e-6)
+    assert details["delta"] < 0  # a strongly blurred photo is judged worse
+    assert "#b91c1c" in card  # shown in the colour of a degradation
+    rows = {row[1]: row for row in table["data"]}
+    assert rows[METRICS["sharpness"].description][5] < 0  # measured sharpness dropped
+
+
+def test_score_ranks_best_first_and_matches_the_library(
+    offline_client: Client, photo_paths: list[Path]
+) -> None:
+    photos = photo_paths[:3]
+    gallery, table, details = offline_client.predict([handle_file(str(p)) for p in photos], api_name="/score")
+    expected = {
+        p.name: s.score for p, s in zip(photos, load_scorer(DEFAULT_MODEL).score(list(photos)), strict=True)
+    }
+    assert [row[0] for row in table["data"]] == [1, 2, 3]
+    assert sorted(row[1] for row in table["data"]) == sorted(expected)
+    scores = [row[2] for row in table["data"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(SCORE_MIN <= s <= SCORE_MAX for s in scores)
+    for row in table["data"]:
+        assert row[2] == pytest.approx(expected[row[1]], abs=1e-3)
+    assert [d["image"] for d in details] == [row[1] for row in table["data"]]
+    assert len(gallery) == 3 and gallery[0]["caption"].startswith(f"#1 {table['data'][0][1]}")
+
+
+# -- error paths ----------------------------------------------------------------------------------------
+
+
+def test_no_image_is_a_clear_error(offline_client: Client) -> None:
+    with pytest.raises(gradio_client.exceptions.AppError, match="No photo: upload an image"):
+        offline_client.predict(None, "make it brighter", DEFAULT_EDITOR, 0.5, 0, api_name="/edit_and_assess")
+    with pytest.raises(gradio_client.exceptions.AppError, match="No images"):
+        offline_client.predict([], api_name="/score")
+
+
+def test_corrupt_upload_names_the_file_and_reason(offline_client: Client, tmp_path: Path) -> None:
+    corrupt = tmp_path / "holiday.png"
+    corrupt.write_bytes(b"this is not a PNG at all" * 20)
+    with pytest.raises(gradio_client.exceptions.AppError) as excinfo:
+        offline_client.predict(
+            handle_file(str(corrupt)), "make it brighter", DEFAULT_EDITOR, 0.5, 0, api_name="/edit_and_assess"
+        )
+    message = str(excinfo.value)
+    assert "holiday.png" in message and "not a recognised image format" in message
+
+
+def test_truncated_image_is_rejected_in_compare(
+    offline_client: Client, photos_dir: Path, tmp_path: Path
+) -> None:
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes((photos_dir / "flower.jpg").read_bytes()[:3000])
+    with pytest.raises(gradio_client.exceptions.AppError, match=r"edited image \(cut.jpg\)"):
+        offline_client.predict(
+            handle_file(str(photos_dir / "flower.jpg")), handle_file(str(truncated)), "", api_name="/compare"
+        )
+
+
+def test_image_over_the_pixel_budget_is_refused(offline_client: Client, tmp_path: Path) -> None:
+    big = tmp_path / "big.png"
+    Image.new("RGB", (600, 600), (120, 90, 60)).save(big)  # 360,000 > 300,000 pixels
+    with pytest.raises(gradio_client.exceptions.AppError, match="exceeds the budget of 300,000 pixels"):
+        offline_client.predict([handle_file(str(big))], api_name="/score")
+
+
+def test_upload_over_the_size_limit_is_refused(offline_client: Client, tmp_path: Path) -> None:
+    big = tmp_path / "huge.png"
+    noise = np.random.default_rng(0).integers(0, 256, (700, 700, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(big)  # incompressible: about 1.5 MB, over the fixture's 1 MB limit
+    assert big.stat().st_size > 1024 * 1024
+    # the server refuses the upload itself (HTTP 413), whatever client sends it ...
+    with big.open("rb") as handle:
+        response = httpx.post(f"{offline_client.src}gradio_api/upload", files={"files": handle})
+    assert response.status_code == 413
+    # ... and gradio_client, which reads the limit from the app, refuses before sending
+    with pytest.raises(ValueError, match="exceeds the maximum file size of 1048576 bytes"):
+        offline_client.predict([handle_file(str(big))], api_name="/score")
+
+
+def test_empty_prompt_is_a_clear_error(offline_client: Client, photos_dir: Path) -> None:
+    with pytest.raises(gradio_client.exceptions.AppError, match="Empty edit prompt"):
+        offline_client.predict(
+            handle_file(str(photos_dir / "chelsea.png")),
+            "   ",
+            DEFAULT_EDITOR,
+            0.5,
+            0,
+            api_name="/edit_and_assess",
+        )
+
+
+def test_unsupported_prompt_lists_the_supported_edits(offline_client: Client, photos_dir: Path) -> None:
+    with pytest.raises(gradio_client.exceptions.AppError) as excinfo:
+        offline_client.predict(
+            handle_file(str(photos_dir / "chelsea.png")),
+            "replace the sky with a sunset",
+            DEFAULT_EDITOR,
+            0.5,
+            0,
+            api_name="/edit_and_assess",
+        )
+    message = str(excinfo.value)
+    assert "replace the sky with a sunset" in message
+    assert "supported" in message and "contrast" in message and "white balance" in message
+
+
+def test_request_limits_and_unknown_editor_are_refused(photos_dir: Path) -> None:
+    actions = DemoActions(load_backends(DemoConfig()))
+    photo = photos_dir / "chelsea.png"
+    with pytest.raises(ValueError, match=f"Too many images: {MAX_SCORE_IMAGES + 1}"):
+        actions.score([photo] * (MAX_SCORE_IMAGES + 1))
+    with pytest.raises(ValueError, match="Edit prompt too long"):
+        next(actions.edit_and_assess(photo, "brighter " * MAX_PROMPT_CHARS))
+    with pytest.raises(ValueError, match="Unknown editor 'magic'; loaded editors: classical"):
+        next(actions.edit_and_assess(photo, "brighter", editor="magic"))
+
+
+# -- configuration and the offline fallback --------------------------------------------------------------
+
+
+def test_missing_configured_models_fall_back_to_the_offline_default_with_a_notice(tmp_path: Path) -> None:
+    missing_model, missing_editor = tmp_path / "no-such-vlm", tmp_path / "no-such-editor"
+    config = DemoConfig(model=str(missing_model), editor=str(missing_editor))
+    backends = load_backends(config, cuda_available=False)
+    assert backends.scorer_name == DEFAULT_MODEL and list(backends.editors) == [DEFAULT_EDITOR]
+    demo = import_app().build_demo(config, backends)
+    shown = status_text(demo)
+    assert f"scorer `{DEFAULT_MODEL}`" in shown and f"editors `{DEFAULT_EDITOR}`" in shown
+    assert str(missing_model) in shown and str(missing_editor) in shown
+    assert shown.count("Could not load the configured") == 2
+
+
+def test_app_module_builds_the_space_demo_from_the_environment() -> None:
+    app = import_app()  # what a Space does: import app.py, whose module-level `demo` is served
+    assert isinstance(app.demo, gr.Blocks) and load_config((), os.environ) == app.CONFIG
+    api_names = {dependency["api_name"] for dependency in app.demo.config["dependencies"]}
+    assert {"edit_and_assess", "compare", "score"} <= api_names
+
+
+def test_default_configuration_has_no_notice() -> None:
+    backends = load_backends(DemoConfig())
+    assert backends.notices == [] and backends.scorer_name == DEFAULT_MODEL
+    assert "⚠" not in backends.status_markdown()
+
+
+def test_flags_override_environment_variables() -> None:
+    env = {
+        "RED_AES_MODEL": "env/model",
+        "RED_AES_EDITOR": "env/editor",
+        "RED_AES_QUANTIZATION": "8bit",
+        "RED_AES_MAX_PIXELS": "1000",
+        "RED_AES_CONCURRENCY": "3",
+        "RED_AES_ADAPTER": "env/adapter",
+    }
+    from_env = load_config((), env)
+    assert (from_env.model, from_env.editor, from_env.quantization) == ("env/model", "env/editor", "8bit")
+    assert (from_env.max_pixels, from_env.concurrency, from_env.adapter) == (1000, 3, "env/adapter")
+    flagged = load_config(
+        ["--model", "flag/model", "--quantization", "none", "--server-port", "7999", "--share"], env
+    )
+    assert (flagged.model, flagged.quantization, flagged.editor) == ("flag/model", "none", "env/editor")
+    assert flagged.server_port == 7999 and flagged.share is True
+    assert load_config((), {}) == DemoConfig()
+
+
+def test_bad_configuration_values_exit_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit, match="quantization must be one of"):
+        load_config((), {"RED_AES_QUANTIZATION": "3bit"})
+    with pytest.raises(SystemExit):
+        load_config(["--quantization", "3bit"], {})
+    assert "invalid choice: '3bit'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("setting", "cuda", "expected"),
+    [("auto", True, "4bit"), ("auto", False, None), ("none", True, None), ("8bit", False, "8bit")],
+)
+def test_quantization_is_4bit_on_cuda_and_none_on_cpu_by_default(
+    setting: str, cuda: bool, expected: str | None
+) -> None:
+    assert resolve_quantization(setting, cuda) == expected
+
+
+# -- formatting -----------------------------------------------------------------------------------------
+
+
+def test_delta_card_shows_sign_magnitude_and_colour() -> None:
+    better = delta_html(AestheticDelta(delta=2.0, valid=True, model="m"))
+    worse = delta_html(AestheticDelta(delta=-0.5, valid=True, model="m"))
+    flat = delta_html(AestheticDelta(delta=0.0, valid=True, model="m"))
+    assert "+2.00" in better and "moderate improvement" in better and "#15803d" in better
+    assert "-0.50" in worse and "slight degradation" in worse and "#b91c1c" in worse
+    assert "+0.00" in flat and "no clear change" in flat
+    # the bar's length is proportional to |delta| on the [-9, 9] scale
+    assert f"width:{2.0 / DELTA_MAX * 50:.2f}%" in better and f"width:{0.5 / DELTA_MAX * 50:.2f}%" in worse
+
+
+def test_invalid_delta_is_a_notice_without_any_number() -> None:
+    card = delta_html(
+        AestheticDelta(delta=None, valid=False, error="answer '<b>lots</b>' is not a plain number")
+    )
+    assert 'data-valid="false"' in card and "No valid delta" in card
+    assert "&lt;b&gt;lots&lt;/b&gt;" in card and "<b>lots" not in card  # model text is escaped
+    assert "data-delta" not in card and re.search(r"[+\-−]\d+\.\d\d", card) is None
+
+
+class UnreadableScorer(BaseScorer):
+    """A scorer whose model writes an answer the real parser rejects (what an undertrained model does)."""
+
+    name = "unreadable"
+    ANSWER = "<think>the sky is nicer</think><answer>much better</answer>"
+
+    def _compare_batch(self, originals, edited, instructions, mode):  # type: ignore[no-untyped-def]
+        parsed = parse_answer(self.ANSWER, "delta")
+        return [
+            AestheticDelta(delta=parsed.value, valid=parsed.valid, raw_text=self.ANSWER, error=parsed.error)
+            for _ in originals
+        ]
+
+    def _score_batch(self, images, mode):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+
+def test_unparseable_model_answer_is_shown_as_a_notice_not_a_number(photos_dir: Path) -> None:
+    backends = Backends(UnreadableScorer(), "unreadable", load_backends(DemoConfig()).editors)
+    photo = handle_file(str(photos_dir / "flower.jpg"))
+    with serve(DemoConfig(server_port=free_port()), backends) as (client, _):
+        card, reasoning, _, details = client.predict(photo, photo, "", api_name="/compare")
+    assert details["valid"] is False and details["delta"] is None
+    assert "is not a plain number" in details["error"] and "No valid delta" in card
+    assert reasoning == UnreadableScorer.ANSWER  # the unreadable answer is shown as the model wrote it
+    assert re.search(r"[+\-−]\d+\.\d\d", card) is None
+
+
+def test_photo_credits_cover_every_bundled_photo(photo_paths: list[Path], photos_dir: Path) -> None:
+    credits = photo_credits(photos_dir / "LICENSES.csv")
+    assert {c.file for c in credits} == {p.name for p in photo_paths}
+    assert all(c.license and c.credit for c in credits)
+
+
+# -- tiny VLM scorer + tiny diffusion editor ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir: Path, tiny_editor_dir: Path) -> Iterator[tuple[Client, Any]]:
+    config = DemoConfig(
+        model=str(tiny_model_dir),
+        editor=str(tiny_editor_dir),
+        max_reasoning_tokens=16,
+        editor_steps=2,
+        editor_max_area=64 * 64,
+        quantization="auto",
+        device="cpu",
+        server_port=free_port(),
+    )
+    with serve(config) as served:
+        yield served
+
+
+def check_delta_result(card: str, details: dict[str, Any]) -> None:
+    """A tiny untrained VLM answers at random: a valid delta in range, or an invalid one and no number."""
+    if details["valid"]:
+        assert DELTA_MIN <= details["delta"] <= DELTA_MAX and f"{details['delta']:+.2f}" in card
+    else:
+        assert details["delta"] is None and details["error"] and "No valid delta" in card
+
+
+@pytest.mark.slow
+def test_tiny_models_serve_every_endpoint(
+    tiny: tuple[Client, Any], tiny_model_dir: Path, tiny_editor_dir: Path, photos_dir: Path
+) -> None:
+    client, demo = tiny
+    shown = status_text(demo)
+    assert "⚠" not in shown and f"scorer `{tiny_model_dir}`" in shown and f"`{tiny_editor_dir}`" in shown
+    photo = photos_dir / "chelsea.png"
+    (before, after), card, _, table, details = client.predict(
+        handle_file(str(photo)),
+        "make it look like a sunny day",
+        str(tiny_editor_dir),
+        0.5,
+        1,
+        api_name="/edit_and_assess",
+    )
+    assert details["scorer"] == str(tiny_model_dir) and details["editor"] != DEFAULT_EDITOR
+    assert details["prompt_version"] and details["mode"] == "reasoning"
+    assert load_image(after).size[0] > 0 and len(table["data"]) > 0
+    check_delta_result(card, details)
+
+    job = client.submit(handle_file(str(photo)), handle_file(after), "", api_name="/compare")
+    card, reasoning, _, details = job.result(timeout=300)
+    assert details["scorer"] == str(tiny_model_dir)
+    check_delta_result(card, details)
+    # the VLM's reasoning is streamed: growing text while the card still says "assessing"
+    updates = job.outputs()
+    assert 'data-valid="pending"' in updates[0][0] and updates[0][1] == ""
+    streamed = [update[1] for update in updates[1:-1]]
+    assert any(streamed)
+    assert all(
+        later.startswith(earlier) for earlier, later in zip(streamed, [*streamed[1:], reasoning], strict=True)
+    )
+
+    _, table, details = client.predict([handle_file(str(photo)), handle_file(before)], api_name="/score")
+    assert sorted(row[0] for row in table["data"]) == [1, 2]
+    for row, result in zip(table["data"], details, strict=True):
+        assert result["model"] == str(tiny_model_dir)
+        if result["valid"]:
+            assert SCORE_MIN <= row[2] <= SCORE_MAX and row[3] == ""
+        else:
+            assert row[2] is None and row[3].startswith("invalid model answer")
+    json.dumps(details)  # the API returns plain JSON
