@@ -100,6 +100,7 @@ def test_empty_prompt_is_a_clear_error(prompt: str) -> None:
         ("tint it", "say which way"),
         ("less jpeg compression", "cannot be reversed"),
         ("please", "no edit found"),
+        ("turn the cat into a tiger", "cannot map 'turn the cat into a tiger'"),
     ],
 )
 def test_unsupported_prompt_lists_the_vocabulary(prompt: str, message: str) -> None:

@@ -119,7 +119,8 @@ RULES: tuple[Rule, ...] = (
     _rule(r"\b(thirds?|reframe)\b", "crop_thirds", signed=False),
     _rule(r"\b(crop\w*|tighter|zoom in|closer)\b", "crop", signed=False),
     _rule(r"\b(straighten\w*|level|horizon)\b|\b(fix|correct)\b.*\btilt\b", "straighten", signed=False),
-    _rule(r"\b(rotat\w*|tilt\w*|turn)\b", "rotate"),
+    # "turn" only with an angle or a direction: "turn the cat into a tiger" is not a rotation
+    _rule(r"\b(rotat\w*|tilt\w*)\b|\bturn\b(?=.*(\d|\bclockwise\b|\bleft\b|\bright\b))", "rotate"),
     _rule(r"\b(denois\w*|noise[- ]?(reduction|free)|clean(er)?)\b", "grain", sign=-1, negative="denoise"),
     _rule(r"\b(nois[ey]\w*|noisier|grain\w*)\b", "grain", negative="denoise"),
     _rule(r"\b(soft(en|er)?)\b", "sharpen", sign=-1, negative="blur"),
