@@ -12,12 +12,12 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ImageInput = Union[str, os.PathLike, bytes, bytearray, IO[bytes], np.ndarray, Image.Image]
+ImageInput = str | os.PathLike | bytes | bytearray | IO[bytes] | np.ndarray | Image.Image
 
 #: Default pixel budget (width * height): 64 megapixels, above any camera photo a user would score.
 DEFAULT_MAX_PIXELS = 64_000_000
@@ -71,7 +71,9 @@ def _array_to_pil(array: np.ndarray, name: str) -> Image.Image:
     elif array.dtype == np.uint16:
         array = (array.astype(np.uint32) * 255 // 65535).astype(np.uint8)
     elif array.dtype != np.uint8:
-        raise ImageLoadError(name, f"unsupported array dtype {array.dtype} (use uint8, uint16, bool or float)")
+        raise ImageLoadError(
+            name, f"unsupported array dtype {array.dtype} (use uint8, uint16, bool or float)"
+        )
     return Image.fromarray(np.ascontiguousarray(array))
 
 
@@ -143,7 +145,9 @@ def load_image(source: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXEL
     elif isinstance(source, (str, os.PathLike, bytes, bytearray)) or hasattr(source, "read"):
         image = _open(source, name, max_pixels)
     else:
-        raise ImageLoadError(name, "unsupported input type (give a path, bytes, a numpy array or a PIL image)")
+        raise ImageLoadError(
+            name, "unsupported input type (give a path, bytes, a numpy array or a PIL image)"
+        )
     try:
         image = ImageOps.exif_transpose(image)
     except Exception as err:  # malformed EXIF must not lose the image; orientation is then unknown
@@ -151,6 +155,8 @@ def load_image(source: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXEL
     return _to_rgb(image)
 
 
-def load_images(sources: list[ImageInput], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> list[Image.Image]:
+def load_images(
+    sources: list[ImageInput], *, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> list[Image.Image]:
     """``load_image`` over a list (all inputs are checked before any model work starts)."""
     return [load_image(source, max_pixels=max_pixels) for source in sources]

@@ -48,7 +48,8 @@ PROMPTS: dict[str, PromptTemplate] = {
             "How much did the edit change the aesthetic quality? Think about which aesthetic factors "
             f"changed inside {THINK_OPEN}{THINK_CLOSE}, then give the change in score (edited minus "
             f"original, from {DELTA_MIN:+.0f} to {DELTA_MAX:+.0f}, positive if the edit improved the "
-            f"photo) with one decimal inside {ANSWER_OPEN}{ANSWER_CLOSE}, e.g. {ANSWER_OPEN}+1.5{ANSWER_CLOSE}."
+            f"photo) with one decimal inside {ANSWER_OPEN}{ANSWER_CLOSE}, "
+            f"e.g. {ANSWER_OPEN}+1.5{ANSWER_CLOSE}."
         ),
         pair_instruction='The edit instruction was: "{instruction}".',
         single=(
@@ -88,7 +89,11 @@ def build_messages(
     """
     template = get_template(version)
     if kind == "pair":
-        content = [{"type": "image"}, {"type": "image"}, {"type": "text", "text": pair_text(instruction, version)}]
+        content = [
+            {"type": "image"},
+            {"type": "image"},
+            {"type": "text", "text": pair_text(instruction, version)},
+        ]
     elif kind == "single":
         if instruction is not None:
             raise ValueError("a single-image prompt takes no edit instruction")

@@ -49,7 +49,11 @@ class BaseScorer(ABC):
     # -- backend hooks -------------------------------------------------------------------------
     @abstractmethod
     def _compare_batch(
-        self, originals: list[Image.Image], edited: list[Image.Image], instructions: list[str | None], mode: Mode
+        self,
+        originals: list[Image.Image],
+        edited: list[Image.Image],
+        instructions: list[str | None],
+        mode: Mode,
     ) -> list[AestheticDelta]:
         """Deltas for one batch of already-loaded RGB image pairs."""
 
@@ -62,7 +66,7 @@ class BaseScorer(ABC):
         self,
         original: ImageInput | Sequence[ImageInput],
         edited: ImageInput | Sequence[ImageInput],
-        instruction: str | None | Sequence[str | None] = None,
+        instruction: str | Sequence[str | None] | None = None,
         *,
         mode: Mode = "reasoning",
         batch_size: int | None = None,
@@ -84,7 +88,9 @@ class BaseScorer(ABC):
         originals = [load_image(x, max_pixels=self.max_pixels) for x in originals]
         editeds = [load_image(x, max_pixels=self.max_pixels) for x in editeds]
         results: list[AestheticDelta] = []
-        for idx in tqdm(_batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress):
+        for idx in tqdm(
+            _batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress
+        ):
             results += self._compare_batch(
                 [originals[i] for i in idx], [editeds[i] for i in idx], [instructions[i] for i in idx], mode
             )
@@ -103,11 +109,15 @@ class BaseScorer(ABC):
         single = not _is_batch(image)
         images = [load_image(x, max_pixels=self.max_pixels) for x in ([image] if single else image)]
         results: list[AestheticScore] = []
-        for idx in tqdm(_batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress):
+        for idx in tqdm(
+            _batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress
+        ):
             results += self._score_batch([images[i] for i in idx], mode)
         return results[0] if single else results
 
-    def rank(self, images: Sequence[ImageInput], *, mode: Mode = "reasoning") -> list[tuple[int, AestheticScore]]:
+    def rank(
+        self, images: Sequence[ImageInput], *, mode: Mode = "reasoning"
+    ) -> list[tuple[int, AestheticScore]]:
         """Score ``images`` and return ``(input index, score)`` best first; invalid scores go last."""
         scores = self.score(list(images), mode=mode)
         return sorted(enumerate(scores), key=lambda item: (not item[1].valid, -(item[1].score or 0.0)))

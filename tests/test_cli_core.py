@@ -1,0 +1,120 @@
+"""``red-aes compare/score/make-tiny-*``: JSON and text output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from red_aes.cli import main
+from red_aes.parsing import parse_answer
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compare_json_is_one_document(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
+    code, out, _ = _run(
+        capsys,
+        "compare", photo_paths[0], photo_paths[1], "--instruction", "make it warmer",
+        "--model", tiny_model_dir, "--max-reasoning-tokens", 4, "--device", "cpu", "--json",
+    )  # fmt: skip
+    assert code == 0
+    record = json.loads(out)
+    assert record["original"] == str(photo_paths[0]) and record["instruction"] == "make it warmer"
+    assert record["valid"] and -9 <= record["delta"] <= 9
+    assert parse_answer(record["raw_text"], "delta").value == record["delta"]
+    assert record["mode"] == "reasoning" and record["model"] == str(tiny_model_dir)
+
+
+def test_compare_text_output(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
+    code, out, _ = _run(
+        capsys,
+        "compare",
+        photo_paths[0],
+        photo_paths[1],
+        "--model",
+        tiny_model_dir,
+        "--max-reasoning-tokens",
+        4,
+    )
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith("delta: +") or first.startswith("delta: -")
+    assert "positive means the edit improved the photo" in first
+    assert "reasoning: " in out
+
+
+def test_score_json_lists_every_file(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
+    code, out, _ = _run(
+        capsys, "score", *photo_paths[:2], "--model", tiny_model_dir, "--mode", "fast", "--json"
+    )
+    assert code == 0
+    records = json.loads(out)
+    assert [r["file"] for r in records] == [str(p) for p in photo_paths[:2]]
+    assert all(r["valid"] and 1 <= r["score"] <= 10 and r["mode"] == "fast" for r in records)
+
+
+def test_bad_image_fails_before_the_model_is_loaded(capsys, tmp_path: Path, photo_paths: list[Path]) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"definitely not a jpeg")
+    # the model does not exist either: the image error must come first
+    code, out, err = _run(capsys, "compare", broken, photo_paths[0], "--model", tmp_path / "no-model")
+    assert code == 2 and out == ""
+    assert err.strip() == f"red-aes compare: error: {broken}: not a recognised image format"
+
+
+def test_bad_model_is_a_one_line_error(capsys, tmp_path: Path, photo_paths: list[Path]) -> None:
+    code, _, err = _run(capsys, "score", photo_paths[0], "--model", tmp_path / "missing-model")
+    assert code == 2
+    assert err.count("\n") == 1 and "missing-model: directory not found" in err
+
+
+def test_unknown_quantization_is_a_one_line_error(
+    capsys, tiny_model_dir: Path, photo_paths: list[Path]
+) -> None:
+    code, _, err = _run(capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--quantization", "2bit")
+    assert code == 2 and "quantization must be one of" in err and err.count("\n") == 1
+
+
+def test_measured_model(capsys, photo_paths: list[Path]) -> None:
+    pytest.importorskip("red_aes.measured_scorer")
+    code, out, _ = _run(capsys, "compare", photo_paths[0], photo_paths[1], "--model", "measured", "--json")
+    assert code == 0
+    record = json.loads(out)
+    assert record["valid"] and -9 <= record["delta"] <= 9
+
+
+def test_make_tiny_checkpoints(capsys, tmp_path: Path) -> None:
+    from transformers import AutoConfig
+
+    code, out, _ = _run(capsys, "make-tiny-model", tmp_path / "vlm", "--seed", 3)
+    assert code == 0 and "untrained" in out
+    assert AutoConfig.from_pretrained(tmp_path / "vlm").model_type == "qwen2_5_vl"
+    code, _, _ = _run(capsys, "make-tiny-editor", tmp_path / "editor")
+    assert code == 0
+    assert json.loads((tmp_path / "editor" / "model_index.json").read_text())["_class_name"] == (
+        "StableDiffusionInstructPix2PixPipeline"
+    )
+
+
+def test_console_entry_point_reports_bad_input_without_traceback(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.jpg"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "red_aes.cli", "score", str(missing), "--model", "measured"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == f"red-aes score: error: {missing}: file not found\n"
