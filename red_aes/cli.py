@@ -16,7 +16,13 @@ from red_aes.images import ImageLoadError
 from red_aes.parsing import ParseError
 
 #: Sub-command modules, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("red_aes.commands.core",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "red_aes.commands.core",
+    "red_aes.commands.evaluate",
+    "red_aes.commands.data",
+    "red_aes.commands.editing",
+    "red_aes.commands.train",
+)
 
 #: Errors that mean "the user's input is wrong", reported as one line with exit code 2.
 USER_ERRORS: tuple[type[BaseException], ...] = (

@@ -1,0 +1,11 @@
+"""Training RED-Aes adapters with TRL + PEFT, in three stages driven by YAML recipes.
+
+- :mod:`red_aes.train.rewards`: the GRPO reward functions (``format_reward``,
+  ``pair_consistency_reward``, ``group_rank_reward``), usable by dotted name.
+- :mod:`red_aes.train.data`: RED dataset rows -> SFT conversations, pair prompts, group prompts.
+- :mod:`red_aes.train.sft`, :mod:`red_aes.train.grpo`: entry points (``python -m``, ``accelerate launch``).
+- :mod:`red_aes.train.config`, :mod:`red_aes.train.modeling`, :mod:`red_aes.train.outputs`: recipe
+  arguments, policy loading, and what a stage saves and pushes.
+
+Recipes and launch commands: ``training_recipes/README.md``.
+"""

@@ -1,0 +1,112 @@
+"""The RED-Aes script arguments of the training entry points, and the YAML/CLI parser.
+
+A recipe is one YAML file whose keys are the fields of TRL's ``SFTConfig`` or ``GRPOConfig``, of TRL's
+``ModelConfig`` and of :class:`RedAesArguments` (open-r1 style); ``TrlParser`` reads it with
+``--config recipe.yaml`` and any ``--field value`` on the command line overrides the file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from red_aes.prompts import PROMPT_VERSION
+
+#: Training stages: recipe ``stage`` value -> (stage number, TRL config class name).
+STAGES: dict[str, tuple[int, str]] = {
+    "sft": (1, "SFTConfig"),
+    "pair": (2, "GRPOConfig"),
+    "group": (3, "GRPOConfig"),
+}
+
+
+@dataclass
+class RedAesArguments:
+    """What a RED-Aes recipe adds to TRL's configs: data, stage, prompt, images, adapter chain, card."""
+
+    stage: str = field(metadata={"help": "Training stage: 'sft' (1), 'pair' (2, pair GRPO) or 'group' (3)."})
+    dataset_name: str = field(metadata={"help": "RED dataset: a Hub dataset id or a save_to_disk folder."})
+    dataset_revision: str | None = field(default=None, metadata={"help": "Hub revision of the dataset."})
+    dataset_train_split: str = field(default="train", metadata={"help": "Split to train on."})
+    prompt_version: str = field(
+        default=PROMPT_VERSION, metadata={"help": "Prompt version; must match the dataset's prompt_version."}
+    )
+    max_pixels: int | None = field(
+        default=None,
+        metadata={"help": "Resize budget of the processor (pixels per image); None keeps the processor's."},
+    )
+    min_pixels: int | None = field(
+        default=None, metadata={"help": "Lower resize bound of the processor (pixels per image)."}
+    )
+    init_adapter: str | None = field(
+        default=None,
+        metadata={
+            "help": "LoRA adapter to continue training (stage 2 from stage 1's, stage 3 from stage 2's)."
+        },
+    )
+    lora_exclude_modules: str | None = field(
+        default=None,
+        metadata={
+            "help": "Regex of modules LoRA must not touch, e.g. '.*visual.*' for the language model only."
+        },
+    )
+    reward_funcs: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "GRPO reward functions by dotted import path, e.g. red_aes.train.rewards.format_reward."
+        },
+    )
+    group_size: int = field(
+        default=4,
+        metadata={"help": "Stage 3: images per source group (the original and group_size - 1 edits)."},
+    )
+    license: str = field(default="apache-2.0", metadata={"help": "License written in the model card."})
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ValueError(f"stage must be one of {sorted(STAGES)}, got {self.stage!r}")
+        if self.stage != "sft" and not self.reward_funcs:
+            raise ValueError(f"stage {self.stage!r} is GRPO and needs reward_funcs (dotted names)")
+        if self.stage == "sft" and self.reward_funcs:
+            raise ValueError("stage 'sft' takes no reward_funcs")
+
+
+def _check_trainer(stage: str, config_class: type) -> None:
+    expected = STAGES[stage][1]
+    if config_class.__name__ != expected:
+        raise ValueError(
+            f"recipe stage {stage!r} is trained with {expected}; run it with "
+            f"{'red_aes.train.sft' if expected == 'SFTConfig' else 'red_aes.train.grpo'} (or `red-aes train`)"
+        )
+
+
+def parse_recipe(config_class: type, argv: Sequence[str] | None = None) -> tuple[Any, Any, Any]:
+    """Parse ``--config recipe.yaml`` and command-line overrides: (RedAesArguments, config, ModelConfig).
+
+    ``config_class`` is TRL's ``SFTConfig`` or ``GRPOConfig``; a recipe of the other kind is refused
+    before TRL validates its fields.
+    """
+    from trl import ModelConfig, TrlParser
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--config" in argv[:-1]:
+        _check_trainer(recipe_stage(argv[argv.index("--config") + 1]), config_class)
+    parser = TrlParser((RedAesArguments, config_class, ModelConfig))
+    script_args, training_args, model_args = parser.parse_args_and_config(args=argv)
+    _check_trainer(script_args.stage, config_class)
+    return script_args, training_args, model_args
+
+
+def recipe_stage(path: str) -> str:
+    """The ``stage`` key of a recipe file, read without building any TRL config."""
+    import yaml
+
+    with open(path) as handle:
+        recipe = yaml.safe_load(handle)
+    if not isinstance(recipe, dict) or "stage" not in recipe:
+        raise ValueError(f"{path}: a recipe is a YAML mapping with a 'stage' key ({sorted(STAGES)})")
+    if recipe["stage"] not in STAGES:
+        raise ValueError(f"{path}: stage must be one of {sorted(STAGES)}, got {recipe['stage']!r}")
+    return recipe["stage"]

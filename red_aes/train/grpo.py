@@ -1,0 +1,133 @@
+"""Stages 2 and 3, GRPO with TRL's GRPOTrainer, continuing the previous stage's LoRA adapter.
+
+* ``stage: pair`` (stage 2): pair prompts, rewards e.g. ``red_aes.train.rewards.format_reward`` and
+  ``red_aes.train.rewards.pair_consistency_reward``; ``init_adapter`` is stage 1's output.
+* ``stage: group`` (stage 3): single-image prompts laid out group by group, reward
+  ``red_aes.train.rewards.group_rank_reward``; ``init_adapter`` is stage 2's output. Needs
+  ``shuffle_dataset: false`` and a local generation batch that holds whole groups (checked).
+
+One GPU::
+
+    accelerate launch -m red_aes.train.grpo --config training_recipes/qwen2.5-vl-7b/stage2_grpo_pair.yaml
+
+Several GPUs / nodes (DeepSpeed ZeRO-2)::
+
+    accelerate launch --config_file training_recipes/accelerate/zero2.yaml -m red_aes.train.grpo \\
+        --config training_recipes/qwen2.5-vl-7b/stage2_grpo_pair.yaml
+
+Reward functions are given by dotted import path and resolved like TRL's own GRPO script does
+(``module.attr`` through importlib), so any importable function with TRL's reward signature works.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from red_aes.train.config import RedAesArguments, parse_recipe
+from red_aes.train.data import check_group_batching, group_prompts, load_red, pair_prompts
+from red_aes.train.modeling import load_policy, load_processor
+from red_aes.train.outputs import run_stage
+
+
+def resolve_reward_funcs(names: Sequence[str]) -> list[Callable[..., list[float | None]]]:
+    """Import reward functions from dotted paths (``package.module.function``)."""
+    funcs = []
+    for name in names:
+        module_path, _, attr = name.rpartition(".")
+        if not module_path:
+            raise ValueError(f"reward function {name!r} is not a dotted import path (module.function)")
+        try:
+            module = importlib.import_module(module_path)
+        except ModuleNotFoundError as err:
+            raise ValueError(
+                f"reward function {name!r}: cannot import module {module_path!r} ({err})"
+            ) from err
+        func = getattr(module, attr, None)
+        if not callable(func):
+            raise ValueError(f"reward function {name!r}: {module_path} has no callable {attr!r}")
+        funcs.append(func)
+    return funcs
+
+
+def check_config(script_args: RedAesArguments, training_args: Any) -> None:
+    """Refuse GRPO settings that would silently break the rewards' assumptions."""
+    if script_args.stage not in ("pair", "group"):
+        raise ValueError(
+            f"red_aes.train.grpo trains stages 'pair' and 'group', the recipe says {script_args.stage!r}"
+        )
+    if training_args.remove_unused_columns:
+        raise ValueError("remove_unused_columns must be false: the reward functions read dataset columns")
+    if training_args.eval_strategy != "no":
+        raise ValueError(
+            "GRPO stages take no eval set here (eval_strategy must be 'no'); use `red-aes evaluate`"
+        )
+    if training_args.reward_weights is not None and len(training_args.reward_weights) != len(
+        script_args.reward_funcs
+    ):
+        weights, funcs = len(training_args.reward_weights), len(script_args.reward_funcs)
+        raise ValueError(f"{weights} reward_weights for {funcs} reward_funcs")
+    if script_args.stage == "group":
+        if training_args.shuffle_dataset:
+            raise ValueError(
+                "stage 'group' needs shuffle_dataset: false, or TRL's sampler would split the groups"
+            )
+        check_group_batching(
+            script_args.group_size,
+            training_args.per_device_train_batch_size,
+            training_args.steps_per_generation,
+            training_args.num_generations,
+        )
+
+
+def build_dataset(script_args: RedAesArguments, training_args: Any) -> Any:
+    """The stage's prompt dataset from the RED train split; checks that it fills one generation batch."""
+    red = load_red(script_args.dataset_name, script_args.dataset_train_split, script_args.dataset_revision)
+    if script_args.stage == "pair":
+        dataset = pair_prompts(red, script_args.prompt_version)
+    else:
+        dataset = group_prompts(red, script_args.prompt_version, script_args.group_size, training_args.seed)
+    prompts_per_generation = training_args.generation_batch_size // training_args.num_generations
+    if len(dataset) < prompts_per_generation:
+        raise ValueError(
+            f"{script_args.dataset_name}: {len(dataset)} {script_args.stage} prompts, fewer than the "
+            f"{prompts_per_generation} prompts of one generation batch"
+        )
+    return dataset
+
+
+def build_trainer(script_args: RedAesArguments, training_args: Any, model_args: Any) -> Any:
+    """A ``GRPOTrainer`` for stage 2 or 3, ready to ``train()``."""
+    from trl import GRPOTrainer
+
+    check_config(script_args, training_args)
+    reward_funcs = resolve_reward_funcs(script_args.reward_funcs)
+    train_dataset = build_dataset(script_args, training_args)
+    processor = load_processor(model_args, script_args, training_args.trust_remote_code)
+    model, peft_config = load_policy(model_args, script_args, training_args.trust_remote_code)
+    return GRPOTrainer(
+        model=model,
+        reward_funcs=reward_funcs,
+        args=training_args,
+        train_dataset=train_dataset,
+        processing_class=processor,
+        peft_config=peft_config,
+    )
+
+
+def train(script_args: RedAesArguments, training_args: Any, model_args: Any) -> Path:
+    """Run stage 2 or 3; save (and push, with ``push_to_hub``) its outputs; returns the output folder."""
+    return run_stage(build_trainer, script_args, training_args, model_args)
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    from trl import GRPOConfig
+
+    return train(*parse_recipe(GRPOConfig, argv))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,105 @@
+"""Loading the policy for training: base VLM (optionally 4/8-bit), processor, and the LoRA adapter.
+
+Stage 1 usually starts a new LoRA adapter from TRL's ``ModelConfig`` fields (``use_peft``, ``lora_r``,
+``lora_alpha``, ``lora_target_modules``, plus our ``lora_exclude_modules``), which the TRL trainer
+applies. Stages 2 and 3 continue training the previous stage's adapter: it is loaded trainable with
+``PeftModel.from_pretrained(..., is_trainable=True)`` and handed to the trainer as is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from red_aes.train.config import RedAesArguments
+
+
+def _dtype(name: str | None) -> torch.dtype | str | None:
+    if name in (None, "auto"):
+        return name
+    if name not in ("bfloat16", "float16", "float32"):
+        raise ValueError(f"dtype must be 'auto', 'bfloat16', 'float16' or 'float32', got {name!r}")
+    return getattr(torch, name)
+
+
+def load_processor(
+    model_args: Any, script_args: RedAesArguments, trust_remote_code: bool, *, padding_side: str = "left"
+) -> Any:
+    """The base model's processor with the recipe's image resize bounds and left padding."""
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(
+        model_args.model_name_or_path,
+        revision=model_args.model_revision,
+        trust_remote_code=trust_remote_code,
+    )
+    image_processor = getattr(processor, "image_processor", None)
+    if image_processor is None:
+        raise ValueError(
+            f"{model_args.model_name_or_path}: the processor has no image processor (not a VLM?)"
+        )
+    if script_args.max_pixels is not None or script_args.min_pixels is not None:
+        if not hasattr(image_processor, "size") or "longest_edge" not in (image_processor.size or {}):
+            raise ValueError(
+                f"max_pixels/min_pixels are not supported by {type(image_processor).__name__} "
+                "(they set a Qwen-VL style pixel budget)"
+            )
+        size = dict(image_processor.size)
+        if script_args.max_pixels is not None:
+            size["longest_edge"] = script_args.max_pixels
+        if script_args.min_pixels is not None:
+            size["shortest_edge"] = script_args.min_pixels
+        image_processor.size = size
+    processor.tokenizer.padding_side = padding_side
+    return processor
+
+
+def lora_config(model_args: Any, script_args: RedAesArguments) -> Any:
+    """TRL's LoRA config from ``ModelConfig`` with our ``lora_exclude_modules``; None without ``use_peft``."""
+    from trl import get_peft_config
+
+    config = get_peft_config(model_args)
+    if config is not None and script_args.lora_exclude_modules:
+        config.exclude_modules = script_args.lora_exclude_modules
+    return config
+
+
+def load_policy(model_args: Any, script_args: RedAesArguments, trust_remote_code: bool) -> tuple[Any, Any]:
+    """Return ``(model, peft_config)`` for a TRL trainer.
+
+    With ``init_adapter`` the model is a trainable ``PeftModel`` and ``peft_config`` is None; otherwise
+    the model is the base and ``peft_config`` the new LoRA adapter (None for full fine-tuning).
+    """
+    from accelerate import PartialState
+    from transformers import AutoModelForImageTextToText
+    from trl import get_quantization_config
+
+    if script_args.init_adapter and model_args.use_peft:
+        raise ValueError(
+            "init_adapter continues an existing LoRA adapter and use_peft starts a new one: set only one "
+            f"(init_adapter={script_args.init_adapter!r}, use_peft=True)"
+        )
+    quantization = get_quantization_config(model_args)
+    if quantization is not None and not (script_args.init_adapter or model_args.use_peft):
+        raise ValueError(
+            "load_in_4bit/load_in_8bit train an adapter on a quantized base: set use_peft or init_adapter"
+        )
+    kwargs: dict[str, Any] = {
+        "revision": model_args.model_revision,
+        "trust_remote_code": trust_remote_code,
+        "attn_implementation": model_args.attn_implementation,
+        "dtype": _dtype(model_args.dtype),
+        "use_safetensors": True,
+    }
+    if quantization is not None:
+        kwargs["quantization_config"] = quantization
+        state = PartialState()
+        kwargs["device_map"] = {"": state.local_process_index} if state.device.type == "cuda" else "cpu"
+    model = AutoModelForImageTextToText.from_pretrained(model_args.model_name_or_path, **kwargs)
+    if script_args.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, script_args.init_adapter, is_trainable=True)
+        return model, None
+    return model, lora_config(model_args, script_args)
