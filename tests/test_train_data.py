@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import Dataset, load_from_disk
+from datasets import Dataset, DatasetDict, load_from_disk
 from datasets import Image as ImageFeature
 from PIL import Image
 
@@ -68,7 +68,7 @@ def test_tiny_red_follows_the_schema_and_splits_by_source(tiny_red_dir: Path) ->
 def test_load_red_errors_name_the_problem(tiny_red_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(KeyError, match=r"has no split 'dev'; it has \['test', 'train', 'validation'\]"):
         load_red(str(tiny_red_dir), "dev")
-    Dataset.from_dict({"pair_id": ["a"]}).save_to_disk(str(tmp_path / "bad"))
+    DatasetDict({"train": Dataset.from_dict({"pair_id": ["a"]})}).save_to_disk(str(tmp_path / "bad"))
     with pytest.raises(SchemaError, match="missing RED columns"):
         load_red(str(tmp_path / "bad"), "train")
     with pytest.raises(ValueError, match="is a local folder"):

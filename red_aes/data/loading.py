@@ -24,6 +24,8 @@ def load_red_dataset(path_or_id: str | Path, *, revision: str | None = None) -> 
 
     path = Path(path_or_id)
     if path.exists():
+        if revision is not None:
+            raise ValueError(f"revision={revision!r} was given but {path} is a local folder")
         if not (path / "dataset_dict.json").is_file():
             raise SchemaError(
                 f"{path}: no dataset_dict.json; not a DatasetDict saved by `red-aes data build`"

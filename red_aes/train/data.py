@@ -23,13 +23,12 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from datasets import Dataset, DatasetDict, Features, Json, List, Value, load_dataset, load_from_disk
+from datasets import Dataset, Features, Json, List, Value
 from datasets import Image as ImageFeature
 
-from red_aes.data.schema import validate_features
+from red_aes.data.loading import load_red_dataset
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
 from red_aes.prompts import build_messages, format_delta
@@ -62,21 +61,14 @@ logger = logging.getLogger(__name__)
 
 
 def load_red(name_or_path: str, split: str, revision: str | None = None) -> Dataset:
-    """One split of a RED dataset: a ``save_to_disk`` folder or a Hub id; checks the RED schema."""
-    if Path(name_or_path).exists():
-        if revision is not None:
-            raise ValueError(f"dataset_revision={revision!r} was given but {name_or_path} is a local folder")
-        loaded = load_from_disk(name_or_path)
-        if isinstance(loaded, DatasetDict):
-            if split not in loaded:
-                raise KeyError(f"{name_or_path} has no split {split!r}; it has {sorted(loaded)}")
-            loaded = loaded[split]
-    else:
-        loaded = load_dataset(name_or_path, split=split, revision=revision)
-    validate_features(loaded.features, where=f"{name_or_path}[{split}]")
-    if len(loaded) == 0:
+    """One split of a RED dataset (a ``red-aes data build`` folder or a Hub id), schema-checked by
+    :func:`red_aes.data.load_red_dataset`."""
+    splits = load_red_dataset(name_or_path, revision=revision)
+    if split not in splits:
+        raise KeyError(f"{name_or_path} has no split {split!r}; it has {sorted(splits)}")
+    if len(splits[split]) == 0:
         raise ValueError(f"{name_or_path}[{split}] is empty")
-    return loaded
+    return splits[split]
 
 
 def check_prompt_version(red: Dataset, prompt_version: str) -> None:
