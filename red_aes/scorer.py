@@ -432,7 +432,11 @@ class RedAesScorer(BaseScorer):
     # -- inference -----------------------------------------------------------------------------
     @contextlib.contextmanager
     def reasoning_budget(self, max_reasoning_tokens: int | None) -> Iterator[None]:
-        """Temporarily use another ``max_reasoning_tokens`` (``None`` keeps the current one)."""
+        """Temporarily use another ``max_reasoning_tokens`` (``None`` keeps the current one).
+
+        The budget lives on the scorer, so threads sharing one scorer must not override it per call
+        (the demo sets it once at load time).
+        """
         previous = self.max_reasoning_tokens
         if max_reasoning_tokens is not None:
             if max_reasoning_tokens < 0:
