@@ -107,13 +107,16 @@ def build_messages(
 
 
 def format_delta(delta: float) -> str:
-    """A delta as the model writes it: explicit sign, one decimal (``+1.5``, ``-0.3``, ``+0.0``)."""
-    return f"{delta:+.1f}"
+    """A delta as the model writes it: explicit sign, one decimal (``+1.5``, ``-0.3``, ``+0.0``).
+
+    Zero is always ``+0.0`` (never ``-0.0``): the decoding grid holds one spelling per value.
+    """
+    return f"{round(delta, 1) + 0.0:+.1f}"
 
 
 def format_score(score: float) -> str:
     """A score as the model writes it: one decimal (``6.4``)."""
-    return f"{score:.1f}"
+    return f"{round(score, 1) + 0.0:.1f}"
 
 
 def format_answer(value: str, reasoning: str | None = None) -> str:

@@ -61,3 +61,41 @@ def test_builder_output_feeds_every_training_stage(built: Path) -> None:
     assert all(group_ids[i] == group_ids[i + 1] for i in range(0, len(group_ids), 2))
     # The original (relative score 0) comes first in its group, its edit scored by the judged delta.
     assert all(score == 0 for score in groups["relative_score"][::2])
+
+
+@pytest.mark.parametrize("vote", [0.85, -1.05, 0.25, -0.01])
+def test_rounding_ties_survive_float32_storage(vote: float) -> None:
+    """The rationale is written from the aggregated delta; the column stores it as float32; stage 1
+    must read back the same answer (0.85 is "+0.8" in float64 but "+0.9" from float32)."""
+    from datasets import Dataset
+
+    from red_aes.data.aggregate import aggregate_votes
+    from red_aes.data.rationale import rationale_target
+    from red_aes.data.schema import FEATURES
+    from red_aes.train.data import sft_target
+    from red_aes.types import Verdict
+
+    aggregate = aggregate_votes(
+        [Verdict("measured", vote, "why")], min_valid_votes=1, min_agreement=0.5, neutral_band=0.25
+    )
+    row = {name: None for name in FEATURES}
+    row.update(
+        pair_id="p",
+        source_id="s",
+        instruction="i",
+        attribute="color",
+        direction="improve",
+        strength=0.5,
+        editor="classical",
+        editor_params="{}",
+        delta=aggregate.delta,
+        votes=[vote],
+        judges=["measured"],
+        agreement=1.0,
+        rationale=rationale_target("The colours changed.", aggregate.delta),
+        prompt_version="v1",
+    )
+    stored = Dataset.from_list([row], features=FEATURES)[0]
+    assert parse_answer(sft_target(stored), "delta", strict=True).value == pytest.approx(
+        stored["delta"], abs=0.05
+    )
