@@ -291,6 +291,9 @@ class RedAesScorer(BaseScorer):
         eos = eos[0] if isinstance(eos, (list, tuple)) else eos
         self.eos_token_id = int(eos if eos is not None else self.tokenizer.eos_token_id)
         self.table = TokenTable(self.tokenizer, self.eos_token_id)
+        # One model call at a time: Qwen2.5-VL keeps per-call state on the model (rope deltas), so
+        # threads sharing this scorer (the demo's queue workers) must not interleave generation.
+        self._model_lock = threading.Lock()
 
     # -- loading and saving --------------------------------------------------------------------
     @classmethod
@@ -494,9 +497,19 @@ class RedAesScorer(BaseScorer):
         batch = self.processor(text=texts, images=pixels, padding=True, return_tensors="pt")
         return batch.to(device=self.device, dtype=self.dtype)
 
-    def _generate(self, inputs: Any, kind: Kind, streamer: Any = None) -> list[str]:
-        """Constrained greedy reasoning; returns the assistant texts, ``<think>`` prefill included."""
-        from transformers import LogitsProcessorList
+    def _generate(
+        self, inputs: Any, kind: Kind, streamer: Any = None, cancelled: threading.Event | None = None
+    ) -> list[str]:
+        """Constrained greedy reasoning; returns the assistant texts, ``<think>`` prefill included.
+
+        Setting ``cancelled`` stops the generation at the next token (used when a stream is abandoned).
+        """
+        from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+        class _Cancelled(StoppingCriteria):
+            def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> bool:
+                stop = cancelled is not None and cancelled.is_set()
+                return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
         prompt_length = inputs["input_ids"].shape[1]
         constraint = AnswerConstraint(self.table, kind, prompt_length, self.max_reasoning_tokens)
@@ -510,6 +523,7 @@ class RedAesScorer(BaseScorer):
             eos_token_id=self.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
             streamer=streamer,
+            stopping_criteria=StoppingCriteriaList([_Cancelled()]),
         )
         texts = self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
         return [THINK_OPEN + text for text in texts]
@@ -539,6 +553,17 @@ class RedAesScorer(BaseScorer):
         self, kind: str, images: list[list[Image.Image]], instructions: list[str | None], mode: Mode
     ) -> list[Any]:
         answer = PAIR_KIND[kind]
+        with self._model_lock:
+            return self._run_locked(kind, answer, images, instructions, mode)
+
+    def _run_locked(
+        self,
+        kind: str,
+        answer: Kind,
+        images: list[list[Image.Image]],
+        instructions: list[str | None],
+        mode: Mode,
+    ) -> list[Any]:
         if mode == "fast":
             shared, _, _ = self.table.answer_paths(answer)
             prefix = b"".join(self.table.bytes[i] or b"" for i in shared).decode("utf-8")
@@ -578,12 +603,13 @@ class RedAesScorer(BaseScorer):
         ]
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         outcome: dict[str, Any] = {}
+        cancelled = threading.Event()
 
         def run() -> None:
             try:
-                with torch.inference_mode(), self.reasoning_budget(max_reasoning_tokens):
+                with torch.inference_mode(), self._model_lock, self.reasoning_budget(max_reasoning_tokens):
                     outcome["texts"] = self._generate(
-                        self._inputs("pair", pair, [instruction], THINK_OPEN), "delta", streamer
+                        self._inputs("pair", pair, [instruction], THINK_OPEN), "delta", streamer, cancelled
                     )
             except BaseException as err:  # surfaced in the caller's thread below
                 outcome["error"] = err
@@ -592,13 +618,16 @@ class RedAesScorer(BaseScorer):
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         text, shown = "", None
-        for chunk in streamer:
-            text += chunk
-            reasoning = text.split(THINK_CLOSE, 1)[0].strip()
-            if reasoning != shown and THINK_CLOSE not in text:
-                shown = reasoning
-                yield reasoning, None
-        thread.join()
+        try:
+            for chunk in streamer:
+                text += chunk
+                reasoning = text.split(THINK_CLOSE, 1)[0].strip()
+                if reasoning != shown and THINK_CLOSE not in text:
+                    shown = reasoning
+                    yield reasoning, None
+        finally:  # a consumer that stops early (a closed browser tab) stops the generation too
+            cancelled.set()
+            thread.join()
         if "error" in outcome:
             raise outcome["error"]
         delta = self._result("delta", "reasoning", text=outcome["texts"][0])

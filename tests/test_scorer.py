@@ -371,3 +371,28 @@ def test_save_pretrained_round_trips(
     assert merged.compare(photo_paths[0], photo_paths[1], mode="fast").delta == pytest.approx(
         before_fast, abs=1e-4
     )
+
+
+def test_abandoned_stream_releases_the_model(scorer: RedAesScorer, photo_paths: list[Path]) -> None:
+    """Closing the stream early (a browser tab closed) ends generation and releases the model lock."""
+    stream = scorer.stream_compare(photo_paths[0], photo_paths[1], max_reasoning_tokens=200)
+    next(stream)
+    stream.close()
+    assert not scorer._model_lock.locked()
+    assert scorer.compare(photo_paths[0], photo_paths[1], mode="fast").valid
+
+
+def test_threads_sharing_a_scorer_get_the_single_thread_results(scorer: RedAesScorer, images: list) -> None:
+    """The demo's queue workers share one scorer: concurrent calls must not mix per-call model state."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    originals, edited, instructions = _pairs(images)
+    expected = [
+        scorer.compare(o, e, i).delta for o, e, i in zip(originals, edited, instructions, strict=True)
+    ]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [
+            pool.submit(scorer.compare, o, e, i)
+            for o, e, i in zip(originals, edited, instructions, strict=True)
+        ]
+        assert [f.result().delta for f in futures] == expected
