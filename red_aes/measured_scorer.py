@@ -131,7 +131,11 @@ def _sentence(facts: list[str]) -> str:
 
 
 class MeasuredScorer(BaseScorer):
-    """Scores and deltas from measured attributes (no model). ``higher_is_better``; deterministic."""
+    """Scores and deltas from measured attributes (no model). ``higher_is_better``; deterministic.
+
+    Values keep two decimals (finer than a model's answer, which helps ranking); ``raw_text`` and the
+    reasoning show them in the answer format's one decimal.
+    """
 
     name = "measured"
 
@@ -161,14 +165,15 @@ class MeasuredScorer(BaseScorer):
     def _score_one(self, image: Image.Image, mode: Mode) -> AestheticScore:
         m = measure_image(image, max_pixels=self.max_pixels)
         score, terms = measured_score(m, self.config)
+        score = round(score, 2)
         reasoning = None
         if mode == "reasoning":
             worst = min(terms, key=terms.__getitem__)
             reasoning = (
                 _sentence(describe_image(m))
-                + f" Largest penalty: {worst.replace('_', ' ')} ({terms[worst]:+.1f}); score {score:.1f}."
+                + f" Largest penalty: {worst.replace('_', ' ')} ({terms[worst]:+.1f}); "
+                + f"score {format_score(score)}."
             )
-        score = round(score, 2)
         return AestheticScore(
             score=score,
             valid=True,
@@ -201,7 +206,7 @@ class MeasuredScorer(BaseScorer):
                 "Measured changes: "
                 + _sentence(describe_changes(pair))
                 + (f" Score effect by attribute: {effect}." if effect else "")
-                + f" Score {s_before:.1f} -> {s_after:.1f}."
+                + f" Score {format_score(s_before)} -> {format_score(s_after)}."
             )
         return AestheticDelta(
             delta=delta,

@@ -211,5 +211,5 @@ def test_ladder_report_per_attribute() -> None:
 def test_ladder_groups_with_tied_predictions_are_counted() -> None:
     flat = ladder_metrics([0, -1, 0, -1], [1, 1, 3, 2], ["a", "a", "b", "b"], boot=BootstrapConfig(0))
     assert flat.counts["groups_srcc_undefined"] == 1
-    assert flat.metrics["srcc"].value == pytest.approx(1.0)  # only group b has a defined SRCC
+    assert flat.metrics["srcc"].value == pytest.approx(0.5)  # group a's undefined SRCC counts as 0
     assert flat.metrics["pairwise_accuracy"].value == 0.5  # group a's tie counts as wrong

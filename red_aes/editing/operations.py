@@ -103,9 +103,25 @@ def _apply_gains(image: Image.Image, gains: np.ndarray) -> Edited:
     return edited, {"gains": [round(float(g), 4) for g in gains]}
 
 
+#: Linear-light level above which brightening rolls highlights off instead of clipping them.
+HIGHLIGHT_KNEE = 0.65
+
+
 def _exposure(image: Image.Image, op: Operation, seed: int) -> Edited:
-    """Scale linear light by 2^EV, as a camera exposure change would (highlights clip)."""
-    return to_image(linear_to_srgb(srgb_to_linear(to_float(image)) * 2.0**op.amount)), {}
+    """Scale linear light by 2^EV, as a camera exposure change would.
+
+    Brightening passes levels above :data:`HIGHLIGHT_KNEE` through a smooth shoulder
+    ``k + (1 - k)(1 - exp(-(y - k)/(1 - k)))`` (slope 1 at the knee, approaching white), as raw
+    converters' exposure controls do, so "make it brighter" does not flatten a bright sky to pure white.
+    Darkening is an exact gain.
+    """
+    linear = srgb_to_linear(to_float(image)) * 2.0**op.amount
+    if op.amount <= 0:
+        return to_image(linear_to_srgb(linear)), {}
+    knee = HIGHLIGHT_KNEE
+    above = linear > knee
+    linear[above] = knee + (1.0 - knee) * (1.0 - np.exp(-(linear[above] - knee) / (1.0 - knee)))
+    return to_image(linear_to_srgb(linear)), {"highlight_knee": knee}
 
 
 def _brightness(image: Image.Image, op: Operation, seed: int) -> Edited:

@@ -191,8 +191,10 @@ class GroupStats:
     total: np.ndarray
 
     def mean_srcc(self, picked: np.ndarray) -> float | None:
-        values = self.srcc[picked]
-        values = values[np.isfinite(values)]
+        """Mean over groups; a group with an undefined SRCC (all members scored alike) counts as 0: a
+        scorer that cannot tell the members apart has shown no ordering ability, and skipping such groups
+        would report a perfect mean for a scorer that orders one group out of seven."""
+        values = np.nan_to_num(self.srcc[picked], nan=0.0)
         return float(values.mean()) if len(values) else None
 
     def pairwise_accuracy(self, picked: np.ndarray) -> float | None:
@@ -221,7 +223,7 @@ def group_stats(labels: ArrayLike, preds: ArrayLike, groups: Sequence[str]) -> G
 
 
 def within_group_srcc(labels: ArrayLike, preds: ArrayLike, groups: Sequence[str]) -> float | None:
-    """Mean SRCC inside groups (groups where it is undefined are skipped); None if none is defined."""
+    """Mean SRCC inside groups (a group where it is undefined counts as 0); None without groups."""
     stats_ = group_stats(labels, preds, groups)
     return stats_.mean_srcc(np.arange(len(stats_.srcc)))
 
@@ -418,8 +420,8 @@ def ladder_metrics(
 ) -> MetricReport:
     """Groups with a known internal order: mean within-group SRCC and within-group pairwise accuracy.
 
-    The SRCC mean skips groups where it is undefined (e.g. the scorer gave every member the same score)
-    and counts them in ``groups_srcc_undefined``; pairwise accuracy counts such ties as wrong. The
+    The SRCC mean counts groups where it is undefined (e.g. the scorer gave every member the same score)
+    as 0 and reports them in ``groups_srcc_undefined``; pairwise accuracy counts such ties as wrong. The
     bootstrap resamples whole groups (the unit whose order is known).
     """
     y, x = _pair(labels, preds)
