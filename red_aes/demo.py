@@ -247,12 +247,13 @@ class PairView:
     """What the app shows for an (original, edited) pair at one moment of an assessment.
 
     A stream of views starts with ``stage="pair"`` (the images and their measurements, the delta still
-    pending), continues with ``"reasoning"`` views whose only change is the growing ``reasoning`` (so
-    the UI need not resend the images), and ends with one ``"final"`` view holding the delta.
+    pending), continues with ``"reasoning"`` views whose only change is the growing ``reasoning``, and
+    ends with one ``"final"`` view holding the delta. Only the ``"pair"`` view carries the images: on
+    ZeroGPU every view is pickled from the GPU worker to the server, once per streamed token.
     """
 
-    original: Image.Image
-    edited: Image.Image
+    original: Image.Image | None
+    edited: Image.Image | None
     delta_html: str
     reasoning: str
     attribute_rows: list[list[Any]]
@@ -364,11 +365,11 @@ class DemoActions:
         yield PairView(original, edited, pending, "", rows, details, "pair")
         for reasoning, delta in stream_delta(self.backends.scorer, original, edited, instruction):
             if delta is None:
-                yield PairView(original, edited, pending, reasoning, rows, details, "reasoning")
+                yield PairView(None, None, pending, reasoning, rows, details, "reasoning")
             else:
                 final = _json_safe({**delta.to_dict(), "scorer": delta.model or scorer, **extra})
                 shown = reasoning if delta.valid else delta.raw_text  # an unreadable answer, as written
-                yield PairView(original, edited, delta_html(delta), shown, rows, final, "final")
+                yield PairView(None, None, delta_html(delta), shown, rows, final, "final")
 
 
 def stream_delta(

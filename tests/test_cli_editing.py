@@ -87,3 +87,15 @@ def test_measure_json_and_text(photos_dir, capsys) -> None:
 def test_measure_missing_file(tmp_path, capsys) -> None:
     assert main(["measure", str(tmp_path / "nope.png")]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_edit_saves_jpeg_at_high_quality(photos_dir, tmp_path) -> None:
+    """A JPEG output must not add heavy compression to the edit being assessed (PIL's default is 75)."""
+    import io
+
+    args = ["edit", str(photos_dir / "chelsea.png"), "--prompt", "make it warmer"]
+    assert main([*args, "--out", str(tmp_path / "out.png")]) == 0
+    assert main([*args, "--out", str(tmp_path / "out.jpg")]) == 0
+    expected = io.BytesIO()
+    Image.open(tmp_path / "out.png").save(expected, format="JPEG", quality=95)
+    assert (tmp_path / "out.jpg").read_bytes() == expected.getvalue()

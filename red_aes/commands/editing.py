@@ -90,7 +90,8 @@ def _edit(args: argparse.Namespace) -> int:
     image = load_image(args.image)
     editor = load_editor(args.editor, **_editor_options(args))
     result = editor.edit(image, args.prompt, seed=args.seed, strength=args.strength)
-    result.image.save(out)
+    # JPEG at quality 95: PIL's default 75 would add compression artefacts to the edit being assessed.
+    result.image.save(out, **({"quality": 95} if out.suffix.lower() in {".jpg", ".jpeg"} else {}))
     if args.json:
         record = {
             "image": args.image,
