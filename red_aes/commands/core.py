@@ -42,9 +42,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="token budget of the <think> part (VLM reasoning mode; default 256)",
     )
-    parser.add_argument(
-        "--device", help="VLM device: cpu, cuda, cuda:1 or auto (default: cuda if available)"
-    )
+    parser.add_argument("--device", help="VLM device: cpu, cuda, cuda:1 or auto (default: cuda if available)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
