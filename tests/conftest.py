@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -12,7 +13,8 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-PHOTOS_DIR = Path(__file__).resolve().parent.parent / "examples" / "photos"
+REPO = Path(__file__).resolve().parent.parent
+PHOTOS_DIR = REPO / "examples" / "photos"
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +42,13 @@ def tiny_editor_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from red_aes.testing import make_tiny_editor
 
     return make_tiny_editor(tmp_path_factory.mktemp("tiny-editor"))
+
+
+@pytest.fixture(scope="session")
+def tiny_red_dir(tmp_path_factory: pytest.TempPathFactory, photos_dir: Path) -> Path:
+    """The tiny RED dataset of ``training_recipes/tiny/build_tiny_red.py`` (RED schema, split by source)."""
+    script = REPO / "training_recipes" / "tiny" / "build_tiny_red.py"
+    spec = importlib.util.spec_from_file_location("build_tiny_red", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_tiny_red(tmp_path_factory.mktemp("tiny-red") / "red", photos_dir)

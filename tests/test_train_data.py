@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from collections import Counter
 from pathlib import Path
@@ -30,20 +29,6 @@ from red_aes.train.grpo import check_config, resolve_reward_funcs
 
 REPO = Path(__file__).resolve().parent.parent
 RECIPES = REPO / "training_recipes"
-
-
-def _load_builder():
-    """training_recipes/tiny/build_tiny_red.py, the builder of the tiny recipes' dataset."""
-    spec = importlib.util.spec_from_file_location("build_tiny_red", RECIPES / "tiny" / "build_tiny_red.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def tiny_red_dir(tmp_path_factory: pytest.TempPathFactory, photos_dir: Path) -> Path:
-    """The tiny RED dataset (RED schema, split by source) built from the bundled photos."""
-    return _load_builder().build_tiny_red(tmp_path_factory.mktemp("tiny-red") / "red", photos_dir)
 
 
 @pytest.fixture(scope="session")

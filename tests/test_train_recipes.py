@@ -18,7 +18,6 @@ import yaml
 from hub_stub import HubStub
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
-from test_train_data import tiny_red_dir  # noqa: F401  (session fixture: the tiny RED dataset)
 
 from red_aes.cli import main as cli
 from red_aes.train.config import STAGES, parse_recipe, recipe_stage
@@ -107,7 +106,7 @@ def _logged_metrics(text: str) -> list[dict[str, float]]:
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, tiny_red_dir: Path) -> dict:  # noqa: F811
+def chain(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, tiny_red_dir: Path) -> dict:
     """Run the three tiny recipes through `red-aes train`; stage 3 pushes to a local Hub stub."""
     out = tmp_path_factory.mktemp("chain")
     dirs: dict[str, Path] = {}
@@ -149,7 +148,7 @@ def test_each_stage_writes_adapter_processor_metadata_and_card(
     chain: dict,
     name: str,
     tiny_model_dir: Path,
-    tiny_red_dir: Path,  # noqa: F811
+    tiny_red_dir: Path,
 ) -> None:
     folder = chain["dirs"][name]
     files = {p.name for p in folder.iterdir()}
