@@ -145,7 +145,7 @@ def test_aggregate_median_agreement_and_drops() -> None:
     few = aggregate_votes([_v(1.0), bad], min_valid_votes=2, min_agreement=0.5, neutral_band=0.25)
     assert few.reason == "too_few_valid_votes" and few.invalid == [bad] and few.delta is None
     kept = aggregate_votes([_v(0.8), bad], min_valid_votes=1, min_agreement=1.0, neutral_band=0.25)
-    assert kept.delta == 0.8 and kept.agreement == 1.0 and kept.invalid == [bad]
+    assert kept.delta == pytest.approx(0.8) and kept.agreement == 1.0 and kept.invalid == [bad]
     assert direction_of(0.2, 0.25) == 0 and direction_of(-0.3, 0.25) == -1 and direction_of(0.25, 0.25) == 1
 
 
