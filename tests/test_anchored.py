@@ -1,13 +1,22 @@
-"""Anchored scoring: anchor choice across the score range and the least-squares solver on synthetic data."""
+"""Anchored scoring: anchor choice across the score range, the least-squares solver on synthetic data,
+and symmetric (both-order) comparisons against a position-biased judge."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import stats
 
 from red_aes.evaluation.anchored import Anchors, Comparison, choose_anchors, solve_scores
 from red_aes.evaluation.benchmarks import Benchmark, ImageItem
+from red_aes.evaluation.cache import PredictionCache
+from red_aes.evaluation.metrics import BootstrapConfig
+from red_aes.evaluation.runner import evaluate
+from red_aes.scorers import BaseScorer
+from red_aes.types import AestheticDelta, AestheticScore, Mode
 
 
 def test_choose_anchors_spans_the_range() -> None:
@@ -87,3 +96,83 @@ def test_anchors_from_benchmark_use_the_model_scale(photo_paths: list) -> None:
     assert anchors.scores == pytest.approx((1.9, 9.1))
     with pytest.raises(ValueError, match="absolute-score"):
         Anchors.from_benchmark(Benchmark("red", "RED", "delta", [], "here"), 2)
+
+
+class SecondFavouringJudge(BaseScorer):
+    """A pairwise judge whose true score of an image is its red level mapped onto [1, 10], and who adds
+    a constant ``bias`` to whichever image it sees second (position bias)."""
+
+    name = "second-favouring"
+
+    def __init__(self, bias: float) -> None:
+        super().__init__(batch_size=4)
+        self.bias = bias
+        self.compared = 0
+
+    @staticmethod
+    def true_score(image: Image.Image) -> float:
+        return 1.0 + 9.0 * image.getpixel((0, 0))[0] / 255.0
+
+    def _compare_batch(
+        self,
+        originals: list[Image.Image],
+        edited: list[Image.Image],
+        instructions: list[str | None],
+        mode: Mode,
+    ) -> list[AestheticDelta]:
+        self.compared += len(originals)
+        return [
+            AestheticDelta(self.true_score(b) - self.true_score(a) + self.bias, True)
+            for a, b in zip(originals, edited, strict=True)
+        ]
+
+    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
+        raise NotImplementedError("this judge only compares images")
+
+
+def _red(level: int) -> Image.Image:
+    return Image.new("RGB", (8, 8), (level, 40, 90))
+
+
+def test_both_orders_cancel_position_bias(tmp_path: Path) -> None:
+    bias, levels = 0.75, [30, 200, 90, 150, 10]
+    true = [SecondFavouringJudge.true_score(_red(v)) for v in levels]
+    items = [ImageItem(f"img{i}.png", _red(v), t) for i, (v, t) in enumerate(zip(levels, true, strict=True))]
+    bench = Benchmark("ava", "AVA", "score", items, "here")
+    anchor_levels = (0, 128, 255)
+    anchors = Anchors(
+        ("a0", "a1", "a2"),
+        tuple(_red(v) for v in anchor_levels),
+        tuple(SecondFavouringJudge.true_score(_red(v)) for v in anchor_levels),
+    )
+    boot = BootstrapConfig(n_resamples=0)
+    k, n = len(anchors), len(items)
+
+    def run(order: str, judge: SecondFavouringJudge, cache: PredictionCache):
+        return evaluate(
+            judge,
+            bench,
+            model_id="biased",
+            mode="anchored",
+            anchors=anchors,
+            anchor_order=order,  # type: ignore[arg-type]
+            cache=cache,
+            batch_size=2,
+            boot=boot,
+            progress=False,
+        )
+
+    with PredictionCache(tmp_path / "cache.sqlite") as cache:
+        judge = SecondFavouringJudge(bias)
+        both = run("both", judge, cache)
+        assert judge.compared == both.computed == len(cache) == 2 * k * n  # each direction asked and cached
+        np.testing.assert_allclose([p.value for p in both.predictions], true, atol=1e-9)
+        assert both.anchor_order == "both" and both.to_dict()["anchor_order"] == "both"
+        assert both.scoring == "anchored-both"
+        # one order: the anchor->image half is already in the cache, and the bias is left in
+        again = SecondFavouringJudge(bias)
+        one = run("one", again, cache)
+        assert again.compared == 0 and one.cached == k * n
+        np.testing.assert_allclose([p.value for p in one.predictions], np.add(true, bias), atol=1e-9)
+        with pytest.raises(ValueError, match="anchor_order must be one of"):
+            run("reversed", again, cache)

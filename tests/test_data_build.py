@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -49,6 +50,12 @@ CONFIG = {
     "license": "cc-by-2.0",
     "pretty_name": "RED-Aes test pairs",
 }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _write_config(path: Path, **values: Any) -> Path:
@@ -341,15 +348,21 @@ def test_accelerate_launch_with_two_processes_builds_the_same_dataset(
     reference: Path, photos: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    config = _write_config(tmp_path / "config.yaml", source=str(photos), out=str(out))
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2"]
+    config = _write_config(tmp_path / "config.yaml", source=str(photos), out=str(out), keep_shards=True)
+    # `--cpu` would start one process (accelerate's simple launcher); the multi-process launcher
+    # (torchrun) with ACCELERATE_USE_CPU starts two CPU processes joined by gloo
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
     launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    launch += ["--main_process_port", str(_free_port())]
     run = subprocess.run(
         [*launch, "-m", "red_aes.cli", "data", "build", "--config", str(config)],
         cwd=REPO,
+        env={**os.environ, "ACCELERATE_USE_CPU": "1", "CUDA_VISIBLE_DEVICES": ""},
         capture_output=True,
         timeout=600,
     )
     assert run.returncode == 0, run.stderr.decode()[-3000:]
+    workers = {json.loads(m.read_text())["pid"] for m in (out / "shards").glob("shard-*.json")}
+    assert len(workers) == 2  # both processes built shards
     assert _rows(out) == _rows(reference)
     assert json.loads((out / BUILD_STATS).read_text()) == json.loads((reference / BUILD_STATS).read_text())

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +26,7 @@ from red_aes.measured_scorer import MeasuredScorer
 from red_aes.types import AestheticDelta, AestheticScore
 
 BOOT = BootstrapConfig(n_resamples=50, seed=0)
+REPO = Path(__file__).resolve().parent.parent
 
 
 class CountingScorer(MeasuredScorer):
@@ -177,7 +182,7 @@ def test_invalid_answers_are_counted_and_reported(
         progress=False,
     )
     camera = next(p for p in anchored.predictions if p.id == "camera.png")
-    assert not camera.valid and camera.error == "no valid comparison with any of the 2 anchors"
+    assert not camera.valid and camera.error == "no valid comparison with any of the 2 anchors in both orders"
     assert anchored.n_invalid == 1 and anchored.report.n == 6
 
 
@@ -195,7 +200,9 @@ def test_anchored_scores_follow_direct_scores(small_photos: Path, tmp_path: Path
     result = evaluate(
         scorer, bench, model_id="measured", mode="anchored", decoding="fast", anchors=anchors, boot=BOOT
     )
-    assert scorer.compared == 3 * len(bench)
+    # each (anchor, image) pair in both orders, each distinct question once: the 3 anchors are among
+    # the 7 images, so their pairs are the 3 x 3 ordered anchor pairs
+    assert scorer.compared == 2 * 3 * (len(bench) - 3) + 3 * 3
     assert result.anchors == list(anchors.ids)
     anchored = [p.value for p in result.predictions]
     assert stats.spearmanr(anchored, direct).statistic > 0.9
@@ -370,3 +377,42 @@ def test_cli_compares_measured_and_tiny_vlm(
     assert len(predictions) == 2 and "predictions-measured.csv" in predictions
     table = (out / "results.md").read_text()
     assert "| measured | AVA | 3 |" in table and f"| {tiny_model_dir} | AVA |" in table
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_accelerate_launch_splits_scoring_and_writes_the_single_process_outputs(
+    small_photos: Path, labelled_photos: Path, tmp_path: Path
+) -> None:
+    """Two CPU processes under ``accelerate launch``: each image scored once, the reports unchanged."""
+    argv = ["eval", "--model", "measured", "--benchmark", "ava", "--root", str(small_photos)]
+    argv += ["--labels", str(labelled_photos), "--decoding", "fast", "--bootstrap", "50", "--no-progress"]
+    single, launched = tmp_path / "single", tmp_path / "launched"
+    assert _run_cli([*argv, "--out", str(single)]) == 0
+    # `--cpu` would start one process (accelerate's simple launcher); the multi-process launcher
+    # (torchrun) with ACCELERATE_USE_CPU starts two CPU processes joined by gloo
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
+    launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    launch += ["--main_process_port", str(_free_port())]
+    run = subprocess.run(
+        [*launch, "-m", "red_aes.cli", *argv, "--out", str(launched)],
+        cwd=REPO,
+        env={**os.environ, "ACCELERATE_USE_CPU": "1", "CUDA_VISIBLE_DEVICES": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    # the two processes asked 4 + 3 questions; the main process's report pass asked none
+    assert run.stdout.count("scored its share") == 2  # both processes ran, each on its own shard
+    assert run.stdout.count("answers computed") == 1
+    assert "measured: 7 answers computed, 0 from the cache, 0 invalid" in run.stdout
+    with PredictionCache(launched / "cache.sqlite") as cache:
+        assert len(cache) == 7
+    for name in ("predictions.csv", "results.json", "results.md"):
+        assert (launched / name).read_text() == (single / name).read_text(), name

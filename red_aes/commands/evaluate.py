@@ -8,13 +8,20 @@ Example::
 ``--adapter`` belongs to the ``--model`` given just before it. Outputs (in ``--out``): predictions CSV
 per model, results.json, results.md, scatter PNG per model, and the prediction cache (cache.sqlite) that
 makes a repeated or interrupted run skip what was already scored.
+
+Under ``accelerate launch --num_processes N -m red_aes.cli eval ...`` each process scores its share into
+the cache (VLM scorers on the process's own device) and the main process writes the outputs.
+``--shard K/N`` does the same split by hand for schedulers without accelerate.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accelerate import PartialState
 
 
 class _ModelAction(argparse.Action):
@@ -47,7 +54,7 @@ def _shard(text: str) -> tuple[int, int]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from red_aes.evaluation.benchmarks import BENCHMARKS
-    from red_aes.evaluation.runner import SCORING_MODES
+    from red_aes.evaluation.runner import ANCHOR_ORDERS, SCORING_MODES
     from red_aes.scorers import MODES
 
     p = subparsers.add_parser(
@@ -101,6 +108,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--num-anchors", type=int, default=5, help="anchors chosen across the score range (default 5)"
     )
+    p.add_argument(
+        "--anchor-order",
+        choices=ANCHOR_ORDERS,
+        default="both",
+        help="anchored mode: compare each (anchor, image) pair in both orders and average the two deltas, "
+        "cancelling the judge's position bias (default), or anchor first only (half the questions)",
+    )
     p.add_argument("--decoding", choices=MODES, default="reasoning", help="scorer decoding mode")
     p.add_argument("--limit", type=int, help="score only the first N items")
     p.add_argument(
@@ -108,10 +122,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_shard,
         metavar="K/N",
         help="score only shard K of N into the cache (one process or GPU each), write no report; "
-        "then run once without --shard to write the reports from the cache",
+        "then run once without --shard to write the reports from the cache (for schedulers without "
+        "accelerate; under accelerate launch leave it out)",
     )
     p.add_argument("--batch-size", type=int, help="items per scorer batch")
-    p.add_argument("--device", help="device for VLM scorers (e.g. cuda, cpu)")
+    p.add_argument(
+        "--device", help="device for VLM scorers (e.g. cuda, cpu); under accelerate launch each process's own"
+    )
     p.add_argument("--quantization", help="quantization for VLM scorers (e.g. 4bit)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% CIs (0: none)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
@@ -140,15 +157,31 @@ def _anchors(args: argparse.Namespace, benchmark: Any) -> Any:
     return Anchors.from_benchmark(load_benchmark(name, request), args.num_anchors)
 
 
+def _launched(args: argparse.Namespace) -> PartialState | None:
+    """The accelerate process state when launched with several processes (None for one process)."""
+    from red_aes.processes import process_state
+
+    state = process_state()
+    if state.num_processes == 1:
+        return None
+    launch = f"accelerate launch with {state.num_processes} processes"
+    if args.shard is not None:
+        raise ValueError(f"--shard splits a run by hand; {launch} splits it already (leave --shard out)")
+    if args.device is not None:
+        raise ValueError(f"--device {args.device}: under {launch} each process uses its own device")
+    return state
+
+
 def run(args: argparse.Namespace) -> int:
     from red_aes.evaluation.benchmarks import LoadRequest, get_spec, load_benchmark
     from red_aes.evaluation.cache import PredictionCache
     from red_aes.evaluation.metrics import BootstrapConfig
     from red_aes.evaluation.reports import results_markdown, write_outputs
-    from red_aes.evaluation.runner import evaluate
-    from red_aes.scorers import load_scorer
+    from red_aes.evaluation.runner import evaluate, evaluate_across_processes
+    from red_aes.scorers import SCORERS, load_scorer
 
     spec = get_spec(args.benchmark)
+    state = _launched(args)
     if args.model_card is not None and len(args.models) != 1:
         raise ValueError(
             f"--model-card describes one model; got {len(args.models)} --model (run them separately)"
@@ -178,22 +211,32 @@ def run(args: argparse.Namespace) -> int:
     with PredictionCache(args.out / "cache.sqlite") as cache:
         for entry in args.models:
             kwargs = dict(options, **({"adapter": entry["adapter"]} if entry["adapter"] else {}))
+            if state is not None and entry["model"] not in SCORERS:  # a VLM: on this process's device
+                kwargs["device"] = str(state.device)
             scorer = load_scorer(entry["model"], **kwargs)
-            results.append(
-                evaluate(
-                    scorer,
-                    benchmark,
-                    model_id=entry["model"],
-                    adapter=entry["adapter"],
-                    mode=args.mode,
-                    decoding=args.decoding,
-                    anchors=anchors,
-                    cache=cache,
-                    batch_size=args.batch_size,
-                    boot=boot,
-                    progress=not args.no_progress,
+            settings = {
+                "model_id": entry["model"],
+                "adapter": entry["adapter"],
+                "mode": args.mode,
+                "decoding": args.decoding,
+                "anchors": anchors,
+                "anchor_order": args.anchor_order,
+                "batch_size": args.batch_size,
+                "boot": boot,
+                "progress": not args.no_progress,
+            }
+            if state is None:
+                results.append(evaluate(scorer, benchmark, cache=cache, **settings))
+            else:
+                result = evaluate_across_processes(scorer, benchmark, state, cache=cache, **settings)
+                print(
+                    f"process {state.process_index} of {state.num_processes}: {entry['model']} "
+                    "scored its share into the cache"
                 )
-            )
+                if result is not None:  # the main process's: the whole benchmark
+                    results.append(result)
+    if state is not None and not state.is_main_process:
+        return 0
     for result in results:
         print(
             f"{result.label}: {result.computed} answers computed, {result.cached} from the cache, "

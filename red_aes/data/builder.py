@@ -343,10 +343,10 @@ def build_dataset(
     ``after_shard(index)`` is called after each shard is stored (progress reporting, tests that
     interrupt a build at a known point).
     """
-    from accelerate import PartialState
+    from red_aes.processes import process_state
 
     config.validate()
-    state = PartialState()
+    state = process_state()
     out = Path(config.out)
     if state.is_main_process:  # the others open the source after it (a Hub dataset is then cached)
         out.mkdir(parents=True, exist_ok=True)

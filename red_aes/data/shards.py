@@ -152,7 +152,8 @@ class ShardStore:
             Dataset.from_list(split_rows, features=FEATURES).to_parquet(str(tmp))
             os.replace(tmp, path)
             files[split] = path.name
-        atomic_write_json(self.marker(index), {"shard": index, "files": files, "stats": stats})
+        marker = {"shard": index, "files": files, "stats": stats, "pid": os.getpid()}  # pid: which worker
+        atomic_write_json(self.marker(index), marker)
 
     def read_marker(self, index: int) -> dict[str, Any]:
         return json.loads(self.marker(index).read_text(encoding="utf-8"))

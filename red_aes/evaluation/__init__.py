@@ -26,7 +26,7 @@ from red_aes.evaluation.benchmarks import (
 from red_aes.evaluation.cache import PredictionCache
 from red_aes.evaluation.metrics import BootstrapConfig, Metric, MetricReport
 from red_aes.evaluation.reports import write_outputs
-from red_aes.evaluation.runner import EvalResult, Prediction, evaluate
+from red_aes.evaluation.runner import EvalResult, Prediction, evaluate, evaluate_across_processes
 
 __all__ = [
     "BENCHMARKS",
@@ -45,6 +45,7 @@ __all__ = [
     "PredictionCache",
     "choose_anchors",
     "evaluate",
+    "evaluate_across_processes",
     "get_spec",
     "load_benchmark",
     "solve_scores",

@@ -7,7 +7,9 @@ with the anchor scores held fixed, in the spirit of Compare2Score. With Gaussian
 this is the maximum-likelihood (Thurstone case V) solution; a Bradley-Terry fit would be the choice for
 binary win/loss outcomes, which our scorers do not produce (they give graded deltas). When only
 anchor-image comparisons exist, the solution is the mean of ``s_anchor + delta`` over valid anchors;
-the solver also accepts image-image comparisons, which couple the unknowns.
+the solver also accepts image-image comparisons, which couple the unknowns. Pairwise judges have
+position bias; the runner's default asks each pair in both orders and passes
+``delta = (d(anchor→image) − d(image→anchor)) / 2``, in which a constant bias cancels.
 
 Anchors are chosen from the *training* split of the benchmark (never the test split) across its score
 range: sorted by label, the items nearest to the K evenly spaced quantiles 0, 1/(K-1), ..., 1, so that

@@ -1,8 +1,9 @@
 """Add evaluation results to a model card's ``model-index`` (huggingface_hub ModelCard / EvalResult).
 
 One ``EvalResult`` per metric; the metric config names the scoring mode and decoding
-(``direct/fast``) and the metric args keep the 95 % CI, N and invalid count. Re-running replaces the
-entries of the same benchmark, split, metric and config instead of appending duplicates.
+(``direct/fast``, ``anchored-both/fast``) and the metric args keep the 95 % CI, N and invalid count.
+Re-running replaces the entries of the same benchmark, split, metric and config instead of appending
+duplicates.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def hub_results(result: EvalResult, dataset_id: str | None = None) -> list[HubEv
             metric_type=name,
             metric_name=METRIC_TITLES.get(name, name),
             metric_value=round(metric.value, 4),
-            metric_config=f"{result.mode}/{result.decoding}",
+            metric_config=f"{result.scoring}/{result.decoding}",
             metric_args={
                 "ci95": [round(v, 4) for v in metric.ci95] if metric.ci95 else None,
                 "n": result.report.n,

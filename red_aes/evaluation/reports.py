@@ -119,7 +119,7 @@ def results_markdown(results: Sequence[EvalResult]) -> str:
     lines = [f"## {first.benchmark.display_name} ({first.benchmark.split})", "", *_table(header, rows), ""]
     lines.append(
         "Metrics on valid predictions; 95 % CIs from a seeded percentile bootstrap. "
-        + "; ".join(f"{r.label}: mode {r.mode}, decoding {r.decoding}" for r in results)
+        + "; ".join(f"{r.label}: mode {r.scoring}, decoding {r.decoding}" for r in results)
         + "."
     )
     for r in results:

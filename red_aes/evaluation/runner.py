@@ -6,18 +6,25 @@ Scoring modes:
   benchmarks and the edit ladder, ``compare(first, second)`` for pairwise and RED benchmarks.
 - ``anchored`` (absolute-score benchmarks and the edit ladder): each image is compared with K anchors
   of known score and its score solved by least squares (see :mod:`red_aes.evaluation.anchored`).
+  ``anchor_order="both"`` (the default) asks every (anchor, image) pair in both orders and uses
+  ``(d(anchor→image) − d(image→anchor)) / 2``, which cancels a judge's position bias (a constant
+  preference for the first or the second image); a pair counts only when both orders gave a number.
+  ``"one"`` asks ``anchor→image`` only: half the questions, position bias included.
 
 ``decoding`` (``reasoning`` or ``fast``) is passed through to the scorer. Items are processed in chunks
 of ``batch_size`` (so only one chunk of images is in memory) under a tqdm progress bar; answers go
 through :class:`~red_aes.evaluation.cache.CachedScorer`, so a repeated run asks the model nothing new.
 Invalid answers stay invalid: they are counted, listed and left out of the metrics, never replaced.
+
+:func:`evaluate_across_processes` splits the scoring over the processes of an ``accelerate launch``:
+each scores its shard into the shared cache, and the main process measures the whole benchmark from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from tqdm.auto import tqdm
 
@@ -35,8 +42,13 @@ from red_aes.evaluation.metrics import (
 from red_aes.scorers import MODES, BaseScorer
 from red_aes.types import Mode
 
+if TYPE_CHECKING:
+    from accelerate import PartialState
+
 ScoringMode = Literal["direct", "anchored"]
 SCORING_MODES: tuple[str, ...] = ("direct", "anchored")
+AnchorOrder = Literal["one", "both"]
+ANCHOR_ORDERS: tuple[str, ...] = ("one", "both")
 _INVALID_EXAMPLES = 5
 
 
@@ -67,6 +79,12 @@ class EvalResult:
     computed: int = 0
     cached: int = 0
     anchors: list[str] = field(default_factory=list)
+    anchor_order: AnchorOrder | None = None
+
+    @property
+    def scoring(self) -> str:
+        """The scoring mode as reports name it: ``direct``, ``anchored-both`` or ``anchored-one``."""
+        return self.mode if self.anchor_order is None else f"{self.mode}-{self.anchor_order}"
 
     @property
     def label(self) -> str:
@@ -89,6 +107,7 @@ class EvalResult:
             "mode": self.mode,
             "decoding": self.decoding,
             "anchors": self.anchors,
+            "anchor_order": self.anchor_order,
             "n_items": len(self.predictions),
             "n_valid": len(self.predictions) - len(invalid),
             "n_invalid": len(invalid),
@@ -112,20 +131,30 @@ def _anchored_scores(
     anchors: list[LoadedImage],
     anchor_scores: Sequence[float],
     targets: list[LoadedImage],
+    order: AnchorOrder,
 ) -> list[Answer]:
-    """Compare every target with every anchor, then solve each target's score (anchors fixed)."""
-    k = len(anchors)
-    deltas = answerer.compare(
-        [a for _ in targets for a in anchors],
-        [t for t in targets for _ in anchors],
-        [None] * (k * len(targets)),
-    )
-    failed = Answer(None, False, f"no valid comparison with any of the {k} anchors")
-    answers = [failed] * len(targets)
+    """Compare every target with every anchor (in one or both orders), then solve each target's score
+    (anchors fixed)."""
+    k, n = len(anchors), len(targets)
+    firsts = [a for _ in targets for a in anchors]
+    seconds = [t for t in targets for _ in anchors]
+    if order == "both":  # the reversed questions follow the forward ones, in one batched call
+        firsts, seconds = firsts + seconds, seconds + firsts
+    answered = answerer.compare(firsts, seconds, [None] * len(firsts))
+    values = [a.value if a.valid else None for a in answered]
+    forward = values[: k * n]
+    if order == "both":  # Δ = (d(anchor→target) − d(target→anchor)) / 2; needs both numbers
+        forward = [
+            None if f is None or b is None else (f - b) / 2
+            for f, b in zip(forward, values[k * n :], strict=True)
+        ]
+    both = " in both orders" if order == "both" else ""
+    failed = Answer(None, False, f"no valid comparison with any of the {k} anchors{both}")
+    answers = [failed] * n
     comparisons: list[Comparison] = []
     solvable: list[int] = []  # targets with at least one valid delta; unknown item k + position
-    for t in range(len(targets)):
-        valid = [(j, d.value) for j, d in enumerate(deltas[t * k : (t + 1) * k]) if d.valid]
+    for t in range(n):
+        valid = [(j, d) for j, d in enumerate(forward[t * k : (t + 1) * k]) if d is not None]
         if valid:
             comparisons += [Comparison(j, k + len(solvable), float(value)) for j, value in valid]
             solvable.append(t)
@@ -145,6 +174,7 @@ def evaluate(
     mode: ScoringMode = "direct",
     decoding: Mode = "reasoning",
     anchors: Anchors | None = None,
+    anchor_order: AnchorOrder = "both",
     cache: PredictionCache | None = None,
     batch_size: int | None = None,
     boot: BootstrapConfig | None = None,
@@ -153,6 +183,8 @@ def evaluate(
     """Score ``benchmark`` with ``scorer`` (named ``model_id``/``adapter`` in the cache and reports)."""
     if mode not in SCORING_MODES:
         raise ValueError(f"mode must be one of {SCORING_MODES}, got {mode!r}")
+    if anchor_order not in ANCHOR_ORDERS:
+        raise ValueError(f"anchor_order must be one of {ANCHOR_ORDERS}, got {anchor_order!r}")
     if decoding not in MODES:
         raise ValueError(f"decoding must be one of {MODES}, got {decoding!r}")
     pairs = benchmark.kind in ("pairwise", "delta")
@@ -201,7 +233,7 @@ def evaluate(
                 image_items: list[ImageItem] = items  # type: ignore[assignment]
                 loaded = _load([it.image for it in image_items], scorer)
                 if mode == "anchored":
-                    answers = _anchored_scores(answerer, anchor_images, anchor_scores, loaded)
+                    answers = _anchored_scores(answerer, anchor_images, anchor_scores, loaded, anchor_order)
                 else:
                     answers = answerer.score(loaded)
             predictions += [
@@ -220,7 +252,41 @@ def evaluate(
         computed=answerer.computed,
         cached=answerer.cached,
         anchors=anchor_ids,
+        anchor_order=anchor_order if mode == "anchored" else None,
     )
+
+
+def evaluate_across_processes(
+    scorer: BaseScorer,
+    benchmark: Benchmark,
+    state: PartialState,
+    *,
+    cache: PredictionCache,
+    boot: BootstrapConfig | None = None,
+    **options: Any,
+) -> EvalResult | None:
+    """:func:`evaluate` split over the processes of ``state`` (an ``accelerate launch``).
+
+    Each process scores its shard (every N-th item) into the shared ``cache``; once all have finished,
+    the main process measures the whole benchmark from the cache (asking the model nothing) and returns
+    the result, with the answer counts summed over the processes; the others return None. ``options``
+    are :func:`evaluate`'s other keyword arguments, the same in every process.
+    """
+    from accelerate.utils import gather_object
+
+    part = benchmark.shard(state.process_index, state.num_processes)
+    counts = (0, 0)
+    if len(part):  # a benchmark smaller than the number of processes leaves some shards empty
+        # only the whole benchmark's metrics are reported: no bootstrap is spent on a shard's
+        shard = evaluate(scorer, part, cache=cache, boot=BootstrapConfig(n_resamples=0), **options)
+        counts = (shard.computed, shard.cached)
+    # gathering the counts is also the barrier: past it, every shard's answers are in the cache
+    everyone: list[tuple[int, int]] = gather_object([counts])
+    if not state.is_main_process:
+        return None
+    whole = evaluate(scorer, benchmark, cache=cache, boot=boot, **options)  # answers from the cache
+    computed = whole.computed + sum(c for c, _ in everyone)  # the answers this run asked the model for
+    return replace(whole, computed=computed, cached=sum(c for _, c in everyone))
 
 
 def measure(benchmark: Benchmark, predictions: Sequence[Prediction], boot: BootstrapConfig) -> MetricReport:
