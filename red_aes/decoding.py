@@ -419,6 +419,7 @@ def expected_answer(
     logp = torch.cat(dists, dim=1)  # (batch, 1 + nodes, vocab)
     nodes = trie.step_nodes.to(logp.device)
     steps = logp[:, nodes, trie.step_tokens.to(logp.device)]  # (batch, paths, steps)
-    path_logp = (steps * trie.step_mask.to(logp.device)).sum(-1)
+    # where, not a product: a padded step may read a -inf log-probability (0 * -inf is NaN)
+    path_logp = torch.where(trie.step_mask.to(logp.device), steps, 0.0).sum(-1)
     probs = torch.softmax(path_logp, dim=-1)
     return probs @ torch.tensor(values, dtype=probs.dtype, device=probs.device)

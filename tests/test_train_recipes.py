@@ -313,3 +313,22 @@ def test_push_to_hub_needs_a_repo_id() -> None:
     )
     target = take_hub_target(config)
     assert (target.repo_id, target.private, config.push_to_hub) == ("me/x", True, False)
+
+
+def test_pair_stage_keeps_each_prompts_samples_on_one_process() -> None:
+    """The pair reward reads a prompt's sample spread. On 2 GPUs, 2 completions per process for 4
+    generations pass TRL's global check (4 per generation batch) but would split each prompt's samples
+    across the processes: refused before training starts."""
+    from trl import GRPOConfig
+
+    from red_aes.train.grpo import check_config
+
+    recipe = RECIPES / "qwen2.5-vl-7b" / "stage2_grpo_pair.yaml"
+    argv = ["--config", str(recipe), "--use_cpu", "true", "--num_generations", "4"]
+    script, config, _ = parse_recipe(
+        GRPOConfig, [*argv, "--per_device_train_batch_size", "4", "--steps_per_generation", "1"]
+    )
+    check_config(script, config)
+    config.per_device_train_batch_size = 2  # what each of two processes holds
+    with pytest.raises(ValueError, match="a prompt's samples stay on one process"):
+        check_config(script, config)

@@ -10,6 +10,7 @@ names, never from the config itself.
 from __future__ import annotations
 
 import base64
+import http.client
 import io
 import json
 import os
@@ -114,7 +115,7 @@ class ChatEndpoint:
                     time.sleep(2.0**attempt)
                     continue
                 raise EndpointError(f"{self.url}: HTTP {err.code}: {detail}") from err
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as err:
                 if attempt < self.max_retries:
                     time.sleep(2.0**attempt)
                     continue

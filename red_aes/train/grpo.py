@@ -70,17 +70,18 @@ def check_config(script_args: RedAesArguments, training_args: Any) -> None:
     ):
         weights, funcs = len(training_args.reward_weights), len(script_args.reward_funcs)
         raise ValueError(f"{weights} reward_weights for {funcs} reward_funcs")
-    if script_args.stage == "group":
-        if training_args.shuffle_dataset:
-            raise ValueError(
-                "stage 'group' needs shuffle_dataset: false, or TRL's sampler would split the groups"
-            )
-        check_group_batching(
-            script_args.group_size,
-            training_args.per_device_train_batch_size,
-            training_args.steps_per_generation,
-            training_args.num_generations,
+    if script_args.stage == "group" and training_args.shuffle_dataset:
+        raise ValueError(
+            "stage 'group' needs shuffle_dataset: false, or TRL's sampler would split the groups"
         )
+    # Both rewards read a prompt's samples together (the pair reward its spread σ_g), so every prompt's
+    # samples must stay on one process; stage 3 also needs whole source groups (a pair is a group of 1).
+    check_group_batching(
+        script_args.group_size if script_args.stage == "group" else 1,
+        training_args.per_device_train_batch_size,
+        training_args.steps_per_generation,
+        training_args.num_generations,
+    )
 
 
 def build_dataset(script_args: RedAesArguments, training_args: Any) -> Any:
