@@ -12,14 +12,13 @@ Loading is safe by default: safetensors weights only, ``trust_remote_code`` off 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import math
 import os
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -433,53 +432,6 @@ class RedAesScorer(BaseScorer):
         config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     # -- inference -----------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def reasoning_budget(self, max_reasoning_tokens: int | None) -> Iterator[None]:
-        """Temporarily use another ``max_reasoning_tokens`` (``None`` keeps the current one).
-
-        The budget lives on the scorer, so threads sharing one scorer must not override it per call
-        (the demo sets it once at load time).
-        """
-        previous = self.max_reasoning_tokens
-        if max_reasoning_tokens is not None:
-            if max_reasoning_tokens < 0:
-                raise ValueError(f"max_reasoning_tokens must be >= 0, got {max_reasoning_tokens}")
-            self.max_reasoning_tokens = max_reasoning_tokens
-        try:
-            yield
-        finally:
-            self.max_reasoning_tokens = previous
-
-    def compare(
-        self,
-        original: ImageInput | Sequence[ImageInput],
-        edited: ImageInput | Sequence[ImageInput],
-        instruction: str | Sequence[str | None] | None = None,
-        *,
-        mode: Mode = "reasoning",
-        batch_size: int | None = None,
-        progress: bool = False,
-        max_reasoning_tokens: int | None = None,
-    ) -> AestheticDelta | list[AestheticDelta]:
-        """See :meth:`BaseScorer.compare`; ``max_reasoning_tokens`` overrides the budget for this call."""
-        with self.reasoning_budget(max_reasoning_tokens):
-            return super().compare(
-                original, edited, instruction, mode=mode, batch_size=batch_size, progress=progress
-            )
-
-    def score(
-        self,
-        image: ImageInput | Sequence[ImageInput],
-        *,
-        mode: Mode = "reasoning",
-        batch_size: int | None = None,
-        progress: bool = False,
-        max_reasoning_tokens: int | None = None,
-    ) -> AestheticScore | list[AestheticScore]:
-        """See :meth:`BaseScorer.score`; ``max_reasoning_tokens`` overrides the budget for this call."""
-        with self.reasoning_budget(max_reasoning_tokens):
-            return super().score(image, mode=mode, batch_size=batch_size, progress=progress)
-
     def _inputs(
         self, kind: str, images: list[list[Image.Image]], instructions: list[str | None], prefix: str
     ) -> Any:
@@ -497,13 +449,24 @@ class RedAesScorer(BaseScorer):
         batch = self.processor(text=texts, images=pixels, padding=True, return_tensors="pt")
         return batch.to(device=self.device, dtype=self.dtype)
 
-    def _generate(
-        self, inputs: Any, kind: Kind, streamer: Any = None, cancelled: threading.Event | None = None
-    ) -> list[str]:
-        """Constrained greedy reasoning; returns the assistant texts, ``<think>`` prefill included.
+    def _budget(self, max_reasoning_tokens: int | None) -> int:
+        """The reasoning budget of one call: the argument, else the scorer's default."""
+        budget = self.max_reasoning_tokens if max_reasoning_tokens is None else max_reasoning_tokens
+        if budget < 0:
+            raise ValueError(f"max_reasoning_tokens must be >= 0, got {budget}")
+        return budget
 
-        Setting ``cancelled`` stops the generation at the next token (used when a stream is abandoned).
-        """
+    def _generate(
+        self,
+        inputs: Any,
+        kind: Kind,
+        budget: int,
+        streamer: Any = None,
+        cancelled: threading.Event | None = None,
+    ) -> list[str]:
+        """Constrained greedy reasoning within ``budget`` thinking tokens; returns the assistant texts,
+        ``<think>`` prefill included. Setting ``cancelled`` stops the generation at the next token (used
+        when a stream is abandoned)."""
         from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
         class _Cancelled(StoppingCriteria):
@@ -512,14 +475,14 @@ class RedAesScorer(BaseScorer):
                 return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
         prompt_length = inputs["input_ids"].shape[1]
-        constraint = AnswerConstraint(self.table, kind, prompt_length, self.max_reasoning_tokens)
+        constraint = AnswerConstraint(self.table, kind, prompt_length, budget)
         output = self.model.generate(
             **inputs,
             logits_processor=LogitsProcessorList([constraint]),
             do_sample=False,
             num_beams=1,
             repetition_penalty=1.0,
-            max_new_tokens=AnswerConstraint.max_new_tokens(self.max_reasoning_tokens, kind, self.table),
+            max_new_tokens=AnswerConstraint.max_new_tokens(budget, kind, self.table),
             eos_token_id=self.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
             streamer=streamer,
@@ -550,11 +513,16 @@ class RedAesScorer(BaseScorer):
 
     @torch.inference_mode()
     def _run(
-        self, kind: str, images: list[list[Image.Image]], instructions: list[str | None], mode: Mode
+        self,
+        kind: str,
+        images: list[list[Image.Image]],
+        instructions: list[str | None],
+        mode: Mode,
+        max_reasoning_tokens: int | None,
     ) -> list[Any]:
-        answer = PAIR_KIND[kind]
+        answer, budget = PAIR_KIND[kind], self._budget(max_reasoning_tokens)
         with self._model_lock:
-            return self._run_locked(kind, answer, images, instructions, mode)
+            return self._run_locked(kind, answer, images, instructions, mode, budget)
 
     def _run_locked(
         self,
@@ -563,6 +531,7 @@ class RedAesScorer(BaseScorer):
         images: list[list[Image.Image]],
         instructions: list[str | None],
         mode: Mode,
+        budget: int,
     ) -> list[Any]:
         if mode == "fast":
             shared, _, _ = self.table.answer_paths(answer)
@@ -571,7 +540,7 @@ class RedAesScorer(BaseScorer):
                 self.model, self._inputs(kind, images, instructions, prefix), self.table, answer
             )
             return [self._result(answer, mode, value=v) for v in values.tolist()]
-        texts = self._generate(self._inputs(kind, images, instructions, THINK_OPEN), answer)
+        texts = self._generate(self._inputs(kind, images, instructions, THINK_OPEN), answer, budget)
         return [self._result(answer, mode, text=text) for text in texts]
 
     def _compare_batch(
@@ -580,11 +549,20 @@ class RedAesScorer(BaseScorer):
         edited: list[Image.Image],
         instructions: list[str | None],
         mode: Mode,
+        *,
+        max_reasoning_tokens: int | None = None,
     ) -> list[AestheticDelta]:
-        return self._run("pair", [[o, e] for o, e in zip(originals, edited, strict=True)], instructions, mode)
+        """``max_reasoning_tokens`` (an option of ``compare``) overrides the budget for this call."""
+        pairs = [[o, e] for o, e in zip(originals, edited, strict=True)]
+        return self._run("pair", pairs, instructions, mode, max_reasoning_tokens)
 
-    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
-        return self._run("single", [[image] for image in images], [None] * len(images), mode)
+    def _score_batch(
+        self, images: list[Image.Image], mode: Mode, *, max_reasoning_tokens: int | None = None
+    ) -> list[AestheticScore]:
+        """``max_reasoning_tokens`` (an option of ``score``) overrides the budget for this call."""
+        return self._run(
+            "single", [[image] for image in images], [None] * len(images), mode, max_reasoning_tokens
+        )
 
     def stream_compare(
         self,
@@ -601,16 +579,16 @@ class RedAesScorer(BaseScorer):
         pair = [
             [load_image(original, max_pixels=self.max_pixels), load_image(edited, max_pixels=self.max_pixels)]
         ]
+        budget = self._budget(max_reasoning_tokens)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         outcome: dict[str, Any] = {}
         cancelled = threading.Event()
 
         def run() -> None:
             try:
-                with torch.inference_mode(), self._model_lock, self.reasoning_budget(max_reasoning_tokens):
-                    outcome["texts"] = self._generate(
-                        self._inputs("pair", pair, [instruction], THINK_OPEN), "delta", streamer, cancelled
-                    )
+                with torch.inference_mode(), self._model_lock:
+                    inputs = self._inputs("pair", pair, [instruction], THINK_OPEN)
+                    outcome["texts"] = self._generate(inputs, "delta", budget, streamer, cancelled)
             except BaseException as err:  # surfaced in the caller's thread below
                 outcome["error"] = err
                 streamer.end()

@@ -54,12 +54,13 @@ class BaseScorer(ABC):
         edited: list[Image.Image],
         instructions: list[str | None],
         mode: Mode,
+        **options: Any,
     ) -> list[AestheticDelta]:
-        """Deltas for one batch of already-loaded RGB image pairs."""
+        """Deltas for one batch of already-loaded RGB image pairs; ``options`` are the backend's own."""
 
     @abstractmethod
-    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
-        """Scores for one batch of already-loaded RGB images."""
+    def _score_batch(self, images: list[Image.Image], mode: Mode, **options: Any) -> list[AestheticScore]:
+        """Scores for one batch of already-loaded RGB images; ``options`` are the backend's own."""
 
     # -- public API ----------------------------------------------------------------------------
     def compare(
@@ -71,8 +72,13 @@ class BaseScorer(ABC):
         mode: Mode = "reasoning",
         batch_size: int | None = None,
         progress: bool = False,
+        **options: Any,
     ) -> AestheticDelta | list[AestheticDelta]:
-        """Predict ``score(edited) - score(original)``; a list of pairs returns a list of deltas."""
+        """Predict ``score(edited) - score(original)``; a list of pairs returns a list of deltas.
+
+        ``options`` are backend decoding options (e.g. ``max_reasoning_tokens`` of the VLM scorer); a
+        backend refuses options it does not have.
+        """
         _check_mode(mode)
         single = not _is_batch(original)
         originals = [original] if single else list(original)
@@ -92,7 +98,11 @@ class BaseScorer(ABC):
             _batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress
         ):
             results += self._compare_batch(
-                [originals[i] for i in idx], [editeds[i] for i in idx], [instructions[i] for i in idx], mode
+                [originals[i] for i in idx],
+                [editeds[i] for i in idx],
+                [instructions[i] for i in idx],
+                mode,
+                **options,
             )
         return results[0] if single else results
 
@@ -103,8 +113,12 @@ class BaseScorer(ABC):
         mode: Mode = "reasoning",
         batch_size: int | None = None,
         progress: bool = False,
+        **options: Any,
     ) -> AestheticScore | list[AestheticScore]:
-        """Absolute aesthetic score in ``score_range``; a list of images returns a list of scores."""
+        """Absolute aesthetic score in ``score_range``; a list of images returns a list of scores.
+
+        ``options`` are backend decoding options, as for :meth:`compare`.
+        """
         _check_mode(mode)
         single = not _is_batch(image)
         images = [load_image(x, max_pixels=self.max_pixels) for x in ([image] if single else image)]
@@ -112,7 +126,7 @@ class BaseScorer(ABC):
         for idx in tqdm(
             _batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress
         ):
-            results += self._score_batch([images[i] for i in idx], mode)
+            results += self._score_batch([images[i] for i in idx], mode, **options)
         return results[0] if single else results
 
     def rank(
