@@ -8,7 +8,6 @@ import importlib.util
 import json
 import os
 import re
-import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from PIL import Image, ImageFilter
 gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
+from launch import free_port  # noqa: E402
 
 from red_aes.demo import (  # noqa: E402
     DEFAULT_EDITOR,
@@ -60,12 +60,6 @@ def import_app() -> ModuleType:
     sys.modules["app"] = module
     spec.loader.exec_module(module)
     return module
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_app import ROOT, free_port, serve  # the app helpers of tests/test_app.py
+from launch import free_port
+from test_app import ROOT, serve  # the app helpers of tests/test_app.py
 
 from red_aes.demo import DemoConfig
 from red_aes.types import DELTA_MAX, DELTA_MIN

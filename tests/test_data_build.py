@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ import yaml
 from datasets import Dataset, DatasetDict, load_from_disk
 from datasets import Image as ImageFeature
 from huggingface_hub import DatasetCard
+from launch import accelerate_cli
 
 from red_aes.cli import main
 from red_aes.data import BuildConfig, SchemaError, build_dataset, load_red_dataset
@@ -50,12 +50,6 @@ CONFIG = {
     "license": "cc-by-2.0",
     "pretty_name": "RED-Aes test pairs",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _write_config(path: Path, **values: Any) -> Path:
@@ -349,19 +343,8 @@ def test_accelerate_launch_with_two_processes_builds_the_same_dataset(
 ) -> None:
     out = tmp_path / "out"
     config = _write_config(tmp_path / "config.yaml", source=str(photos), out=str(out), keep_shards=True)
-    # `--cpu` would start one process (accelerate's simple launcher); the multi-process launcher
-    # (torchrun) with ACCELERATE_USE_CPU starts two CPU processes joined by gloo
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
-    launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    launch += ["--main_process_port", str(_free_port())]
-    run = subprocess.run(
-        [*launch, "-m", "red_aes.cli", "data", "build", "--config", str(config)],
-        cwd=REPO,
-        env={**os.environ, "ACCELERATE_USE_CPU": "1", "CUDA_VISIBLE_DEVICES": ""},
-        capture_output=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr.decode()[-3000:]
+    run = accelerate_cli(["data", "build", "--config", str(config)], timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
     workers = {json.loads(m.read_text())["pid"] for m in (out / "shards").glob("shard-*.json")}
     assert len(workers) == 2  # both processes built shards
     assert _rows(out) == _rows(reference)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from launch import accelerate_cli
 from PIL import Image, ImageFilter
 from scipy import stats
 
@@ -379,12 +376,6 @@ def test_cli_compares_measured_and_tiny_vlm(
     assert "| measured | AVA | 3 |" in table and f"| {tiny_model_dir} | AVA |" in table
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_accelerate_launch_splits_scoring_and_writes_the_single_process_outputs(
     small_photos: Path, labelled_photos: Path, tmp_path: Path
@@ -394,19 +385,7 @@ def test_accelerate_launch_splits_scoring_and_writes_the_single_process_outputs(
     argv += ["--labels", str(labelled_photos), "--decoding", "fast", "--bootstrap", "50", "--no-progress"]
     single, launched = tmp_path / "single", tmp_path / "launched"
     assert _run_cli([*argv, "--out", str(single)]) == 0
-    # `--cpu` would start one process (accelerate's simple launcher); the multi-process launcher
-    # (torchrun) with ACCELERATE_USE_CPU starts two CPU processes joined by gloo
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
-    launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    launch += ["--main_process_port", str(_free_port())]
-    run = subprocess.run(
-        [*launch, "-m", "red_aes.cli", *argv, "--out", str(launched)],
-        cwd=REPO,
-        env={**os.environ, "ACCELERATE_USE_CPU": "1", "CUDA_VISIBLE_DEVICES": ""},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = accelerate_cli([*argv, "--out", str(launched)], timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     # the two processes asked 4 + 3 questions; the main process's report pass asked none
     assert run.stdout.count("scored its share") == 2  # both processes ran, each on its own shard
