@@ -9,6 +9,7 @@ pointed at a mirror (or, in tests, at a local stub of the Hub's HTTP API).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +37,19 @@ def render_dataset_card(card_data: DatasetCardData, **context: Any) -> DatasetCa
 def render_model_card(card_data: ModelCardData, **context: Any) -> ModelCard:
     """Render ``model_card/template.md`` with ``card_data`` as YAML header and ``context`` in the body."""
     return ModelCard.from_template(card_data, template_path=_template(MODEL_CARD_TEMPLATE), **context)
+
+
+def token_from_env(variable: str | None) -> str | None:
+    """The Hub token held in environment variable ``variable`` (None: huggingface_hub's own login).
+
+    Commands take the variable's name rather than the token itself, so tokens stay out of shell history.
+    """
+    if variable is None:
+        return None
+    token = os.environ.get(variable)
+    if not token:
+        raise ValueError(f"environment variable {variable} (the Hub token) is not set")
+    return token
 
 
 def push_folder(

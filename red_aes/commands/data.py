@@ -109,15 +109,10 @@ def _card(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    import os
-
     from red_aes.data.publish import push_dataset
+    from red_aes.hub import token_from_env
 
-    token = None
-    if args.token_env:
-        token = os.environ.get(args.token_env)
-        if not token:
-            raise ValueError(f"environment variable {args.token_env} (the Hub token) is not set")
+    token = token_from_env(args.token_env)
     print(push_dataset(args.out_dir, args.repo_id, private=args.private, token=token, endpoint=args.endpoint))
     return 0
 

@@ -31,10 +31,17 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _push_model(args: argparse.Namespace) -> int:
+    from red_aes.hub import token_from_env
     from red_aes.train.outputs import push_model
 
     print(
-        push_model(args.folder, args.repo_id, private=args.private, token=args.token, endpoint=args.endpoint)
+        push_model(
+            args.folder,
+            args.repo_id,
+            private=args.private,
+            token=token_from_env(args.token_env),
+            endpoint=args.endpoint,
+        )
     )
     return 0
 
@@ -64,5 +71,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--endpoint", default=None, help="Hub endpoint URL (default: HF_ENDPOINT or huggingface.co)"
     )
     p.add_argument("--private", action="store_true", help="create the repository as private")
-    p.add_argument("--token", default=None, help="Hub token (default: the logged-in token or HF_TOKEN)")
+    p.add_argument("--token-env", help="environment variable holding the Hub token (default: your login)")
     p.set_defaults(func=_push_model)
