@@ -17,6 +17,9 @@ SCORE_MIN: float = 1.0
 SCORE_MAX: float = 10.0
 DELTA_MIN: float = SCORE_MIN - SCORE_MAX
 DELTA_MAX: float = SCORE_MAX - SCORE_MIN
+#: |delta| below this is "no change": the dataset builder's sign checks, SFT's ``+0.0`` targets and
+#: evaluation's direction accuracy all use this one band.
+NO_CHANGE_BAND: float = 0.25
 
 Mode = Literal["reasoning", "fast"]
 Direction = Literal["improve", "degrade"]
@@ -48,7 +51,9 @@ class AestheticDelta:
     """How much ``edited`` is better (+) or worse (-) than ``original``, with the model's reasoning.
 
     ``valid`` is False when no number could be read from the model's answer; ``delta`` is then None and
-    ``error`` says why. Never a guessed or default number.
+    ``error`` says why. Never a guessed or default number. ``forced`` is True when the reasoning budget
+    ran out and the answer was forced; ``answer_mass`` is fast mode's total probability of well-formed
+    answers (None for backends without one).
     """
 
     delta: float | None
@@ -60,6 +65,8 @@ class AestheticDelta:
     model: str | None = None
     prompt_version: str | None = None
     mode: str | None = None
+    forced: bool = False
+    answer_mass: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +85,8 @@ class AestheticScore:
     model: str | None = None
     prompt_version: str | None = None
     mode: str | None = None
+    forced: bool = False
+    answer_mass: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,30 @@
+"""The one map from an unbounded raw score onto the [SCORE_MIN, SCORE_MAX] scale.
+
+Scores are bounded everywhere, but clipping makes every poor image score exactly 1.0, so two different
+poor images get a delta of 0. :func:`squash_score` is smooth and strictly increasing instead: close to
+the identity around the middle of the scale and approaching (never reaching) the bounds, so order is
+kept for any raw value.
+"""
+
+from __future__ import annotations
+
+import math
+
+from red_aes.types import SCORE_MAX, SCORE_MIN
+
+_MID = (SCORE_MIN + SCORE_MAX) / 2
+_HALF = (SCORE_MAX - SCORE_MIN) / 2
+
+
+def squash_score(raw: float, width: float = _HALF) -> float:
+    """``MID + HALF · tanh((raw − MID) / width)``: slope 1 at the middle when ``width == HALF``."""
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    return _MID + _HALF * math.tanh((raw - _MID) / width)
+
+
+def unsquash_score(score: float, width: float = _HALF) -> float:
+    """The inverse of :func:`squash_score` for a score strictly inside the scale."""
+    if not SCORE_MIN < score < SCORE_MAX:
+        raise ValueError(f"score must lie strictly inside ({SCORE_MIN}, {SCORE_MAX}), got {score}")
+    return _MID + width * math.atanh((score - _MID) / _HALF)
