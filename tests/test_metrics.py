@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from red_aes.data.aggregate import direction_of
+from red_aes.data.config import BuildConfig
 from red_aes.evaluation.benchmarks import Benchmark
 from red_aes.evaluation.metrics import (
     BootstrapConfig,
     binary_accuracy,
     bootstrap_ci,
     delta_metrics,
+    direction_accuracy,
+    directions,
     fit_logistic,
     krcc,
     ladder_metrics,
@@ -27,6 +31,8 @@ from red_aes.evaluation.metrics import (
     within_group_pairwise_accuracy,
     within_group_srcc,
 )
+from red_aes.prompts import format_delta
+from red_aes.types import NO_CHANGE_BAND
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +136,20 @@ def test_sign_agreement_excludes_zero_deltas() -> None:
     assert (result.accuracy, result.n_compared, result.n_ties) == (pytest.approx(2 / 3), 3, 1)
 
 
+def test_direction_accuracy_uses_the_datasets_no_change_band() -> None:
+    """A model reproducing its SFT targets (+0.0 inside the band) is right on every pair."""
+    labels = [0.04, -0.03, 0.9]
+    targets = [float(format_delta(0.0 if abs(v) < NO_CHANGE_BAND else v)) for v in labels]
+    assert targets == [0.0, 0.0, 0.9]
+    assert direction_accuracy(labels, targets) == 1.0
+    assert delta_metrics(labels, targets, boot=BootstrapConfig(0)).counts["no_change_labels"] == 2
+    # claiming a change inside the band, or no change outside it, is wrong; the band edge is a change
+    assert direction_accuracy(labels, [0.5, 0.0, 0.1]) == pytest.approx(1 / 3)
+    edge = [0.25, -0.25, 0.2499, 0.0]
+    assert directions(edge).tolist() == [direction_of(v, NO_CHANGE_BAND) for v in edge] == [1, -1, 0, 0]
+    assert BuildConfig().neutral_band == NO_CHANGE_BAND  # the builder's default is the same constant
+
+
 def test_within_group_metrics_hand_computed() -> None:
     labels = [0, -1, -2, 0, -1, -2]
     preds = [9, 8, 7, 5, 6, 4]  # group a perfect; group b swaps its first two
@@ -184,11 +204,12 @@ def test_delta_and_pairwise_reports_count_exclusions() -> None:
     deltas = [1.0, -2.0, 0.0, 3.0, -1.0]
     preds = [0.5, -1.0, 0.2, -0.5, -2.0]
     report = delta_metrics(deltas, preds, subsets=["a", "a", "b", "b", "b"], boot=BootstrapConfig(50))
-    assert report.counts["zero_delta_excluded"] == 1
-    assert report.metrics["direction_accuracy"].value == pytest.approx(3 / 4)
+    assert report.counts["no_change_labels"] == 1
+    # directions (band 0.25): labels + - 0 + -, predictions + - 0 - -: only the fourth disagrees
+    assert report.metrics["direction_accuracy"].value == pytest.approx(4 / 5)
     assert report.metrics["delta_srcc"].value == pytest.approx(stats.spearmanr(deltas, preds).statistic)
     assert report.metrics["delta_mae"].value == pytest.approx(np.mean(np.abs(np.subtract(deltas, preds))))
-    assert report.breakdown["b"].counts["zero_delta_excluded"] == 1
+    assert report.breakdown["b"].counts["no_change_labels"] == 1
     pairs = pairwise_metrics([1, -1, 0], [2.0, 1.0, 0.5], boot=BootstrapConfig(0))
     assert pairs.counts["ties_excluded"] == 1
     assert pairs.metrics["pairwise_accuracy"].value == 0.5

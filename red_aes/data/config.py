@@ -19,7 +19,7 @@ import yaml
 
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.prompts import PROMPT_VERSION
-from red_aes.types import ATTRIBUTES, DELTA_MAX
+from red_aes.types import ATTRIBUTES, DELTA_MAX, NO_CHANGE_BAND
 
 #: Components chosen by name with options: ``"measured"`` or ``{"name": "endpoint", "base_url": ...}``.
 ComponentSpec = dict[str, Any]
@@ -92,7 +92,8 @@ class BuildConfig:
         default=0.6, metadata=_help("share of valid votes agreeing with the median's sign")
     )
     neutral_band: float = field(
-        default=0.25, metadata=_help("|delta| below this counts as 'no change' in sign checks")
+        default=NO_CHANGE_BAND,
+        metadata=_help("|delta| below this counts as 'no change' in sign checks (eval uses the default)"),
     )
 
     # -- rationales ----------------------------------------------------------------------------------

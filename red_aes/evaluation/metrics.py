@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from red_aes.types import NO_CHANGE_BAND
+
 #: Threshold of the binary "high aesthetic" task on the RED-Aes/AVA score scale [1, 10] (AVA convention).
 BINARY_THRESHOLD: float = 5.0
 
@@ -165,6 +167,25 @@ def sign_agreement(reference: ArrayLike, preds: ArrayLike) -> SignAgreement:
     n = int(used.sum())
     accuracy = float(np.mean(np.sign(x[used]) == np.sign(y[used]))) if n else None
     return SignAgreement(accuracy, n, int(len(y) - n))
+
+
+def directions(deltas: ArrayLike, band: float = NO_CHANGE_BAND) -> np.ndarray:
+    """-1, 0 or +1 per delta: its sign, with ``|delta| < band`` counted as 0 ("no change").
+
+    The dataset builder's rule (``red_aes.data.aggregate.direction_of``) with the same shared band.
+    """
+    values = np.asarray(deltas, dtype=float)
+    return np.where(np.abs(values) < band, 0.0, np.sign(values))
+
+
+def direction_accuracy(deltas: ArrayLike, preds: ArrayLike, band: float = NO_CHANGE_BAND) -> float | None:
+    """Share of pairs whose predicted direction (-, no change, +) equals the judged one.
+
+    Both sides use the dataset's no-change band, so a judged +0.04 and a predicted +0.0 (what SFT
+    teaches for |delta| < band) agree; None for an empty sample.
+    """
+    y, x = _pair(deltas, preds)
+    return float(np.mean(directions(y, band) == directions(x, band))) if len(y) else None
 
 
 def pairwise_accuracy(preference: ArrayLike, preds: ArrayLike) -> SignAgreement:
@@ -372,19 +393,20 @@ def delta_metrics(
     subsets: Sequence[str | None] | None = None,
     boot: BootstrapConfig | None = None,
 ) -> MetricReport:
-    """RED pairs: direction accuracy (zero judged deltas excluded, counted), delta SRCC/PLCC, MAE."""
+    """RED pairs: direction accuracy (-, no change, + with the dataset's band; judged no-change pairs
+    counted), delta SRCC/PLCC, MAE."""
     y, x = _pair(deltas, preds)
     boot = boot or BootstrapConfig()
 
     def compute(idx: np.ndarray) -> MetricReport:
         ys, xs = y[idx], x[idx]
         metrics = {
-            "direction_accuracy": _with_ci(lambda i: sign_agreement(ys[i], xs[i]).accuracy, len(ys), boot),
+            "direction_accuracy": _with_ci(lambda i: direction_accuracy(ys[i], xs[i]), len(ys), boot),
             "delta_srcc": _with_ci(lambda i: srcc(ys[i], xs[i]), len(ys), boot),
             "delta_plcc": _with_ci(lambda i: plcc(ys[i], xs[i]), len(ys), boot),
             "delta_mae": _with_ci(lambda i: float(np.mean(np.abs(ys[i] - xs[i]))), len(ys), boot),
         }
-        return MetricReport(len(ys), metrics, counts={"zero_delta_excluded": sign_agreement(ys, xs).n_ties})
+        return MetricReport(len(ys), metrics, counts={"no_change_labels": int((directions(ys) == 0).sum())})
 
     return _report_with_breakdown(len(y), subsets, compute)
 
