@@ -18,7 +18,15 @@ from red_aes.editing import (
     parse_prompt,
 )
 from red_aes.images import ImageLoadError, load_image
-from red_aes.measure import ImageMeasurements, analysis_image, luma, measure_image, salient_centre, to_float
+from red_aes.measure import (
+    ImageMeasurements,
+    analysis_image,
+    luma,
+    measure_image,
+    salient_centre,
+    srgb_to_linear,
+    to_float,
+)
 
 #: Real photos with colour, texture and straight lines (tilt is measurable on both): a portrait and a
 #: street scene. Two keep the suite fast; the scorer tests use all bundled photos.
@@ -151,7 +159,110 @@ def test_operation_moves_its_attribute_and_keeps_the_others(case: Case, photos, 
 
 def test_every_operation_is_covered_or_tested_geometrically() -> None:
     geometric = {"crop", "crop_square", "crop_thirds", "crop_box", "straighten"}
-    assert {c.op.op for c in CASES} | geometric == set(OPERATIONS)
+    assert {c.op.op for c in CASES} | geometric | set(DEGRADATION_LADDERS) == set(OPERATIONS)
+
+
+def _colour_fringe(image: Image.Image) -> float:
+    """Mean gradient magnitude of the red-minus-blue image: colour fringes are edges there."""
+    diff = to_float(image)[..., 0] - to_float(image)[..., 2]
+    return float(np.hypot(*np.gradient(diff)).mean())
+
+
+def _clipped(image: Image.Image) -> float:
+    """Share of pixels clipped to black or white (sharpening halos overshoot into clipping)."""
+    m = measure_image(image)
+    return m.highlight_clip + m.shadow_clip
+
+
+#: Realistic degradation -> (statistic of the result, bad direction, amounts in increasing strength).
+DEGRADATION_LADDERS = {
+    "defocus": (lambda im: measure_image(im).sharpness, -1, (1.0, 3.0, 8.0, 20.0)),
+    "motion_blur": (lambda im: measure_image(im).sharpness, -1, (3.0, 10.0, 25.0, 60.0)),
+    "sensor_noise": (lambda im: measure_image(im).noise_sigma, 1, (4.0, 8.0, 16.0, 40.0)),
+    "jpeg_repeat": (lambda im: measure_image(im).blockiness, 1, (0.25, 0.5, 0.75, 1.0)),
+    "downscale": (lambda im: measure_image(im).sharpness, -1, (1.5, 2.0, 4.0, 8.0)),
+    "oversharpen": (_clipped, 1, (1.0, 3.0, 6.0, 10.0)),
+    "haze": (lambda im: measure_image(im).rms_contrast, -1, (0.25, 0.5, 0.75, 1.0)),
+    "chromatic_aberration": (_colour_fringe, 1, (1.0, 3.0, 6.0, 10.0)),
+}
+
+
+@pytest.mark.parametrize("op", sorted(DEGRADATION_LADDERS))
+def test_realistic_degradations_are_monotonic_deterministic_and_keep_the_size(op: str, photos) -> None:
+    statistic, sign, amounts = DEGRADATION_LADDERS[op]
+    photo = photos["astronaut.png"]
+    values = [statistic(photo)]
+    for amount in amounts:
+        result = EDITOR.apply(photo, [Operation(op, amount)], seed=5)
+        assert result.image.size == photo.size and result.image.mode == "RGB"
+        assert np.asarray(result.image).dtype == np.uint8
+        values.append(statistic(result.image))
+    again = EDITOR.apply(photo, [Operation(op, amounts[-1])], seed=5).image
+    assert np.array_equal(np.asarray(again), np.asarray(result.image))
+    steps = np.diff(values) * sign
+    assert (steps > 0).all(), f"{op}: statistic along the ladder {np.round(values, 4).tolist()}"
+
+
+def _point_image(size: int = 512) -> Image.Image:
+    """A black square with one white pixel in the centre (to read off a blur's PSF)."""
+    array = np.zeros((size, size, 3), dtype=np.uint8)
+    array[size // 2, size // 2] = 255
+    return Image.fromarray(array)
+
+
+def test_defocus_spreads_a_point_into_a_disk_of_the_given_radius() -> None:
+    spread = np.asarray(EDITOR.apply(_point_image(), [Operation("defocus", 6.0)]).image)[..., 1] > 0
+    rows, cols = np.nonzero(spread)
+    radius = np.hypot(rows - 256, cols - 256)
+    assert radius.max() <= 7.0 and spread[256, 256 + 5] and spread[256 - 5, 256]
+    assert abs(spread.sum() - np.pi * 6.0**2) < 0.25 * np.pi * 6.0**2
+
+
+def test_motion_blur_spreads_a_point_into_a_line_at_the_seeded_angle() -> None:
+    result = EDITOR.apply(_point_image(), [Operation("motion_blur", 20.0)], seed=11)
+    angle = result.params["operations"][0]["angle_degrees"]
+    other = EDITOR.apply(_point_image(), [Operation("motion_blur", 20.0)], seed=12)
+    assert other.params["operations"][0]["angle_degrees"] != angle
+    rows, cols = np.nonzero(np.asarray(result.image)[..., 1] > 0)
+    length = np.hypot(rows - 256, cols - 256).max() * 2
+    assert 18.0 <= length <= 23.0
+    far = np.argmax(np.hypot(rows - 256, cols - 256))
+    seen = np.degrees(np.arctan2(256 - rows[far], cols[far] - 256)) % 180.0
+    assert min(abs(seen - angle), 180.0 - abs(seen - angle)) < 6.0
+
+
+def test_sensor_noise_amount_is_the_standard_deviation_at_middle_grey() -> None:
+    grey = Image.new("RGB", (256, 256), (118, 118, 118))  # sRGB 118 is linear 0.18, middle grey
+    noisy = np.asarray(EDITOR.apply(grey, [Operation("sensor_noise", 12.0)]).image, dtype=np.float64)
+    assert np.allclose(noisy.std(axis=(0, 1)), 12.0, rtol=0.06)
+    # Shot noise: in linear light the variance a·x + b grows with the signal (80% of it shot noise at 0.18).
+    bright = Image.new("RGB", (256, 256), (200, 200, 200))
+    bright_noisy = EDITOR.apply(bright, [Operation("sensor_noise", 12.0)]).image
+    linear_std = [
+        srgb_to_linear(to_float(im)).std() for im in (Image.fromarray(noisy.astype(np.uint8)), bright_noisy)
+    ]
+    level = float(srgb_to_linear(np.float32(200 / 255)))
+    expected = np.sqrt((0.8 * level / 0.18 + 0.2) / (0.8 + 0.2))
+    assert linear_std[1] / linear_std[0] == pytest.approx(expected, rel=0.08)
+
+
+def test_haze_is_a_veil_towards_light_grey_airlight() -> None:
+    black = Image.new("RGB", (64, 64), (0, 0, 0))
+    veiled = EDITOR.apply(black, [Operation("haze", 0.5)])
+    # linear 0·t + 0.8·(1 − t) with t = 0.6 is 0.32, sRGB 0.6 (153 levels)
+    assert np.asarray(veiled.image).mean() == pytest.approx(153, abs=1)
+    assert veiled.params["operations"][0]["transmission"] == pytest.approx(0.6)
+
+
+def test_chromatic_aberration_shifts_red_and_blue_by_the_amount_at_the_corners() -> None:
+    array = np.zeros((512, 512, 3), dtype=np.uint8)
+    array[40:60, 40:60] = 255  # a white square near the top-left corner
+    edited = np.asarray(EDITOR.apply(Image.fromarray(array), [Operation("chromatic_aberration", 8.0)]).image)
+    centroid = [np.array(np.nonzero(edited[..., c] > 127)).mean(axis=1) for c in range(3)]
+    assert np.allclose(centroid[1], 49.5, atol=0.5)  # green stays
+    shift = np.hypot(*(centroid[0] - centroid[2])) / 2  # red out, blue in, each by the radial shift
+    assert shift == pytest.approx(8.0 * (255.5 - 49.5) / 255.5, rel=0.1)  # 8 px at the corner, radial
+    assert centroid[0][0] < centroid[1][0] < centroid[2][0]  # red moved outwards, blue inwards
 
 
 def test_crops_have_the_promised_geometry(photos) -> None:

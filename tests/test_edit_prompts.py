@@ -55,6 +55,32 @@ PROMPTS = {
     "jpeg quality 30": [("jpeg", (95 - 30) / 85)],
     "heavy jpeg compression": [("jpeg", 1.0)],
     "Make it brighter, please!": [("exposure", _default("exposure"))],
+    # realistic degradations
+    "make it out of focus": [("defocus", _default("defocus"))],
+    "make it slightly out of focus": [("defocus", _default("defocus") * LIGHT_FACTOR)],
+    "defocus it by 5 px": [("defocus", 5.0)],
+    "make it less out of focus": [("sharpen", _default("sharpen"))],
+    "add motion blur": [("motion_blur", _default("motion_blur"))],
+    "add heavy camera shake": [("motion_blur", _default("motion_blur") * STRONG_FACTOR)],
+    "add sensor noise": [("sensor_noise", _default("sensor_noise"))],
+    "add a lot of high ISO noise": [("sensor_noise", _default("sensor_noise") * STRONG_FACTOR)],
+    "reduce the high ISO noise": [("denoise", _default("denoise"))],
+    "compress it repeatedly": [("jpeg_repeat", _default("jpeg_repeat"))],
+    "re-save the jpeg several times at quality 40": [("jpeg_repeat", (95 - 40) / 85)],
+    "lower the resolution": [("downscale", _default("downscale"))],
+    "pixelate it slightly": [("downscale", 1 + (_default("downscale") - 1) * LIGHT_FACTOR)],
+    "downscale it by a factor of 3": [("downscale", 3.0)],
+    "oversharpen it": [("oversharpen", _default("oversharpen"))],
+    "add haze": [("haze", _default("haze"))],
+    "make it much hazier": [("haze", _default("haze") * STRONG_FACTOR)],
+    "add chromatic aberration": [("chromatic_aberration", _default("chromatic_aberration"))],
+    "add strong colour fringing": [
+        ("chromatic_aberration", _default("chromatic_aberration") * STRONG_FACTOR)
+    ],
+    "add some motion blur and make it hazy": [
+        ("motion_blur", _default("motion_blur")),
+        ("haze", _default("haze")),
+    ],
 }
 
 
@@ -76,6 +102,10 @@ def test_strength_scales_only_implicit_amounts() -> None:
         0.5 * _default("temperature")
     )
     assert parse_prompt("+0.7 EV", strength=0.5)[0].operation.amount == pytest.approx(0.7)
+    # A downscale factor scales from 1 (no change), so a small strength is a mild, valid factor.
+    assert parse_prompt("lower the resolution", strength=0.1)[0].operation.amount == pytest.approx(
+        1 + 0.1 * (_default("downscale") - 1)
+    )
     with pytest.raises(ValueError, match="strength"):
         parse_prompt("make it warmer", strength=1.5)
 
@@ -101,6 +131,10 @@ def test_empty_prompt_is_a_clear_error(prompt: str) -> None:
         ("less jpeg compression", "cannot be reversed"),
         ("please", "no edit found"),
         ("turn the cat into a tiger", "cannot map 'turn the cat into a tiger'"),
+        ("remove the motion blur", "motion_blur cannot be reversed"),
+        ("make it less hazy", "haze cannot be reversed"),
+        ("make it less pixelated", "downscale cannot be reversed"),
+        ("add haze to the sky", "cannot target 'sky'"),
     ],
 )
 def test_unsupported_prompt_lists_the_vocabulary(prompt: str, message: str) -> None:
@@ -119,6 +153,9 @@ def test_unsupported_prompt_lists_the_vocabulary(prompt: str, message: str) -> N
         ("brighter by 1 or 2 EV", "more than one number"),
         ("crop to a square of 300", "crop_square takes no number"),
         ("blur 0 px", "would leave the image unchanged"),
+        ("downscale it by a factor of 1", "downscale amount 1 would leave the image unchanged"),
+        ("downscale it by a factor of 40", r"downscale amount 40.0 is outside \[1.0, 16.0\]"),
+        ("add sensor noise 5%", "sensor_noise takes a bare number"),
     ],
 )
 def test_bad_numbers_are_clear_errors(prompt: str, message: str) -> None:
@@ -150,6 +187,15 @@ def test_bad_numbers_are_clear_errors(prompt: str, message: str) -> None:
         Operation("straighten"),
         Operation("auto_white_balance", 0.5),
         Operation("jpeg", 1.0),
+        Operation("defocus", 1.0),
+        Operation("defocus", 12.0),
+        Operation("motion_blur", 10.0),
+        Operation("sensor_noise", 30.0),
+        Operation("jpeg_repeat", 0.7),
+        Operation("downscale", 2.5),
+        Operation("oversharpen", 3.0),
+        Operation("haze", 0.1),
+        Operation("chromatic_aberration", 6.0),
     ],
     ids=lambda op: f"{op.op}{op.amount:+g}",
 )
@@ -158,9 +204,9 @@ def test_described_operations_parse_back(op: Operation) -> None:
     (parsed,) = parse_prompt(text)
     assert parsed.operation.op == op.op, text
     assert (parsed.operation.amount >= 0) == (op.amount >= 0), text
-    if op.op in {"rotate"}:
+    if op.op in {"rotate", "downscale"}:
         assert parsed.operation.amount == pytest.approx(op.amount)
-    if op.op == "jpeg":
+    if op.op in {"jpeg", "jpeg_repeat"}:
         assert jpeg_quality(parsed.operation.amount) == jpeg_quality(op.amount)
 
 

@@ -50,7 +50,9 @@ ATTRIBUTE_EDITS: dict[str, AttributeEdit] = {
 
 class ClassicalEditor(BaseEditor):
     """Deterministic whole-image edits: exposure, brightness, contrast, saturation, vibrance, white
-    balance, sharpen/blur, grain/denoise, vignette, crops, rotate/straighten and JPEG re-compression."""
+    balance, sharpen/blur, grain/denoise, vignette, crops, rotate/straighten and JPEG re-compression, plus
+    realistic degradations (defocus, motion blur, sensor noise, repeated JPEG, downscaling,
+    oversharpening, haze, chromatic aberration)."""
 
     name = "classical"
 

@@ -8,6 +8,10 @@ white balance, vignetting). Spatial sizes (blur, sharpen radius) are given in *r
 of the image scaled to a 512-pixel long side, so "blur 2" looks the same on a 512 px and a 4000 px photo;
 the real radius in pixels is reported in the parameters.
 
+Besides the adjustments a photo editor offers, the table holds realistic *degradations* (defocus, motion
+blur, sensor noise, JPEG generation loss, lost resolution, oversharpening halos, haze, chromatic
+aberration), each modelled on the physical or digital process that causes it.
+
 Adding an operation is one function plus one :data:`OPERATIONS` entry (and its words in the prompt
 parser, :mod:`red_aes.editing.prompt_parser`).
 """
@@ -21,10 +25,11 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
+from scipy import ndimage, signal
 
 from red_aes.editing.base import UnsupportedEditError
 from red_aes.measure import (
+    MIDDLE_GREY,
     TILT_MIN_CONFIDENCE,
     analysis_image,
     estimate_noise_sigma,
@@ -89,6 +94,8 @@ class OpSpec:
     high: float
     default: float
     description: str
+    #: The amount that would leave the image unchanged (refused); None when every amount changes it.
+    neutral: float | None = 0.0
 
 
 def _scale(image: Image.Image) -> float:
@@ -341,6 +348,171 @@ def _jpeg(image: Image.Image, op: Operation, seed: int) -> Edited:
         return decoded.convert("RGB"), {"quality": quality}
 
 
+# -- realistic degradations: what cameras, lenses, the atmosphere and the web do to photos --------------
+
+
+def _convolve_linear(image: Image.Image, kernel: np.ndarray) -> np.ndarray:
+    """``image`` convolved with a normalised 2-D ``kernel`` in linear light (where optical blur happens),
+    with reflected borders so the size is kept; returns linear RGB. FFT-based, so wide kernels are cheap."""
+    kh, kw = kernel.shape
+    linear = srgb_to_linear(to_float(image))
+    padded = np.pad(
+        linear, ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2), (0, 0)), mode="reflect"
+    )
+    kernel = (kernel / kernel.sum()).astype(np.float32)
+    return signal.fftconvolve(padded, kernel[..., None], mode="valid", axes=(0, 1))
+
+
+def disk_kernel(radius: float) -> np.ndarray:
+    """A pillbox PSF of ``radius`` pixels: each cell weighted by the fraction of it inside the disk
+    (4x4 supersampled, so the kernel grows smoothly with the radius), normalised to sum 1."""
+    half = int(np.ceil(radius))
+    offsets = (np.arange(4) + 0.5) / 4 - 0.5
+    grid = np.arange(-half, half + 1, dtype=np.float32)
+    ys = (grid[:, None] + offsets[None, :]).reshape(-1)
+    inside = (ys[:, None] ** 2 + ys[None, :] ** 2 <= radius**2).astype(np.float32)
+    kernel = inside.reshape(2 * half + 1, 4, 2 * half + 1, 4).mean(axis=(1, 3))
+    if kernel.sum() == 0:  # a disk smaller than the centre samples covers only the centre pixel
+        kernel[half, half] = 1.0
+    return kernel / kernel.sum()
+
+
+def line_kernel(length: float, degrees: float) -> np.ndarray:
+    """A linear-motion PSF: a centred segment of ``length`` pixels at ``degrees`` counter-clockwise from
+    horizontal, drawn by bilinear splatting of 4 samples per pixel of length, normalised to sum 1."""
+    half = int(np.ceil(length / 2)) + 1
+    kernel = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float32)
+    t = np.linspace(-length / 2, length / 2, max(2, int(np.ceil(4 * length)) + 1))
+    x = half + t * np.cos(np.radians(degrees))
+    y = half - t * np.sin(np.radians(degrees))
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = x - x0, y - y0
+    for dy, dx, weight in (
+        (0, 0, (1 - fx) * (1 - fy)),
+        (0, 1, fx * (1 - fy)),
+        (1, 0, (1 - fx) * fy),
+        (1, 1, fx * fy),
+    ):
+        np.add.at(kernel, (y0 + dy, x0 + dx), weight)
+    return kernel / kernel.sum()
+
+
+def _defocus(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Out-of-focus blur: convolution in linear light with a pillbox (disk) PSF of radius ``amount``
+    reference pixels, the geometric-optics blur circle of a defocused lens (bright points become discs)."""
+    radius = op.amount * _scale(image)
+    return to_image(linear_to_srgb(_convolve_linear(image, disk_kernel(radius)))), {"radius_px": radius}
+
+
+def _motion_blur(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Camera shake: convolution in linear light with a straight-line PSF of ``amount`` reference pixels
+    at an angle drawn uniformly in [0°, 180°) from ``seed`` (reported as ``angle_degrees``)."""
+    length = op.amount * _scale(image)
+    angle = float(np.random.default_rng(seed).uniform(0.0, 180.0))
+    linear = _convolve_linear(image, line_kernel(length, angle))
+    return to_image(linear_to_srgb(linear)), {"length_px": length, "angle_degrees": angle, "seed": seed}
+
+
+#: Share of the sensor noise variance common to the three channels (luminance noise); the rest is
+#: independent per channel (chroma noise).
+SENSOR_LUMA_SHARE = 0.7
+#: Share of the noise variance at middle grey that is signal-dependent shot noise (the rest: read noise).
+SENSOR_SHOT_SHARE = 0.8
+
+
+def _srgb_slope(linear: float) -> float:
+    """d sRGB / d linear at a linear level above the sRGB toe."""
+    return 1.055 / 2.4 * linear ** (1 / 2.4 - 1)
+
+
+def _sensor_noise(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """High-ISO sensor noise, Poisson-Gaussian (Foi et al. 2008, Practical Poissonian-Gaussian noise
+    modeling and fitting for single-image raw-data, IEEE TIP 17) in its Gaussian approximation: in linear
+    light each channel value x gets noise of variance σ²(x) = a·x + b. The parameters put
+    ``amount`` 8-bit sRGB levels of standard deviation at middle grey (linear 0.18), 80% of that variance
+    shot noise (a = 0.8 σ₀² / 0.18) and 20% read noise (b = 0.2 σ₀²), σ₀ = amount / 255 / sRGB slope.
+    70% of the variance is common to the channels (luminance noise), 30% per channel (chroma noise).
+    Seeded."""
+    sigma0 = op.amount / 255.0 / _srgb_slope(MIDDLE_GREY)
+    a, b = SENSOR_SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SENSOR_SHOT_SHARE) * sigma0**2
+    rng = np.random.default_rng(seed)
+    h, w = image.height, image.width
+    noise = rng.standard_normal((h, w, 1), dtype=np.float32) * np.sqrt(SENSOR_LUMA_SHARE)
+    noise = noise + rng.standard_normal((h, w, 3), dtype=np.float32) * np.sqrt(1.0 - SENSOR_LUMA_SHARE)
+    linear = srgb_to_linear(to_float(image))
+    noisy = linear + np.sqrt(a * linear + b) * noise
+    return to_image(linear_to_srgb(noisy)), {"shot_a": a, "read_b": b, "seed": seed}
+
+
+#: Encode-decode cycles of ``jpeg_repeat`` (an image re-saved along a chain of apps and uploads).
+JPEG_GENERATIONS = 3
+
+
+def _jpeg_repeat(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Generation loss: :data:`JPEG_GENERATIONS` successive baseline-JPEG encode/decode cycles (4:2:0) at
+    quality 95 - 85 * amount, each generation encoding the previous one's decoded pixels."""
+    for _ in range(JPEG_GENERATIONS):
+        image, params = _jpeg(image, op, seed)
+    return image, {**params, "generations": JPEG_GENERATIONS}
+
+
+def _downscale(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Lost resolution: area-average down-scaling by the factor ``amount`` (sensor binning; the side is
+    at least 1 px) followed by bicubic up-scaling back to the original size."""
+    w, h = image.size
+    small = (max(1, round(w / op.amount)), max(1, round(h / op.amount)))
+    reduced = image.resize(small, Image.Resampling.BOX)
+    return reduced.resize((w, h), Image.Resampling.BICUBIC), {"reduced_size": list(small)}
+
+
+#: Gaussian radius of ``oversharpen``, in reference pixels: wide enough to draw visible halos.
+OVERSHARPEN_SIGMA = 3.0
+
+
+def _oversharpen(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Heavy-handed sharpening: an unsharp mask of luma with a wide Gaussian (σ = 3 reference px),
+    Y' = Y + amount * (Y - G(Y)), the luma change added to all three channels (so hues are kept). Edges
+    get bright and dark halos several pixels wide, and highlights and shadows clip near them."""
+    sigma = OVERSHARPEN_SIGMA * _scale(image)
+    srgb = to_float(image)
+    y = luma(srgb)
+    detail = y - ndimage.gaussian_filter(y, sigma=sigma, mode="reflect")
+    return to_image(srgb + (op.amount * detail)[..., None]), {"sigma_px": sigma}
+
+
+#: Linear-light airlight of ``haze``: a light, neutral grey (sRGB about 231).
+HAZE_AIRLIGHT = 0.8
+#: Transmission lost per unit of ``haze`` amount: t = 1 - 0.8 amount.
+HAZE_SPAN = 0.8
+
+
+def _haze(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """A uniform atmospheric veil, Koschmieder's model as used in dehazing (He, Sun & Tang 2009, Single
+    image haze removal using dark channel prior, CVPR): I' = I·t + A·(1 - t) in linear light, with
+    transmission t = 1 - 0.8 * amount and a light-grey airlight A = 0.8."""
+    t = 1.0 - HAZE_SPAN * op.amount
+    linear = srgb_to_linear(to_float(image)) * t + HAZE_AIRLIGHT * (1.0 - t)
+    return to_image(linear_to_srgb(linear)), {"transmission": t, "airlight": HAZE_AIRLIGHT}
+
+
+def _chromatic_aberration(image: Image.Image, op: Operation, seed: int) -> Edited:
+    """Lateral chromatic aberration: red magnified and blue shrunk radially about the centre by
+    1 ± k, with k chosen so both shift by ``amount`` reference pixels at the corners (k = shift / half
+    diagonal); green stays. Channels are resampled with cubic splines (edges replicated), which gives
+    colour fringes growing towards the corners."""
+    w, h = image.size
+    shift = op.amount * _scale(image)
+    k = shift / max(float(np.hypot(w - 1, h - 1) / 2), 0.5)  # a 1x1 image has no radius to shift along
+    srgb = to_float(image)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = srgb.copy()
+    for channel, magnification in ((0, 1.0 + k), (2, 1.0 - k)):
+        coords = [cy + (yy - cy) / magnification, cx + (xx - cx) / magnification]
+        out[..., channel] = ndimage.map_coordinates(srgb[..., channel], coords, order=3, mode="nearest")
+    return to_image(out), {"corner_shift_px": shift, "radial_scale": k}
+
+
 #: Every classical operation. Amount ranges are inclusive; see each function for the formula.
 OPERATIONS: dict[str, OpSpec] = {
     "exposure": OpSpec(_exposure, Attribute.EXPOSURE, "EV", -5.0, 5.0, 0.7, "exposure change in stops"),
@@ -374,7 +546,44 @@ OPERATIONS: dict[str, OpSpec] = {
     "crop_box": OpSpec(_crop_box, Attribute.COMPOSITION, "-", 1.0, 1.0, 1.0, "crop to a pixel box"),
     "rotate": OpSpec(_rotate, Attribute.COMPOSITION, "degrees CCW", -45.0, 45.0, 2.0, "rotate"),
     "straighten": OpSpec(_straighten, Attribute.COMPOSITION, "fraction", 0.0, 1.0, 1.0, "level the horizon"),
-    "jpeg": OpSpec(_jpeg, Attribute.NOISE, "compression 0-1", 0.0, 1.0, 0.5, "JPEG re-compression"),
+    "jpeg": OpSpec(
+        _jpeg, Attribute.NOISE, "compression 0-1", 0.0, 1.0, 0.5, "JPEG re-compression", neutral=None
+    ),
+    "defocus": OpSpec(
+        _defocus, Attribute.SHARPNESS, "disk radius, reference px", 0.0, 30.0, 3.0, "out-of-focus lens blur"
+    ),
+    "motion_blur": OpSpec(
+        _motion_blur, Attribute.SHARPNESS, "length, reference px", 0.0, 60.0, 10.0, "camera-shake blur"
+    ),
+    "sensor_noise": OpSpec(
+        _sensor_noise, Attribute.NOISE, "σ at middle grey, 8-bit levels", 0.0, 60.0, 8.0, "high-ISO noise"
+    ),
+    "jpeg_repeat": OpSpec(
+        _jpeg_repeat,
+        Attribute.NOISE,
+        "compression 0-1",
+        0.0,
+        1.0,
+        0.5,
+        "three generations of JPEG re-compression",
+        neutral=None,
+    ),
+    "downscale": OpSpec(
+        _downscale, Attribute.SHARPNESS, "factor", 1.0, 16.0, 4.0, "lower resolution", neutral=1.0
+    ),
+    "oversharpen": OpSpec(
+        _oversharpen, Attribute.SHARPNESS, "unsharp-mask amount", 0.0, 10.0, 3.0, "sharpening halos"
+    ),
+    "haze": OpSpec(_haze, Attribute.CONTRAST, "veil 0-1", 0.0, 1.0, 0.4, "atmospheric haze"),
+    "chromatic_aberration": OpSpec(
+        _chromatic_aberration,
+        Attribute.COLOR,
+        "corner shift, reference px",
+        0.0,
+        10.0,
+        2.0,
+        "lateral colour fringing",
+    ),
 }
 
 
@@ -385,8 +594,8 @@ def check_operation(op: Operation) -> OpSpec:
         raise UnsupportedEditError(f"unknown operation {op.op!r}; known: {', '.join(OPERATIONS)}")
     if not np.isfinite(op.amount) or not spec.low <= op.amount <= spec.high:
         raise ValueError(f"{op.op} amount {op.amount} is outside [{spec.low}, {spec.high}] ({spec.unit})")
-    if op.amount == 0.0 and op.op != "jpeg":
-        raise ValueError(f"{op.op} amount 0 would leave the image unchanged")
+    if spec.neutral is not None and op.amount == spec.neutral:
+        raise ValueError(f"{op.op} amount {spec.neutral:g} would leave the image unchanged")
     if op.box is not None and op.op != "crop_box":
         raise ValueError(f"only crop_box takes a box, not {op.op}")
     return spec

@@ -101,7 +101,24 @@ def _rule(pattern: str, op: str, **kwargs: Any) -> Rule:
 
 #: Clause keywords -> operation, in priority order (the first rule that matches wins).
 RULES: tuple[Rule, ...] = (
+    _rule(
+        r"\b(jpe?g|compress\w*|re-?sav\w*)\b.*\b(repeated(ly)?|several times|many times|multiple times"
+        r"|generations?)\b|\b(repeated(ly)?|multiple|several)\b.*\b(jpe?g|compress\w*|re-?sav\w*)",
+        "jpeg_repeat",
+        signed=False,
+    ),
     _rule(r"\b(jpe?g|compress\w*|quality|artefacts?|artifacts?|blocky|blockiness)\b", "jpeg", signed=False),
+    _rule(
+        r"\bchromatic aberrations?\b|\b(colou?r|purple|chromatic) fring\w*|\bfring(e|es|ing)\b",
+        "chromatic_aberration",
+        signed=False,
+    ),
+    _rule(
+        r"\b(lower|reduce|decrease|drop|cut)\w*\b.*\bresolution\b|\blow(er)?[- ]?res(olution)?\b"
+        r"|\bpixel+at\w*|\bdown-?(scal|sampl)\w*",
+        "downscale",
+        signed=False,
+    ),
     _rule(r"\b(monochrome|gr[ae]yscale)\b", "saturation", sign=-1, default=1.0),
     _rule(
         r"\b(fix|correct|neutrali[sz]e|auto|remove|repair)\b.*\b(white ?balance|cast)\b",
@@ -122,9 +139,14 @@ RULES: tuple[Rule, ...] = (
     # "turn" only with an angle or a direction: "turn the cat into a tiger" is not a rotation
     _rule(r"\b(rotat\w*|tilt\w*)\b|\bturn\b(?=.*(\d|\bclockwise\b|\bleft\b|\bright\b))", "rotate"),
     _rule(r"\b(denois\w*|noise[- ]?(reduction|free)|clean(er)?)\b", "grain", sign=-1, negative="denoise"),
+    _rule(r"\b(sensor|iso)\b.*\bnois\w*|\bhigh[- ]iso\b", "sensor_noise", negative="denoise"),
     _rule(r"\b(nois[ey]\w*|noisier|grain\w*)\b", "grain", negative="denoise"),
+    _rule(r"\b(out of focus|defocus\w*|unfocus\w*|misfocus\w*)\b", "defocus", negative="sharpen"),
+    _rule(r"\b(motion[- ]blur\w*|camera[- ]shake|shak(y|en|ing|e))\b", "motion_blur", signed=False),
+    _rule(r"\b(haz[ey]\w*|hazier|fog\w*|mist[ys]?)\b", "haze", signed=False),
+    _rule(r"\b(over-?sharpen\w*|too sharp|halos?)\b", "oversharpen", signed=False),
     _rule(r"\b(soft(en|er)?)\b", "sharpen", sign=-1, negative="blur"),
-    _rule(r"\b(blur\w*|out of focus|defocus\w*|hazy|hazier)\b", "sharpen", sign=-1, negative="blur"),
+    _rule(r"\bblur\w*", "sharpen", sign=-1, negative="blur"),
     _rule(r"\b(sharp\w*|crisp\w*|detail(ed)?|in focus)\b", "sharpen", negative="blur"),
     _rule(r"\bvibran(ce|t)\b", "vibrance"),
     _rule(r"\bdesaturat\w*", "saturation", sign=-1),
@@ -143,7 +165,9 @@ VOCABULARY = (
     "saturation (more/less saturated, muted, black and white), vibrance, white balance (warmer/cooler, "
     "tint green/magenta, fix the white balance), sharpen/soften/blur, add grain/denoise, vignette, crop "
     "(tighter, '10%', square, rule of thirds, 'crop to 10,20,300,400'), rotate 'N degrees' "
-    "(clockwise/counter-clockwise), straighten, JPEG 'quality N'; strength words slightly/a bit, "
+    "(clockwise/counter-clockwise), straighten, JPEG 'quality N'; realistic degradations: out of focus, "
+    "motion blur/camera shake, sensor (high ISO) noise, compress repeatedly, lower the resolution/pixelate, "
+    "oversharpen, haze, chromatic aberration/colour fringing; strength words slightly/a bit, "
     "much/a lot/very; several edits joined by 'and' or commas"
 )
 
@@ -155,6 +179,12 @@ NUMBER_UNITS: dict[str, frozenset[str]] = {
     "blur": frozenset({"", "px"}),
     "grain": frozenset({""}),
     "jpeg": frozenset({"", "%"}),
+    "jpeg_repeat": frozenset({"", "%"}),
+    "defocus": frozenset({"", "px"}),
+    "motion_blur": frozenset({"", "px"}),
+    "sensor_noise": frozenset({""}),
+    "downscale": frozenset({""}),
+    "chromatic_aberration": frozenset({"", "px"}),
     "crop_square": frozenset(),
     "straighten": frozenset(),
 }
@@ -206,7 +236,7 @@ def _explicit_amount(op: str, value: float, unit: str, clause: str) -> float:
         names = {"": "a bare number", "ev": "EV/stops", "deg": "degrees", "px": "px", "%": "%"}
         units = " or ".join(names[u] for u in sorted(allowed))
         raise ValueError(f"in {clause!r}: {op} takes {units}, not {unit!r}")
-    if op == "jpeg":
+    if op in ("jpeg", "jpeg_repeat"):
         if not 1 <= value <= JPEG_BEST:
             raise ValueError(f"in {clause!r}: JPEG quality must be between 1 and {JPEG_BEST}, got {value:g}")
         return jpeg_amount(value)
@@ -271,7 +301,11 @@ def _parse_clause(clause: str, strength: float) -> Operation | None:
     else:
         spec = OPERATIONS[op]
         base = rule.default if rule.default is not None and op == rule.op else spec.default
-        magnitude = min(base * _strength_factor(clause) * strength, max(abs(spec.low), abs(spec.high)))
+        # Strength scales the distance from the neutral amount (a downscale factor of 1 changes nothing).
+        origin = spec.neutral or 0.0
+        magnitude = min(
+            origin + (base - origin) * _strength_factor(clause) * strength, max(abs(spec.low), abs(spec.high))
+        )
     signed = rule.signed and rule.negative is None
     return Operation(op, direction * magnitude if signed else magnitude)
 
@@ -325,18 +359,28 @@ _PHRASES: dict[tuple[str, int], tuple[str, str, str]] = {
     ("crop", 1): ("crop {w}tighter", "slightly ", "much "),
     ("crop_thirds", 1): ("{w}reframe on the rule of thirds", "slightly ", "strongly "),
     ("straighten", 1): ("{w}straighten the horizon", "partly ", ""),
+    ("defocus", 1): ("make it {w}out of focus", "slightly ", "very "),
+    ("motion_blur", 1): ("add {w}motion blur", "slight ", "strong "),
+    ("sensor_noise", 1): ("add {w}high ISO sensor noise", "a little ", "a lot of "),
+    ("oversharpen", 1): ("{w}oversharpen it", "slightly ", "heavily "),
+    ("haze", 1): ("add {w}haze", "a little ", "a lot of "),
+    ("chromatic_aberration", 1): ("add {w}chromatic aberration", "slight ", "strong "),
 }
 
 
 def describe_operation(op: Operation) -> str:
     """A natural-language instruction for ``op`` that :func:`parse_prompt` reads back as the same
     operation and direction ("make it much darker"). Amounts are rounded to a strength word (under 0.75x
-    the default: light, from 1.5x: strong), except rotation, JPEG quality and crop boxes, which are
-    spelled out exactly."""
+    the default: light, from 1.5x: strong), except rotation, JPEG quality, downscale factors and crop
+    boxes, which are spelled out exactly."""
     if op.op == "rotate":
         return f"rotate {abs(op.amount):g} degrees {'counter-clockwise' if op.amount >= 0 else 'clockwise'}"
     if op.op == "jpeg":
         return f"compress it as a JPEG at quality {jpeg_quality(op.amount)}"
+    if op.op == "jpeg_repeat":
+        return f"compress it repeatedly as a JPEG at quality {jpeg_quality(op.amount)}"
+    if op.op == "downscale":
+        return f"downscale it by a factor of {op.amount:g}"
     if op.op == "crop_square":
         return "crop to a square"
     if op.op == "crop_box" and op.box is not None:
