@@ -20,7 +20,7 @@ from red_aes.evaluation.reports import write_outputs
 from red_aes.evaluation.runner import evaluate
 from red_aes.images import load_image
 from red_aes.measured_scorer import MeasuredScorer
-from red_aes.types import AestheticDelta, AestheticScore
+from red_aes.types import NO_CHANGE_BAND, AestheticDelta, AestheticScore
 
 BOOT = BootstrapConfig(n_resamples=50, seed=0)
 REPO = Path(__file__).resolve().parent.parent
@@ -161,14 +161,15 @@ def test_invalid_answers_are_counted_and_reported(
     assert result.report.metrics["srcc"].value == pytest.approx(expected)
     write_outputs([result], tmp_path / "out")
     rows = list(csv.reader((tmp_path / "out" / "predictions.csv").open()))
-    assert rows[0] == ["file", "label", "prediction", "subset"]
-    assert next(r for r in rows if r[0] == "camera.png")[2] == ""
+    assert rows[0] == ["file", "label", "prediction", "forced", "answer_mass", "subset"]
+    camera_row = next(r for r in rows if r[0] == "camera.png")
+    assert camera_row[2] == "" and camera_row[3:5] == ["false", ""]  # measured: never forced, no mass
     data = json.loads((tmp_path / "out" / "results.json").read_text())["results"][0]
     assert (data["n_invalid"], data["n_valid"]) == (1, 6)
     assert data["invalid_examples"] == [{"file": "camera.png", "error": "no <answer> block"}]
     assert "| gray-blind | AVA | 6 |" in (tmp_path / "out" / "results.md").read_text()
     # anchored: the grey photo has no valid comparison with any anchor, so it has no score either
-    anchors = Anchors.from_benchmark(bench, 2)
+    anchors = Anchors.from_benchmark(_blurred_train_split(small_photos, labelled_photos, tmp_path), 2)
     anchored = evaluate(
         GrayBlindScorer(),
         bench,
@@ -183,23 +184,46 @@ def test_invalid_answers_are_counted_and_reported(
     assert anchored.n_invalid == 1 and anchored.report.n == 6
 
 
+def _blurred_train_split(small_photos: Path, labels: Path, tmp_path: Path):
+    """A training split apart from the benchmark: blurred copies of the photos, same labels CSV."""
+    folder = tmp_path / "train"
+    folder.mkdir()
+    for path in small_photos.iterdir():
+        load_image(path).filter(ImageFilter.GaussianBlur(1)).save(folder / f"{path.stem}.png")
+    rows = [line.split(",") for line in labels.read_text(encoding="utf-8").splitlines()[1:]]
+    train = folder / "labels.csv"
+    train.write_text(
+        "file,score\n" + "".join(f"{Path(r[0]).stem}.png,{r[1]}\n" for r in rows), encoding="utf-8"
+    )
+    return load_benchmark("ava", LoadRequest(root=folder, labels=train))
+
+
 def test_anchored_scores_follow_direct_scores(small_photos: Path, tmp_path: Path) -> None:
     """Anchors labelled with the scorer's own direct scores: anchored scores must reproduce the order."""
     photos = sorted(small_photos.iterdir())
     scorer = CountingScorer()
-    direct = [s.score for s in scorer.score(photos, mode="fast")]
-    train = tmp_path / "train.csv"
-    rows = "".join(f"{p.name},{s}\n" for p, s in zip(photos, direct, strict=True))
+    train_dir = tmp_path / "train"
+    train_dir.mkdir()
+    train_photos = []
+    for p in photos:  # a separate training split: the photos blurred
+        train_photos.append(train_dir / f"{p.stem}.png")
+        load_image(p).filter(ImageFilter.GaussianBlur(1.5)).save(train_photos[-1])
+    train = train_dir / "train.csv"
+    train_scores = [s.score for s in scorer.score(train_photos, mode="fast")]
+    rows = "".join(f"{p.name},{s}\n" for p, s in zip(train_photos, train_scores, strict=True))
     train.write_text("file,score\n" + rows, encoding="utf-8")
-    bench = load_benchmark("ava", LoadRequest(root=small_photos, labels=train))
-    anchors = Anchors.from_benchmark(bench, 3)
+    anchors = Anchors.from_benchmark(load_benchmark("ava", LoadRequest(root=train_dir, labels=train)), 3)
+    direct = [s.score for s in scorer.score(photos, mode="fast")]
+    labels = tmp_path / "test.csv"
+    rows = "".join(f"{p.name},{s}\n" for p, s in zip(photos, direct, strict=True))
+    labels.write_text("file,score\n" + rows, encoding="utf-8")
+    bench = load_benchmark("ava", LoadRequest(root=small_photos, labels=labels))
     scorer.compared = 0
     result = evaluate(
         scorer, bench, model_id="measured", mode="anchored", decoding="fast", anchors=anchors, boot=BOOT
     )
-    # each (anchor, image) pair in both orders, each distinct question once: the 3 anchors are among
-    # the 7 images, so their pairs are the 3 x 3 ordered anchor pairs
-    assert scorer.compared == 2 * 3 * (len(bench) - 3) + 3 * 3
+    # each (anchor, image) pair in both orders, each distinct question once
+    assert scorer.compared == 2 * 3 * len(bench)
     assert result.anchors == list(anchors.ids)
     anchored = [p.value for p in result.predictions]
     assert stats.spearmanr(anchored, direct).statistic > 0.9
@@ -207,7 +231,15 @@ def test_anchored_scores_follow_direct_scores(small_photos: Path, tmp_path: Path
         evaluate(scorer, bench, model_id="measured", mode="anchored")
 
 
-def test_pairwise_and_red_benchmarks_use_compare(small_photos: Path, tmp_path: Path) -> None:
+class RelativeCounting(CountingScorer):
+    """The counting measured scorer declared relative: pair benchmarks ask it each pair."""
+
+    relative = True
+
+
+def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
+    small_photos: Path, tmp_path: Path
+) -> None:
     import datasets
 
     from red_aes.data.schema import FEATURES
@@ -222,7 +254,7 @@ def test_pairwise_and_red_benchmarks_use_compare(small_photos: Path, tmp_path: P
     pairs = tmp_path / "pairs.csv"
     rows = "".join(f"{p.name},{b.name},a\n" for p, b in zip(photos, blurred, strict=True))
     pairs.write_text("file_a,file_b,preferred\n" + rows, encoding="utf-8")
-    scorer = CountingScorer()
+    scorer = RelativeCounting()
     bench = load_benchmark("pairwise", LoadRequest(root=tmp_path, labels=pairs))
     result = evaluate(scorer, bench, model_id="measured", decoding="fast", boot=BOOT, progress=False)
     assert scorer.compared == 4 and scorer.scored == 0
@@ -254,8 +286,11 @@ def test_pairwise_and_red_benchmarks_use_compare(small_photos: Path, tmp_path: P
     red_bench = load_benchmark("red", LoadRequest(root=tmp_path / "red"))
     red_result = evaluate(scorer, red_bench, model_id="measured", decoding="fast", boot=BOOT, progress=False)
     assert scorer.compared == 4 + 4  # the RED pairs are the same images: still asked (no cache given)
-    assert red_result.report.metrics["direction_accuracy"].value == 1.0
-    assert red_result.report.counts["zero_delta_excluded"] == 1
+    predicted = [p.value for p in red_result.predictions]
+    assert all(v <= -NO_CHANGE_BAND for v in predicted)  # a clear loss for every blurred photo
+    # so the pair judged "no change" (0.0) is the one whose direction the scorer gets wrong
+    assert red_result.report.metrics["direction_accuracy"].value == 0.75
+    assert red_result.report.counts["no_change_labels"] == 1
     assert set(red_result.report.breakdown) == {"sharpness"}
 
 
@@ -286,7 +321,8 @@ def test_cli_eval_writes_every_output(
     assert _run_cli(argv) == 0
     assert "7 answers computed, 0 from the cache" in capsys.readouterr().out
     rows = list(csv.DictReader((out / "predictions.csv").open()))
-    assert list(rows[0]) == ["file", "label", "prediction", "subset"] and len(rows) == 7
+    assert list(rows[0]) == ["file", "label", "prediction", "forced", "answer_mass", "subset"]
+    assert len(rows) == 7
     result = json.loads((out / "results.json").read_text())["results"][0]
     metrics = result["metrics"]
     assert {"srcc", "krcc", "plcc", "plcc_logistic", "accuracy"} <= set(metrics)

@@ -7,7 +7,13 @@ Example::
 
 ``--adapter`` belongs to the ``--model`` given just before it. Outputs (in ``--out``): predictions CSV
 per model, results.json, results.md, scatter PNG per model, and the prediction cache (cache.sqlite) that
-makes a repeated or interrupted run skip what was already scored.
+makes a repeated or interrupted run skip what was already scored. The cache key holds the scorer's
+identity (its prompt version, reasoning budget, pixel budget, dtype, quantization) and the load options
+given here, so changing any of them asks the model again.
+
+``--scoring direct|anchored`` chooses how scores are obtained and ``--decoding reasoning|fast`` how the
+scorer answers; ``--mode`` is the deprecated spelling of ``--scoring``. ``--exclude-forced`` leaves
+answers forced by an exhausted reasoning budget out of the metrics (they are counted either way).
 
 Under ``accelerate launch --num_processes N -m red_aes.cli eval ...`` each process scores its share into
 the cache (VLM scorers on the process's own device) and the main process writes the outputs.
@@ -17,6 +23,7 @@ the cache (VLM scorers on the process's own device) and the main process writes 
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +108,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--strengths", type=float, nargs="+", help="edit-ladder strengths (default: 0.25 0.5 0.75 1)"
     )
     p.add_argument(
-        "--mode", choices=SCORING_MODES, default="direct", help="direct scores or anchored comparisons"
+        "--scoring",
+        choices=SCORING_MODES,
+        help="direct scores (default) or scores solved from comparisons with anchors",
+    )
+    p.add_argument(
+        "--mode", dest="legacy_mode", choices=SCORING_MODES, help="deprecated spelling of --scoring"
     )
     p.add_argument("--anchors", type=Path, help="anchored mode: labels CSV of a training split (file,score)")
     p.add_argument("--anchor-root", type=Path, help="image folder of --anchors (default: its folder)")
@@ -116,6 +128,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "cancelling the judge's position bias (default), or anchor first only (half the questions)",
     )
     p.add_argument("--decoding", choices=MODES, default="reasoning", help="scorer decoding mode")
+    p.add_argument(
+        "--exclude-forced",
+        action="store_true",
+        help="leave answers forced by an exhausted reasoning budget out of the metrics (counted)",
+    )
     p.add_argument("--limit", type=int, help="score only the first N items")
     p.add_argument(
         "--shard",
@@ -130,6 +147,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--device", help="device for VLM scorers (e.g. cuda, cpu); under accelerate launch each process's own"
     )
     p.add_argument("--quantization", help="quantization for VLM scorers (e.g. 4bit)")
+    p.add_argument("--dtype", help="dtype for VLM scorers (e.g. bfloat16, float32)")
+    p.add_argument(
+        "--max-reasoning-tokens", type=int, help="VLM reasoning budget of the <think> part (tokens)"
+    )
+    p.add_argument("--max-image-pixels", type=int, help="VLM pixel budget per image (width x height)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% CIs (0: none)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -145,7 +167,7 @@ def _anchors(args: argparse.Namespace, benchmark: Any) -> Any:
     from red_aes.evaluation.benchmarks import LoadRequest, load_benchmark
 
     if args.anchors is None:
-        raise ValueError("--mode anchored needs --anchors CSV (file,score of a training split)")
+        raise ValueError("--scoring anchored needs --anchors CSV (file,score of a training split)")
     name = benchmark.name if benchmark.kind == "score" else "imagefolder"
     request = LoadRequest(
         root=args.anchor_root or args.anchors.parent,
@@ -155,6 +177,19 @@ def _anchors(args: argparse.Namespace, benchmark: Any) -> Any:
         score_column=args.score_column,
     )
     return Anchors.from_benchmark(load_benchmark(name, request), args.num_anchors)
+
+
+def _scoring(args: argparse.Namespace) -> str:
+    """``--scoring``, or the deprecated ``--mode`` with a warning (default ``direct``)."""
+    if args.legacy_mode is not None:
+        warnings.warn(
+            "red-aes eval --mode is deprecated; use --scoring (direct|anchored)", FutureWarning, stacklevel=2
+        )
+        if args.scoring is not None and args.scoring != args.legacy_mode:
+            raise ValueError(
+                f"--scoring {args.scoring} and --mode {args.legacy_mode} disagree; give --scoring"
+            )
+    return args.scoring or args.legacy_mode or "direct"
 
 
 def _launched(args: argparse.Namespace) -> PartialState | None:
@@ -181,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
     from red_aes.scorers import SCORERS, load_scorer
 
     spec = get_spec(args.benchmark)
+    scoring = _scoring(args)
     state = _launched(args)
     if args.model_card is not None and len(args.models) != 1:
         raise ValueError(
@@ -201,24 +237,33 @@ def run(args: argparse.Namespace) -> int:
     benchmark = load_benchmark(spec.name, request).head(args.limit)
     if args.shard is not None:
         benchmark = benchmark.shard(*args.shard)
-    anchors = _anchors(args, benchmark) if args.mode == "anchored" else None
+    anchors = _anchors(args, benchmark) if scoring == "anchored" else None
     # a shard only fills the cache: its metrics are not reported, so no bootstrap is spent on them
     boot = BootstrapConfig(n_resamples=0 if args.shard else args.bootstrap, seed=args.seed)
-    options = {
-        k: v for k, v in (("device", args.device), ("quantization", args.quantization)) if v is not None
+    # what the scorer is loaded with; all but the device (each process's own) join the cache key
+    loading = {
+        "quantization": args.quantization,
+        "dtype": args.dtype,
+        "max_reasoning_tokens": args.max_reasoning_tokens,
+        "max_image_pixels": args.max_image_pixels,
     }
+    load_options = {k: v for k, v in loading.items() if v is not None}
     results = []
     with PredictionCache(args.out / "cache.sqlite") as cache:
         for entry in args.models:
-            kwargs = dict(options, **({"adapter": entry["adapter"]} if entry["adapter"] else {}))
+            kwargs = dict(load_options, **({"adapter": entry["adapter"]} if entry["adapter"] else {}))
             if state is not None and entry["model"] not in SCORERS:  # a VLM: on this process's device
                 kwargs["device"] = str(state.device)
+            elif args.device is not None:
+                kwargs["device"] = args.device
             scorer = load_scorer(entry["model"], **kwargs)
             settings = {
                 "model_id": entry["model"],
                 "adapter": entry["adapter"],
-                "mode": args.mode,
+                "mode": scoring,
                 "decoding": args.decoding,
+                "exclude_forced": args.exclude_forced,
+                "load_options": load_options,
                 "anchors": anchors,
                 "anchor_order": args.anchor_order,
                 "batch_size": args.batch_size,
@@ -240,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         print(
             f"{result.label}: {result.computed} answers computed, {result.cached} from the cache, "
-            f"{result.n_invalid} invalid"
+            f"{result.n_invalid} invalid, {result.report.counts['forced']} forced"
         )
     if args.shard is not None:
         print(

@@ -2,11 +2,16 @@
 asks the model the same question twice.
 
 An answer is keyed by everything that determines it: the model id, the adapter, the operation
-(``score`` one image or ``compare`` two), the decoding mode, the prompt version, the instruction and
-the SHA-256 of the exact RGB pixels the model sees. The store is a SQLite file (atomic transactions,
-safe to interrupt, one commit per batch) and append-only: an existing answer is never overwritten.
-Invalid answers (the model gave no readable number) are cached too: with greedy decoding, asking
-again gives the same answer.
+(``score`` one image or ``compare`` two), the decoding mode, the instruction, the SHA-256 of the exact
+RGB pixels the model sees, and the scorer's identity as the scorer itself reports it
+(:func:`scorer_identity`: its own prompt version, reasoning budget, pixel budget, dtype, quantization)
+plus the load options the run asked for. A run with another quantization, prompt version, reasoning
+budget or pixel budget therefore asks the model again instead of reusing answers it did not give.
+The store is a SQLite file (atomic transactions, safe to interrupt, one commit per batch) and
+append-only: an existing answer is never overwritten. Invalid answers (the model gave no readable
+number) are cached too: with greedy decoding, asking again gives the same answer. With each answer
+the cache keeps ``forced`` (the reasoning budget ran out) and ``answer_mass`` (fast mode's probability
+of well-formed answers).
 
 The key holds the model *string*: if the weights behind a local path change, use a new ``--out``.
 """
@@ -23,27 +28,47 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.prompts import PROMPT_VERSION
 from red_aes.scorers import BaseScorer
 from red_aes.types import AestheticDelta, AestheticScore, Mode
 
 _QUERY_CHUNK = 500
+#: What a scorer's answers depend on, read from its attributes when it has no ``cache_identity()``.
+IDENTITY_ATTRIBUTES: tuple[str, ...] = (
+    "name",
+    "model_name",
+    "prompt_version",
+    "quantization",
+    "dtype",
+    "max_reasoning_tokens",
+    "max_image_pixels",
+)
+#: Columns added to the first version of the table (to new and older cache files alike, when opened).
+_LATER_COLUMNS: dict[str, str] = {"forced": "INTEGER NOT NULL DEFAULT 0", "answer_mass": "REAL"}
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A model answer as the evaluation uses it: a number, or invalid with the reason."""
+    """A model answer as the evaluation uses it: a number, or invalid with the reason; ``forced`` and
+    ``answer_mass`` as the scorer reported them."""
 
     value: float | None
     valid: bool
     error: str | None = None
+    forced: bool = False
+    answer_mass: float | None = None
 
     @classmethod
     def from_result(cls, result: AestheticScore | AestheticDelta) -> Answer:
         value = result.score if isinstance(result, AestheticScore) else result.delta
         if result.valid and value is None:
             raise ValueError(f"scorer returned valid=True without a number ({result!r})")
-        return cls(value if result.valid else None, result.valid, None if result.valid else result.error)
+        return cls(
+            value if result.valid else None,
+            result.valid,
+            None if result.valid else result.error,
+            bool(result.forced),
+            None if result.answer_mass is None else float(result.answer_mass),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,22 @@ class LoadedImage:
     @classmethod
     def of(cls, image: Image.Image) -> LoadedImage:
         return cls(image, image_digest(image))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON keeps it when it is a plain scalar, else its ``str`` (e.g. a torch dtype)."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def scorer_identity(scorer: BaseScorer) -> dict[str, Any]:
+    """What the scorer says determines its answers: its ``cache_identity()`` when it has one, else the
+    :data:`IDENTITY_ATTRIBUTES` it has (missing ones are left out), as JSON-ready values."""
+    own = getattr(scorer, "cache_identity", None)
+    if callable(own):
+        fields = dict(own())
+    else:
+        fields = {name: getattr(scorer, name) for name in IDENTITY_ATTRIBUTES if hasattr(scorer, name)}
+    return {name: _plain(value) for name, value in fields.items()}
 
 
 def image_digest(image: Image.Image) -> str:
@@ -72,11 +113,16 @@ class PredictionCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60)
-        with self._db:
+        with self._db:  # one write lock: processes opening the same file at once add a column once
+            self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS answers "
                 "(key TEXT PRIMARY KEY, value REAL, valid INTEGER NOT NULL, error TEXT, fields TEXT NOT NULL)"
             )
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
+            for column, declaration in _LATER_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE answers ADD COLUMN {column} {declaration}")
 
     @staticmethod
     def key(fields: dict[str, Any]) -> str:
@@ -91,18 +137,31 @@ class PredictionCache:
             chunk = unique[start : start + _QUERY_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                f"SELECT key, value, valid, error FROM answers WHERE key IN ({marks})", chunk
+                f"SELECT key, value, valid, error, forced, answer_mass FROM answers WHERE key IN ({marks})",
+                chunk,
             )
-            for key, value, valid, error in rows:
-                found[key] = Answer(value, bool(valid), error)
+            for key, value, valid, error, forced, mass in rows:
+                found[key] = Answer(value, bool(valid), error, bool(forced), mass)
         return found
 
     def put_many(self, records: Iterable[tuple[str, dict[str, Any], Answer]]) -> None:
         """Store ``(key, fields, answer)`` records in one transaction; existing keys are kept as they are."""
         with self._db:
             self._db.executemany(
-                "INSERT OR IGNORE INTO answers (key, value, valid, error, fields) VALUES (?, ?, ?, ?, ?)",
-                [(k, a.value, int(a.valid), a.error, json.dumps(f, sort_keys=True)) for k, f, a in records],
+                "INSERT OR IGNORE INTO answers (key, value, valid, error, fields, forced, answer_mass) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        k,
+                        a.value,
+                        int(a.valid),
+                        a.error,
+                        json.dumps(f, sort_keys=True),
+                        int(a.forced),
+                        a.answer_mass,
+                    )
+                    for k, f, a in records
+                ],
             )
 
     def __len__(self) -> int:
@@ -121,6 +180,8 @@ class PredictionCache:
 class CachedScorer:
     """Answers ``score``/``compare`` questions from the cache first and asks the scorer only the rest.
 
+    ``load_options`` are the options the scorer was loaded with (e.g. ``quantization``); they join the
+    key next to :func:`scorer_identity`, so what a backend does not report about itself still counts.
     ``computed`` and ``cached`` count the answers that came from the model and from the cache.
     """
 
@@ -133,13 +194,15 @@ class CachedScorer:
         adapter: str | None,
         decoding: Mode,
         batch_size: int | None = None,
+        load_options: dict[str, Any] | None = None,
     ) -> None:
         self.scorer, self.cache = scorer, cache
         self.identity = {
             "model": model_id,
             "adapter": adapter,
             "decoding": decoding,
-            "prompt": PROMPT_VERSION,
+            "scorer": scorer_identity(scorer),
+            "load": {name: _plain(value) for name, value in (load_options or {}).items()},
         }
         self.decoding, self.batch_size = decoding, batch_size
         self.computed = self.cached = 0

@@ -1,9 +1,11 @@
 """What an evaluation run writes: predictions CSV, results JSON, a Markdown table for a paper appendix.
 
-``predictions.csv`` has exactly the columns ``file,label,prediction`` (plus ``subset`` when the
-benchmark has subsets); an invalid answer leaves ``prediction`` empty. With several models each gets
-``predictions-<model>.csv``. ``results.json`` holds every model's metrics keyed by metric name, each
-``{"value", "ci95"}``, with counts (invalid answers, excluded ties, ...) and per-subset breakdowns.
+``predictions.csv`` has exactly the columns ``file,label,prediction,forced,answer_mass`` (plus
+``subset`` when the benchmark has subsets); an invalid answer leaves ``prediction`` empty, ``forced``
+is ``true``/``false`` and ``answer_mass`` is empty for scorers that give none. With several models each
+gets ``predictions-<model>.csv``. ``results.json`` holds every model's metrics keyed by metric name,
+each ``{"value", "ci95"}``, with counts (invalid and low-mass answers, forced and excluded forced
+answers, excluded ties, ...) and per-subset breakdowns.
 ``results.md`` is one comparison table (model, benchmark, N, metrics with 95 % CI) plus per-subset tables.
 """
 
@@ -54,13 +56,20 @@ def output_names(results: Sequence[EvalResult]) -> list[str]:
 
 
 def write_predictions(result: EvalResult, path: Path) -> Path:
-    """``file,label,prediction[,subset]``; invalid answers have an empty prediction."""
+    """``file,label,prediction,forced,answer_mass[,subset]``; invalid answers have an empty prediction."""
     with_subset = any(p.subset is not None for p in result.predictions)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "label", "prediction"] + (["subset"] if with_subset else []))
+        header = ["file", "label", "prediction", "forced", "answer_mass"]
+        writer.writerow(header + (["subset"] if with_subset else []))
         for p in result.predictions:
-            row = [p.id, repr(float(p.label)), "" if p.value is None else repr(float(p.value))]
+            row = [
+                p.id,
+                repr(float(p.label)),
+                "" if p.value is None else repr(float(p.value)),
+                "true" if p.forced else "false",
+                "" if p.answer_mass is None else repr(float(p.answer_mass)),
+            ]
             writer.writerow(row + ([p.subset or ""] if with_subset else []))
     return path
 
