@@ -32,7 +32,7 @@ from red_aes.scorers import BaseScorer
 from red_aes.types import AestheticDelta, AestheticScore, Mode
 
 _QUERY_CHUNK = 500
-#: What a scorer's answers depend on, read from its attributes when it has no ``cache_identity()``.
+#: Scorer attributes that determine its answers (read when present, next to its ``cache_identity()``).
 IDENTITY_ATTRIBUTES: tuple[str, ...] = (
     "name",
     "model_name",
@@ -89,13 +89,13 @@ def _plain(value: Any) -> Any:
 
 
 def scorer_identity(scorer: BaseScorer) -> dict[str, Any]:
-    """What the scorer says determines its answers: its ``cache_identity()`` when it has one, else the
-    :data:`IDENTITY_ATTRIBUTES` it has (missing ones are left out), as JSON-ready values."""
+    """What the scorer says determines its answers, as JSON-ready values: the
+    :data:`IDENTITY_ATTRIBUTES` it has (missing ones are left out), updated by its ``cache_identity()``
+    when it has one, so a backend can report settings the generic list does not name."""
+    fields = {name: getattr(scorer, name) for name in IDENTITY_ATTRIBUTES if hasattr(scorer, name)}
     own = getattr(scorer, "cache_identity", None)
     if callable(own):
-        fields = dict(own())
-    else:
-        fields = {name: getattr(scorer, name) for name in IDENTITY_ATTRIBUTES if hasattr(scorer, name)}
+        fields.update(own())
     return {name: _plain(value) for name, value in fields.items()}
 
 
