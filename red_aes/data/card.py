@@ -5,12 +5,18 @@ The card is made only from what the build left in its output folder (``build_con
 time. Its YAML metadata is written by ``huggingface_hub.DatasetCardData`` plus ``datasets``' own
 writers for ``configs`` and ``dataset_info`` (the layout ``DatasetDict.push_to_hub`` uploads:
 ``data/<split>-*.parquet``), so the Hub and ``load_dataset`` read it as they read any dataset card.
+
+A card is meant to be pushed, so it never shows the builder's local paths: every local path in the
+build config (the source folder, the output folder, local model folders) is written as its last
+component, e.g. the source as ``folder photos`` next to its photo counts.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +88,28 @@ def delta_histogram(deltas: list[float], width: float = 1.0) -> list[dict[str, A
     ]
 
 
+def local_paths(values: Any) -> set[str]:
+    """The strings in ``values`` (nested dicts and lists) that are local paths: absolute, or relative
+    with a folder part and existing here; each also in its normalised spelling (no trailing slash)."""
+    if isinstance(values, dict):
+        return set().union(*(local_paths(v) for v in values.values()))
+    if isinstance(values, list):
+        return set().union(*(local_paths(v) for v in values))
+    if isinstance(values, str) and (os.path.isabs(values) or ("/" in values and os.path.exists(values))):
+        return {values, str(Path(values))}
+    return set()
+
+
+def without_local_paths(text: str, paths: Iterable[str]) -> str:
+    """``text`` with each of ``paths`` written as its last component (longest first, so a folder
+    inside another is shortened whole); the file-system root stays as it is."""
+    for path in sorted(paths, key=len, reverse=True):
+        name = Path(path).name
+        if name:
+            text = text.replace(path, name)
+    return text
+
+
 def card_data(config: BuildConfig, dataset: DatasetDict) -> DatasetCardData:
     """YAML metadata: license, task, size, name, tags, and ``configs`` + ``dataset_info`` for the Hub."""
     total = sum(len(split) for split in dataset.values())
@@ -127,7 +155,7 @@ def render_card(out_dir: str | Path) -> DatasetCard:
         for name in SPLITS
         if name in dataset
     ]
-    return render_dataset_card(
+    card = render_dataset_card(
         card_data(config, dataset),
         pretty_name=config.pretty_name,
         red_aes_version=__version__,
@@ -159,6 +187,7 @@ def render_card(out_dir: str | Path) -> DatasetCard:
         build_config_yaml=config.to_yaml(),
         license_note=config.license_note,
     )
+    return DatasetCard(without_local_paths(str(card), local_paths(config.to_dict())))
 
 
 def write_card(out_dir: str | Path) -> Path:
