@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "red_aes.commands.data",
     "red_aes.commands.editing",
     "red_aes.commands.train",
+    "red_aes.commands.lite",
 )
 
 #: Errors that mean "the user's input is wrong", reported as one line with exit code 2.

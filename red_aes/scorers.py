@@ -145,6 +145,7 @@ def _check_mode(mode: str) -> None:
 #: Named scorer backends: model name -> "module:Class". Any other model string is a VLM id or directory.
 SCORERS: dict[str, str] = {
     "measured": "red_aes.measured_scorer:MeasuredScorer",
+    "red-lite": "red_aes.lite.scorer:RedLiteScorer",
 }
 DEFAULT_VLM_BACKEND = "red_aes.scorer:RedAesScorer"
 

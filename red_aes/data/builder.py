@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 from red_aes.data.aggregate import aggregate_votes, direction_of
 from red_aes.data.card import BUILD_CONFIG, BUILD_STATS, write_card
 from red_aes.data.config import BuildConfig
+from red_aes.data.debian import SOURCES_FILE
 from red_aes.data.filters import check_edit
 from red_aes.data.judges import InvalidVote, Judge, PairToJudge, load_judge
 from red_aes.data.plans import (
@@ -39,6 +40,8 @@ from red_aes.data.plans import (
     InstructionWriter,
     PlanError,
     PlannedEdit,
+    derived_seed,
+    ladder_plans,
     load_writer,
     plan_grid,
     plan_source,
@@ -113,6 +116,10 @@ def load_components(config: BuildConfig, device: str | None = None) -> Component
 def run_edit(editor: Any, structured: bool, image: Image.Image, planned: PlannedEdit) -> EditResult:
     """Carry out a plan: structured editors edit the attribute exactly; others follow the instruction."""
     plan = planned.plan
+    if planned.operation is not None:
+        result = editor.apply(image, [planned.operation], seed=planned.seed)
+        result.params.update(kind=planned.kind, attribute=plan.attribute, strength=plan.strength)
+        return result
     if structured:
         return editor.edit_attribute(image, plan.attribute, plan.direction, plan.strength, seed=planned.seed)
     return editor.edit(image, plan.instruction, seed=planned.seed, strength=plan.strength)
@@ -143,6 +150,48 @@ class _Candidate:
     original_png: bytes
     result: EditResult
     edited: Image.Image
+    #: cross-photo pair: the candidate whose (degraded) edit stands against this photo's original
+    cross_of: _Candidate | None = None
+
+    def to_judge(self) -> PairToJudge:
+        plan = self.planned.plan
+        return PairToJudge(
+            self.original,
+            self.edited,
+            plan.instruction,
+            attribute=plan.attribute,
+            direction=plan.direction,
+            strength=plan.strength,
+            cross_photo=self.cross_of is not None,
+        )
+
+
+def cross_photo_candidates(candidates: list[_Candidate], per_photo: int, seed: int) -> list[_Candidate]:
+    """Per photo, ``per_photo`` pairs of its original against the strongest degradations of *other*
+    photos of the same split in this shard (drawn with a seeded generator)."""
+    import random
+
+    originals = {c.entry.source_id: c for c in candidates}
+    strongest = max((c.planned.plan.strength for c in candidates), default=0.0)
+    pool = [c for c in candidates if c.planned.plan.strength == strongest]
+    extra = []
+    for source_id, own in originals.items():
+        others = [c for c in pool if c.entry.source_id != source_id and c.split == own.split]
+        rng = random.Random(derived_seed(seed, source_id, "cross"))
+        for other in rng.sample(others, k=min(per_photo, len(others))):
+            extra.append(
+                _Candidate(
+                    own.entry,
+                    own.split,
+                    other.planned,
+                    own.original,
+                    own.original_png,
+                    other.result,
+                    other.edited,
+                    cross_of=other,
+                )
+            )
+    return extra
 
 
 def build_shard(
@@ -165,8 +214,16 @@ def build_shard(
         image = source.load(entry.index, max_side=config.max_side, max_pixels=config.max_pixels)
         image_png = png_bytes(image)
         split = assign_split(entry.source_id, config.split_fractions)
-        cells = plan_source(entry.source_id, grid, pairs_per_source=config.pairs_per_source, seed=config.seed)
-        for planned in write_plans(entry.source_id, image, cells, parts.planner, config.seed):
+        if config.ladder_kinds:
+            plans: list[PlannedEdit | PlanError] = list(
+                ladder_plans(entry.source_id, config.ladder_kinds, config.strengths, config.seed)
+            )
+        else:
+            cells = plan_source(
+                entry.source_id, grid, pairs_per_source=config.pairs_per_source, seed=config.seed
+            )
+            plans = write_plans(entry.source_id, image, cells, parts.planner, config.seed)
+        for planned in plans:
             stats["planned"] += 1
             if isinstance(planned, PlanError):
                 rejected["plan_invalid"] += 1
@@ -186,7 +243,11 @@ def build_shard(
             stats["filtered"] += 1
             edited = result.image.convert("RGB")
             candidates.append(_Candidate(entry, split, planned, image, image_png, result, edited))
-    pairs = [PairToJudge(c.original, c.edited, c.planned.plan.instruction) for c in candidates]
+    if config.cross_photo_pairs:
+        cross = cross_photo_candidates(candidates, config.cross_photo_pairs, config.seed)
+        stats["cross_photo"] = len(cross)
+        candidates += cross
+    pairs = [c.to_judge() for c in candidates]
     votes_by_judge = [judge.judge(pairs) for judge in parts.judges]
     rows: list[tuple[str, dict[str, Any]]] = []
     for i, cand in enumerate(candidates):
@@ -208,7 +269,7 @@ def build_shard(
             cand.original, cand.edited, plan.instruction, plan.attribute, agg.delta, agg.verdicts
         )
         try:
-            rationale = parts.rationale.write(item)
+            rationale = cross_rationale(cand, agg.delta) if cand.cross_of else parts.rationale.write(item)
         except RationaleError:
             rejected["rationale_inconsistent"] += 1
             continue
@@ -217,13 +278,14 @@ def build_shard(
             stats["direction_mismatch"] += 1
         params = {
             "plan": plan.to_dict(),
+            **({"cross_photo": {"edited_pair_id": _pair_id(cand.cross_of)}} if cand.cross_of else {}),
             "seed": cand.planned.seed,
             "editor_instruction": cand.result.instruction,
             "backend": cand.result.backend,
             "params": cand.result.params,
         }
         row = {
-            "pair_id": f"{cand.entry.source_id}-{cand.planned.index:02d}",
+            "pair_id": _pair_id(cand),
             "source_id": cand.entry.source_id,
             "original": {"bytes": cand.original_png, "path": None},
             "edited": {"bytes": png_bytes(cand.edited), "path": None},
@@ -248,6 +310,25 @@ def build_shard(
     stats.update(edited_by_editor=dict(edited_by), kept_by_editor=dict(kept_by))
     stats["judge_labels"] = [judge.label for judge in parts.judges]
     return rows, stats
+
+
+def _pair_id(cand: _Candidate) -> str:
+    if cand.cross_of is not None:
+        return f"{cand.entry.source_id}-x-{_pair_id(cand.cross_of)}"
+    return f"{cand.entry.source_id}-{cand.planned.index:02d}"
+
+
+def cross_rationale(cand: _Candidate, delta: float) -> str:
+    """The target text of a cross-photo pair: what it is, and the assumption its Δ rests on."""
+    from red_aes.data.rationale import rationale_target
+
+    plan = cand.planned.plan
+    reasoning = (
+        "These are two different photos: a curated original, and another photo with its "
+        f"{plan.attribute.replace('_', ' ')} strongly degraded ({plan.instruction}). By the ladder "
+        f"assumption the curated photo is the better one; the second is about {abs(delta):.1f} points worse."
+    )
+    return rationale_target(reasoning, delta)
 
 
 def merge_stats(shard_stats: list[dict[str, Any]], manifest: Manifest) -> dict[str, Any]:
@@ -332,6 +413,9 @@ def prepare(config: BuildConfig, out: Path, overwrite: bool, source: PhotoSource
     )
     ShardStore(out / SHARDS_DIR).open(manifest)
     config.save(out / BUILD_CONFIG)
+    photo_list = Path(config.source) / SOURCES_FILE
+    if photo_list.is_file():  # per-photo package, file and licence (red_aes.data.debian) go with the data
+        shutil.copyfile(photo_list, out / SOURCES_FILE)
     return manifest
 
 

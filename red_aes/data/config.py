@@ -75,6 +75,19 @@ class BuildConfig:
     )
     instruction_library: str = field(default="v1", metadata=_help("version of the instruction library"))
     seed: int = field(default=0, metadata=_help("seed of plans, phrasings and editor noise"))
+    ladder_kinds: list[str] = field(
+        default_factory=list,
+        metadata=_help(
+            "ladder mode: every photo gets each of these degradation kinds at every strength "
+            "(red_aes.data.ladder.LADDER_KINDS), instead of pairs_per_source random plans"
+        ),
+    )
+    cross_photo_pairs: int = field(
+        default=0,
+        metadata=_help(
+            "ladder mode: per photo, pairs of its original vs a strong degradation of another photo"
+        ),
+    )
 
     # -- consistency filter --------------------------------------------------------------------------
     min_change: float = field(default=0.004, metadata=_help("mean absolute pixel change (0-1) below = no-op"))
@@ -145,6 +158,16 @@ class BuildConfig:
             raise ValueError(f"editor_options names editors {stray} that are not in editors {self.editors}")
         if not self.judges:
             raise ValueError("judges: name at least one judge")
+        if self.ladder_kinds:
+            from red_aes.data.ladder import check_kinds
+
+            check_kinds(self.ladder_kinds)
+            if self.editors != ["classical"]:
+                raise ValueError(
+                    f"ladder mode edits with the classical editor only; editors is {self.editors}"
+                )
+        if self.cross_photo_pairs < 0 or (self.cross_photo_pairs and not self.ladder_kinds):
+            raise ValueError("cross_photo_pairs must be >= 0 and needs ladder mode (ladder_kinds)")
         if self.pairs_per_source < 1:
             raise ValueError(f"pairs_per_source must be >= 1, got {self.pairs_per_source}")
         bad = [a for a in self.attributes if a not in ATTRIBUTES]

@@ -1,6 +1,8 @@
 """Judges: each votes a delta (with a rationale) on every accepted edit pair. Chosen by name.
 
 =============  =====================================================================================
+``ladder``     the offline judge by construction: a curated original beats its degradations, and a
+               stronger degradation beats a weaker one; Δ = −scale · strength (no image is looked at)
 ``measured``   the offline measured scorer (``red_aes.scorers.load_scorer("measured")``)
 ``vlm``        a RED-Aes / chat VLM through ``load_scorer(model, adapter=..., quantization=...)``
 ``endpoint``   an OpenAI-compatible chat endpoint (vLLM server or hosted API), asked with the project's
@@ -27,7 +29,7 @@ from red_aes.data.endpoint import ChatEndpoint, to_openai_messages
 from red_aes.parsing import parse_answer
 from red_aes.prompts import PROMPT_VERSION, build_messages
 from red_aes.scorers import load_scorer
-from red_aes.types import Verdict
+from red_aes.types import DELTA_MAX, Verdict
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,15 @@ Vote = Verdict | InvalidVote
 
 @dataclass(frozen=True)
 class PairToJudge:
-    """One edit pair as judges see it."""
+    """One edit pair as judges see it; the plan fields are what the ``ladder`` judge votes from."""
 
     original: Image.Image
     edited: Image.Image
     instruction: str
+    attribute: str | None = None
+    direction: str | None = None
+    strength: float | None = None
+    cross_photo: bool = False
 
 
 class Judge(ABC):
@@ -87,6 +93,44 @@ class ScorerJudge(Judge):
             else:
                 votes.append(InvalidVote(self.label, result.error or "invalid answer", result.raw_text))
         return votes
+
+
+class LadderJudge(Judge):
+    """Votes by construction, not by looking: the assumption "curated original ≻ weak ≻ medium ≻ strong
+    degradation". A degradation at strength ``s`` gets Δ = −``scale`` · ``s`` (strength 1 → −4 by default;
+    0.25 → −1), the same for every attribute; a cross-photo pair (a curated original vs a degradation of
+    another photo) gets the vote of its degradation, and training uses only its sign. Improvements get an
+    invalid vote: there is no order by construction for them."""
+
+    label = "ladder"
+
+    def __init__(self, scale: float = 4.0) -> None:
+        if not 0 < scale <= DELTA_MAX:
+            raise ValueError(f"ladder scale must be in (0, {DELTA_MAX:g}], got {scale}")
+        self.scale = scale
+
+    def _one(self, pair: PairToJudge) -> Vote:
+        if pair.direction != "degrade" or pair.strength is None:
+            return InvalidVote(
+                self.label, f"no order by construction for a {pair.direction or 'unplanned'} edit"
+            )
+        delta = -self.scale * float(pair.strength)
+        what = (
+            f"{(pair.attribute or 'an attribute').replace('_', ' ')} degraded at strength {pair.strength:g}"
+        )
+        if pair.cross_photo:
+            rationale = (
+                f"A curated photo against another photo with {what}; the curated photo is assumed better."
+            )
+        else:
+            rationale = (
+                f"The edit {what}; by construction the curated original is better "
+                f"(Δ = −{self.scale:g} × strength)."
+            )
+        return Verdict(self.label, delta, rationale)
+
+    def judge(self, pairs: list[PairToJudge]) -> list[Vote]:
+        return [self._one(pair) for pair in pairs]
 
 
 def measured_judge() -> Judge:
@@ -149,6 +193,7 @@ class EndpointJudge(Judge):
 
 #: Judge name -> factory taking the options of its config entry.
 JUDGES: dict[str, Any] = {
+    "ladder": LadderJudge,
     "measured": measured_judge,
     "vlm": vlm_judge,
     "endpoint": EndpointJudge,

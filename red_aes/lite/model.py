@@ -1,0 +1,209 @@
+"""The RED-Lite model: a feature extractor plus a small trained head, saved like a Hub model repo.
+
+A folder (or Hub model repo) holds ``model.safetensors`` (the head, ≤ 5 MB), ``config.json`` (feature and
+head configuration), ``red_aes.json`` (RED-Aes metadata: backend, data, training summary) and a
+``README.md`` model card. :meth:`RedLiteModel.from_pretrained` / :meth:`save_pretrained` /
+:meth:`push_to_hub` are symmetric, as in transformers. The package ships trained weights in
+``red_aes/assets/red-lite`` (:data:`DEFAULT_WEIGHTS`), reproducible with ``training_recipes/red-lite``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from red_aes.lite.features import FeatureConfig, FeatureExtractor
+from red_aes.types import SCORE_MAX, SCORE_MIN
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "red-lite"
+WEIGHTS_NAME, CONFIG_NAME, METADATA_NAME = "model.safetensors", "config.json", "red_aes.json"
+MID, HALF = (SCORE_MIN + SCORE_MAX) / 2, (SCORE_MAX - SCORE_MIN) / 2
+
+
+class LiteLoadError(ValueError):
+    """A RED-Lite folder or repo is missing files or does not match this version."""
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """Size of the head: standardise → Linear(dim, hidden) → GELU → Linear(hidden, 1) (+ MID)."""
+
+    dim: int
+    hidden: int = 32
+    dropout: float = 0.2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LiteHead(torch.nn.Module):
+    """Raw score of a feature vector; :meth:`score` squashes it onto [1, 10] (order-keeping, no clip)."""
+
+    def __init__(self, config: HeadConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.register_buffer("mean", torch.zeros(config.dim, dtype=torch.float64))
+        self.register_buffer("std", torch.ones(config.dim, dtype=torch.float64))
+        self.dropout = torch.nn.Dropout(config.dropout)
+        self.hidden = torch.nn.Linear(config.dim, config.hidden, dtype=torch.float64)
+        self.out = torch.nn.Linear(config.hidden, 1, dtype=torch.float64)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Raw (unbounded) scores of a (n, dim) float64 batch, centred on the middle of the scale."""
+        z = self.dropout((features - self.mean) / self.std)
+        return MID + self.out(torch.nn.functional.gelu(self.hidden(z))).squeeze(-1)
+
+    def score(self, features: torch.Tensor) -> torch.Tensor:
+        """Scores in (1, 10): ``MID + HALF · tanh((raw − MID) / HALF)``, the map of red_aes.scale."""
+        return MID + HALF * torch.tanh((self.forward(features) - MID) / HALF)
+
+
+@dataclass
+class LiteMetadata:
+    """What ``red_aes.json`` records for a RED-Lite folder."""
+
+    backend: str = "red-lite"
+    package_version: str = ""
+    dataset: str | None = None
+    training: dict[str, Any] = field(default_factory=dict)
+    validation: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RedLiteModel:
+    """Feature extractor + head. ``score_features`` works on precomputed features (training, attribution)."""
+
+    def __init__(self, features: FeatureConfig, head: LiteHead, metadata: LiteMetadata | None = None) -> None:
+        self.feature_config = features
+        self.head = head.eval()
+        self.metadata = metadata or LiteMetadata()
+        self._extractor: FeatureExtractor | None = None
+
+    @classmethod
+    def untrained(
+        cls, features: FeatureConfig | None = None, hidden: int = 32, seed: int = 0
+    ) -> RedLiteModel:
+        """A freshly initialised head (seeded) for ``features``; its standardisation is the identity."""
+        features = features or FeatureConfig()
+        extractor = FeatureExtractor(features)
+        torch.manual_seed(seed)
+        model = cls(features, LiteHead(HeadConfig(dim=extractor.dim, hidden=hidden)))
+        model._extractor = extractor
+        return model
+
+    @property
+    def extractor(self) -> FeatureExtractor:
+        """The feature extractor (built on first use; the backbone is cached per process)."""
+        if self._extractor is None:
+            self._extractor = FeatureExtractor(self.feature_config)
+            if self._extractor.dim != self.head.config.dim:
+                raise LiteLoadError(
+                    f"head expects {self.head.config.dim} features but {self.feature_config.backbone} "
+                    f"gives {self._extractor.dim}"
+                )
+        return self._extractor
+
+    @torch.inference_mode()
+    def score_features(self, features: np.ndarray) -> np.ndarray:
+        """Scores of a (n, dim) array of feature vectors, row by row in float64 (batch-invariant)."""
+        x = torch.from_numpy(np.atleast_2d(np.asarray(features, dtype=np.float64)))
+        return self.head.eval().score(x).numpy()
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write ``model.safetensors``, ``config.json`` and ``red_aes.json`` into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().contiguous() for k, v in self.head.state_dict().items()}
+        save_file(tensors, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        config = {"features": self.feature_config.to_dict(), "head": self.head.config.to_dict()}
+        (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
+        (folder / METADATA_NAME).write_text(json.dumps(self.metadata.to_dict(), indent=2) + "\n")
+        return folder
+
+    @classmethod
+    def from_pretrained(
+        cls, source: str | Path | None = None, *, revision: str | None = None, token: str | None = None
+    ) -> RedLiteModel:
+        """Load from a folder, a Hub model repo id, or (``None``) the weights shipped in the package."""
+        folder = _resolve(source, revision=revision, token=token)
+        missing = [n for n in (WEIGHTS_NAME, CONFIG_NAME) if not (folder / n).is_file()]
+        if missing:
+            raise LiteLoadError(f"{source or folder}: not a RED-Lite folder (missing {', '.join(missing)})")
+        config = json.loads((folder / CONFIG_NAME).read_text())
+        try:
+            features = FeatureConfig(**config["features"])
+            head = LiteHead(HeadConfig(**config["head"]))
+        except (KeyError, TypeError) as err:
+            raise LiteLoadError(f"{folder / CONFIG_NAME}: not a RED-Lite config ({err})") from None
+        head.load_state_dict(load_file(str(folder / WEIGHTS_NAME)))
+        metadata = LiteMetadata()
+        if (folder / METADATA_NAME).is_file():
+            raw = json.loads((folder / METADATA_NAME).read_text())
+            if raw.get("backend", "red-lite") != "red-lite":
+                raise LiteLoadError(f"{folder}: red_aes.json names backend {raw['backend']!r}, not red-lite")
+            metadata = LiteMetadata(**{k: raw[k] for k in LiteMetadata.__dataclass_fields__ if k in raw})
+        return cls(features, head, metadata)
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        folder: str | Path,
+        private: bool = False,
+        token: str | None = None,
+        endpoint: str | None = None,
+    ) -> str:
+        """Upload ``folder`` (this model saved with its card) as a Hub model repo; returns the commit URL."""
+        from red_aes.hub import push_folder
+
+        self.save_pretrained(folder)
+        return push_folder(
+            folder,
+            repo_id,
+            repo_type="model",
+            private=private,
+            token=token,
+            endpoint=endpoint,
+            commit_message="Upload RED-Lite with red-aes",
+            allow_patterns=[WEIGHTS_NAME, CONFIG_NAME, METADATA_NAME, "README.md"],
+        )
+
+
+def _resolve(source: str | Path | None, *, revision: str | None, token: str | None) -> Path:
+    """A local folder for ``source``: the bundled weights, a folder, or a Hub repo's snapshot."""
+    if source is None:
+        if not (DEFAULT_WEIGHTS / WEIGHTS_NAME).is_file():
+            raise LiteLoadError(
+                f"no shipped RED-Lite weights in {DEFAULT_WEIGHTS}; train them with training_recipes/red-lite"
+            )
+        return DEFAULT_WEIGHTS
+    path = Path(source)
+    if path.exists():
+        if not path.is_dir():
+            raise LiteLoadError(f"{path}: a RED-Lite model is a folder, not a file")
+        return path
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    try:
+        return Path(
+            snapshot_download(
+                str(source),
+                revision=revision,
+                token=token,
+                allow_patterns=[WEIGHTS_NAME, CONFIG_NAME, METADATA_NAME, "README.md"],
+            )
+        )
+    except (RepositoryNotFoundError, HfHubHTTPError, OSError, ValueError) as err:
+        raise LiteLoadError(
+            f"{source}: not a local folder, and loading it from the Hub failed ({err})"
+        ) from None

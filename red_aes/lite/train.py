@@ -1,0 +1,277 @@
+"""Train RED-Lite's head on a RED dataset's pairs (relative supervision only).
+
+Launch::
+
+    red-aes lite train --config training_recipes/red-lite/train.yaml
+    red-aes lite train --dataset out/red-lite-data --output-dir out/red-lite
+
+Steps: load the dataset through :func:`red_aes.data.load_red_dataset` (a folder or a Hub id); extract
+every distinct image's features once (cached on disk by image hash and feature config, so re-training is
+seconds); build pairs per split (:mod:`red_aes.lite.pairs`); train the head full-batch with Adam on
+``fidelity + magnitude_weight · magnitude + location_weight · location`` (:mod:`red_aes.lite.losses`);
+keep the epoch with the best pairwise order accuracy on the validation split (split by photo), stopping
+after ``patience`` epochs without improvement. Never reads human-rated benchmark data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from tqdm.auto import tqdm
+
+from red_aes.lite.features import FeatureConfig, FeatureExtractor
+from red_aes.lite.losses import fidelity_loss, location_loss, magnitude_loss
+from red_aes.lite.model import HeadConfig, LiteHead, LiteMetadata, RedLiteModel
+from red_aes.lite.pairs import PairSet, build_pairs
+
+
+@dataclass
+class LiteTrainConfig:
+    """Every option of ``red-aes lite train`` (YAML keys and ``--flags`` of the same names)."""
+
+    dataset: str = ""
+    revision: str | None = None
+    output_dir: str = "red-lite"
+    backbone: str = "efficientnet-lite0"
+    long_side: int = 512
+    hidden: int = 32
+    dropout: float = 0.2
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-2
+    max_epochs: int = 500
+    patience: int = 60
+    temperature: float = 0.5
+    magnitude_weight: float = 0.25
+    location_target: float = 6.5
+    location_weight: float = 0.05
+    seed: int = 0
+    feature_cache: str | None = None
+    progress: bool = True
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> LiteTrainConfig:
+        """Read a YAML config; ``overrides`` (not None) win. Unknown keys are an error."""
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown RED-Lite training keys {unknown}; known: {sorted(known)}")
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**raw)
+
+    def validate(self) -> None:
+        if not self.dataset:
+            raise ValueError("no dataset: give --dataset (a RED dataset folder or Hub id)")
+        for name in ("long_side", "hidden", "max_epochs", "patience"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0 or self.temperature <= 0:
+            raise ValueError("learning_rate and temperature must be positive")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass
+class SplitData:
+    """One split: its image rows in the feature table and its pairs (indices into that table)."""
+
+    nodes: np.ndarray
+    pairs: PairSet
+
+
+def _image_key(data: bytes, config: FeatureConfig) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    return digest.hexdigest()[:32]
+
+
+def extract_table(
+    dataset: Any, extractor: FeatureExtractor, cache: Path, progress: bool
+) -> tuple[np.ndarray, dict[str, int], dict[str, list[dict[str, Any]]]]:
+    """Features of every distinct image of every split, the node index of each, and each split's rows."""
+    from datasets import Image as ImageFeature
+
+    from red_aes.images import load_image
+
+    cache.mkdir(parents=True, exist_ok=True)
+    node_of: dict[str, int] = {}
+    vectors: list[np.ndarray] = []
+    rows_by_split: dict[str, list[dict[str, Any]]] = {}
+    total = sum(len(split) for split in dataset.values())
+    bar = tqdm(total=total, desc="features", unit="pair", disable=not progress)
+    for name, split in dataset.items():
+        split = split.cast_column("original", ImageFeature(decode=False))
+        split = split.cast_column("edited", ImageFeature(decode=False))
+        rows = []
+        for row in split:
+            for key, image in (
+                (f"orig:{row['source_id']}", row["original"]),
+                (f"edit:{row['pair_id']}", row["edited"]),
+            ):
+                if key in node_of:
+                    continue
+                data = image["bytes"] or Path(image["path"]).read_bytes()
+                file = cache / f"{_image_key(data, extractor.config)}.npy"
+                if file.is_file():
+                    vector = np.load(file)
+                else:
+                    vector = extractor(load_image(data, max_pixels=None))
+                    np.save(file, vector)
+                node_of[key] = len(vectors)
+                vectors.append(vector)
+            rows.append({k: row[k] for k in ("pair_id", "source_id", "attribute", "delta", "editor_params")})
+            bar.update(1)
+        rows_by_split[name] = rows
+    bar.close()
+    return np.stack(vectors).astype(np.float64), node_of, rows_by_split
+
+
+def order_accuracy(scores: np.ndarray, order: np.ndarray) -> float | None:
+    """Share of (winner, loser) pairs the scores order correctly (ties count half); None without pairs."""
+    if len(order) == 0:
+        return None
+    diff = scores[order[:, 0]] - scores[order[:, 1]]
+    return float(np.mean((diff > 0) + 0.5 * (diff == 0)))
+
+
+def _loss(head: LiteHead, x: torch.Tensor, data: SplitData, config: LiteTrainConfig) -> torch.Tensor:
+    scores = head.score(x)
+    order, judged, deltas = (torch.from_numpy(a) for a in data.pairs.arrays())
+    loss = fidelity_loss(scores[order[:, 0]], scores[order[:, 1]], temperature=config.temperature)
+    if len(judged):
+        loss = loss + config.magnitude_weight * magnitude_loss(
+            scores[judged[:, 0]], scores[judged[:, 1]], deltas
+        )
+    originals = torch.tensor(sorted(data.pairs.original_nodes))
+    return loss + config.location_weight * location_loss(scores[originals], config.location_target)
+
+
+def fit_head(
+    table: np.ndarray, train: SplitData, validation: SplitData, config: LiteTrainConfig
+) -> tuple[LiteHead, dict[str, Any]]:
+    """Train a head on ``train``'s pairs, early-stopped on ``validation``'s order accuracy."""
+    torch.manual_seed(config.seed)
+    head = LiteHead(HeadConfig(dim=table.shape[1], hidden=config.hidden, dropout=config.dropout))
+    train_x = table[train.nodes]
+    std = train_x.std(0)
+    head.mean.copy_(torch.from_numpy(train_x.mean(0)))
+    head.std.copy_(torch.from_numpy(np.where(std > 1e-8, std, 1.0)))
+    x = torch.from_numpy(table)
+    val_order = validation.pairs.arrays()[0]
+
+    def val_accuracy() -> float:
+        with torch.no_grad():
+            return order_accuracy(head.eval().score(x).numpy(), val_order) or 0.0
+
+    untrained = val_accuracy()
+    optimizer = torch.optim.AdamW(
+        head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    best = (untrained, -1, {k: v.clone() for k, v in head.state_dict().items()})
+    history = []
+    bar = tqdm(range(config.max_epochs), desc="train", disable=not config.progress)
+    for epoch in bar:
+        head.train()
+        optimizer.zero_grad()
+        loss = _loss(head, x, train, config)
+        loss.backward()
+        optimizer.step()
+        accuracy = val_accuracy()
+        history.append({"epoch": epoch, "loss": float(loss), "val_order_accuracy": accuracy})
+        if accuracy > best[0]:
+            best = (accuracy, epoch, {k: v.clone() for k, v in head.state_dict().items()})
+        bar.set_postfix(loss=f"{float(loss):.4f}", val=f"{accuracy:.3f}", best=f"{best[0]:.3f}")
+        if epoch - best[1] >= config.patience:
+            break
+    head.load_state_dict(best[2])
+    head.eval()
+    summary = {
+        "untrained_val_order_accuracy": untrained,
+        "best_val_order_accuracy": best[0],
+        "best_epoch": best[1],
+        "epochs_run": len(history),
+        "final_train_loss": history[-1]["loss"] if history else None,
+    }
+    return head, summary
+
+
+def per_attribute_accuracy(
+    scores: np.ndarray, rows: list[dict[str, Any]], node_of: dict[str, int]
+) -> dict[str, dict[str, float]]:
+    """Order accuracy of original-vs-edit pairs per attribute (cross-photo pairs reported apart)."""
+    from red_aes.lite.pairs import is_cross_photo
+    from red_aes.types import NO_CHANGE_BAND
+
+    by_attribute: dict[str, list[float]] = {}
+    for row in rows:
+        if abs(row["delta"]) < NO_CHANGE_BAND:
+            continue
+        o, e = node_of[f"orig:{row['source_id']}"], node_of[f"edit:{row['pair_id']}"]
+        diff = (scores[e] - scores[o]) * np.sign(row["delta"])
+        name = "cross-photo" if is_cross_photo(row) else row["attribute"]
+        by_attribute.setdefault(name, []).append(float((diff > 0) + 0.5 * (diff == 0)))
+    return {k: {"accuracy": float(np.mean(v)), "pairs": len(v)} for k, v in sorted(by_attribute.items())}
+
+
+def train(config: LiteTrainConfig) -> Path:
+    """Run the whole training and save the model folder; returns it."""
+    from red_aes.data import load_red_dataset
+
+    config.validate()
+    started = time.perf_counter()
+    dataset = load_red_dataset(config.dataset, revision=config.revision)
+    for needed in ("train", "validation"):
+        if needed not in dataset:
+            raise ValueError(
+                f"{config.dataset}: RED-Lite needs a '{needed}' split (early stopping uses the validation "
+                f"photos); it has {sorted(dataset)}"
+            )
+    features = FeatureConfig(backbone=config.backbone, long_side=config.long_side)
+    extractor = FeatureExtractor(features)
+    out = Path(config.output_dir)
+    cache = Path(config.feature_cache) if config.feature_cache else out / "feature_cache"
+    table, node_of, rows = extract_table(dataset, extractor, cache, config.progress)
+    extracted = time.perf_counter()
+    splits = {}
+    for name, split_rows in rows.items():
+        nodes = sorted(
+            {node_of[f"orig:{r['source_id']}"] for r in split_rows}
+            | {node_of[f"edit:{r['pair_id']}"] for r in split_rows}
+        )
+        splits[name] = SplitData(np.array(nodes), build_pairs(split_rows, node_of))
+    if not splits["train"].pairs.order:
+        raise ValueError(f"{config.dataset}: the train split has no ordered pair to learn from")
+    head, summary = fit_head(table, splits["train"], splits["validation"], config)
+    model = RedLiteModel(features, head)
+    scores = model.score_features(table)
+    validation = {
+        name: {
+            "order_accuracy": order_accuracy(scores, data.pairs.arrays()[0]),
+            "pairs": dict(data.pairs.counts),
+            "per_attribute": per_attribute_accuracy(scores, rows[name], node_of),
+        }
+        for name, data in splits.items()
+    }
+    summary.update(
+        feature_seconds=round(extracted - started, 1),
+        total_seconds=round(time.perf_counter() - started, 1),
+        images=len(table),
+        config={
+            k: v for k, v in asdict(config).items() if k not in ("progress", "feature_cache", "output_dir")
+        },
+    )
+    from red_aes import __version__
+
+    model.metadata = LiteMetadata(
+        package_version=__version__, dataset=config.dataset, training=summary, validation=validation
+    )
+    model.save_pretrained(out)
+    return out
