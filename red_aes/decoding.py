@@ -16,14 +16,23 @@ of ``<answer>{grid string}</answer>``, and the end-of-turn token follows. Greedy
 constraint always yields a well-formed, in-range answer, even from an untrained model; the text is then
 read with :func:`red_aes.parsing.parse_answer` like any other model output.
 
-*Fast mode* (:func:`expected_answer`). No reasoning; the assistant turn is prefilled with ``<answer>``.
+*Fast mode* (:func:`expected_answer`). No reasoning; the assistant turn is prefilled with ``<answer>``,
+the answer-only form stage-1 SFT trains on (``answer_only_share`` in :mod:`red_aes.train.config`).
 For every grid string ``s`` the canonical tokenization of ``<answer>s`` is scored under the model, so
 ``P(s)`` is the probability that the answer text starts with ``s``. The grid is prefix-free, so these
-events are disjoint; normalising over the grid gives the model's distribution over well-formed answers
-and the result is its expected value ``sum_s P(s) * value(s) / sum_s P(s)``. All grid strings are scored
-exactly in one extra forward pass: the token sequences form a trie whose nodes (42 for deltas with a
-Qwen tokenizer) are packed into one continuation of the prompt's KV cache with a tree attention mask (each
-node sees the prompt and its own ancestors), in the spirit of Q-Align's probability-weighted levels.
+events are disjoint; their total ``sum_s P(s)`` is the *answer mass* (how likely the model is to write a
+well-formed answer at all), and normalising over the grid gives the model's distribution over
+well-formed answers, whose expected value ``sum_s P(s) * value(s) / sum_s P(s)`` is the result. A mass
+below :data:`MIN_ANSWER_MASS` means the expected value is not the model's answer: the scorer reports
+such a result as invalid, with the mass. All grid strings are scored exactly in one extra forward pass:
+the token sequences form a trie whose nodes (42 for deltas with a Qwen tokenizer) are packed into one
+continuation of the prompt's KV cache with a tree attention mask (each node sees the prompt and its own
+ancestors), in the spirit of Q-Align's probability-weighted levels. Only the last prompt position's
+logits are computed (``logits_to_keep=1``), not a vocabulary-sized row per prompt token.
+
+*Padded vocabularies.* Checkpoints may have more output rows than tokenizer entries (Qwen2.5-VL-7B:
+152,064 rows, 151,665 tokens). Reasoning mode never lets an id at or beyond ``len(tokenizer)`` be chosen;
+in fast mode such ids simply take probability away from the well-formed answers.
 """
 
 from __future__ import annotations
@@ -41,6 +50,12 @@ from red_aes.prompts import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, format_delta
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
 
 PAIR_KIND: dict[str, Kind] = {"pair": "delta", "single": "score"}
+
+#: Fast mode: below this total probability of well-formed answers the result is invalid. Half: a
+#: number the model would more likely not write at all is not its answer. A trained adapter puts
+#: nearly all its mass on well-formed answers; an untrained model puts almost none (the error says how
+#: much).
+MIN_ANSWER_MASS: float = 0.5
 
 
 def answer_grid(kind: Kind) -> dict[str, float]:
@@ -241,7 +256,11 @@ def _dfa(pattern: bytes) -> list[list[int]]:
 
 
 class AnswerConstraint(LogitsProcessor):
-    """Greedy-decoding constraint of reasoning mode (see the module docstring), one state per row."""
+    """Greedy-decoding constraint of reasoning mode (see the module docstring), one state per row.
+
+    After generation, :attr:`forced` tells per row whether ``</think>`` had to be forced because the
+    reasoning budget ran out (True) or the model closed its reasoning itself (False).
+    """
 
     def __init__(self, table: TokenTable, kind: Kind, prompt_length: int, max_reasoning_tokens: int) -> None:
         if max_reasoning_tokens < 0:
@@ -254,6 +273,11 @@ class AnswerConstraint(LogitsProcessor):
     def max_new_tokens(max_reasoning_tokens: int, kind: Kind, table: TokenTable) -> int:
         """``generate``'s token budget: thinking, the longest forced answer (>= 1 byte per token), EOS."""
         return max_reasoning_tokens + max(len(t) for t in table.language(kind, True).complete) + 1
+
+    @property
+    def forced(self) -> list[bool]:
+        """Per row: the answer was forced by the budget (rows that never reached the answer: False)."""
+        return [bool(row.get("forced", False)) for row in self.rows]
 
     def _start(self) -> dict[str, Any]:
         if self.budget == 0:
@@ -281,6 +305,7 @@ class AnswerConstraint(LogitsProcessor):
             for row, token in zip(self.rows, input_ids[:, -1].tolist(), strict=True):
                 self._update(row, token)
         scores = scores.clone()
+        scores[:, len(self.table.bytes) :] = -torch.inf  # padded output rows stand for no token
         for i, row in enumerate(self.rows):
             if row["phase"] == "think":
                 scores[i, self.table.think_banned(self.kind, row["state"], scores.device)] = -torch.inf
@@ -378,11 +403,12 @@ class _Trie:
 @torch.inference_mode()
 def expected_answer(
     model: Any, inputs: dict[str, torch.Tensor], table: TokenTable, kind: Kind
-) -> torch.Tensor:
-    """Expected answer value per prompt row (fast mode; see the module docstring).
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fast mode per prompt row: (expected answer value, answer mass); see the module docstring.
 
     ``inputs`` are processor outputs whose text ends with the shared answer prefix
-    (``TokenTable.answer_paths(kind)[0]``), left padded.
+    (``TokenTable.answer_paths(kind)[0]``), left padded. The mass is float64 so that the tiny masses of
+    an untrained model are reported rather than rounded to 0.
     """
     implementation = getattr(model.config, "_attn_implementation", None)
     if implementation not in ("sdpa", "eager"):
@@ -400,7 +426,7 @@ def expected_answer(
         )
     trie = table.answer_trie(kind)
     mask = inputs["attention_mask"]
-    prompt = model(**inputs, position_ids=_prompt_position_ids(model, mask), use_cache=True)
+    prompt = model(**inputs, position_ids=_prompt_position_ids(model, mask), use_cache=True, logits_to_keep=1)
     root = torch.log_softmax(prompt.logits[:, -1].float(), dim=-1)
     dists = [root[:, None]]
     if trie.tokens:
@@ -422,4 +448,5 @@ def expected_answer(
     # where, not a product: a padded step may read a -inf log-probability (0 * -inf is NaN)
     path_logp = torch.where(trie.step_mask.to(logp.device), steps, 0.0).sum(-1)
     probs = torch.softmax(path_logp, dim=-1)
-    return probs @ torch.tensor(values, dtype=probs.dtype, device=probs.device)
+    expected = probs @ torch.tensor(values, dtype=probs.dtype, device=probs.device)
+    return expected, torch.logsumexp(path_logp.double(), dim=-1).exp()

@@ -7,6 +7,12 @@ directory alone (its base is read from ``adapter_config.json``). ``compare`` and
 ``save_pretrained`` writes a loadable checkpoint (merged or adapter-only) with its ``red_aes.json``
 metadata, and makes full checkpoints usable with ``transformers.pipeline(model=dir, trust_remote_code=True)``.
 
+*Visual-token budget.* Every image is resized by the processor to at most ``max_image_pixels`` pixels
+(Qwen-VL's smart resize: sides multiples of 28, one visual token per 28 x 28 pixels). The default,
+:data:`DEFAULT_MAX_IMAGE_PIXELS`, is 401,408 pixels = 512 visual tokens per image, the budget training
+saves with its processor; a 12 MP photo then costs what a 1 MP photo costs (about 500 tokens) instead of
+Qwen's own limit of 12.8 MP (16,384 tokens). :func:`resolve_image_budget` gives the precedence.
+
 Loading is safe by default: safetensors weights only, ``trust_remote_code`` off unless asked.
 """
 
@@ -25,7 +31,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from red_aes.decoding import PAIR_KIND, AnswerConstraint, TokenTable, expected_answer
+from red_aes.decoding import MIN_ANSWER_MASS, PAIR_KIND, AnswerConstraint, TokenTable, expected_answer
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from red_aes.parsing import Kind, parse_answer
 from red_aes.prompts import PROMPT_VERSION, THINK_CLOSE, THINK_OPEN, build_messages, get_template
@@ -40,7 +46,14 @@ METADATA_KEYS: tuple[str, ...] = (
     "dataset",
     "dataset_revision",
     "red_aes_version",
+    "max_image_pixels",
 )
+#: Pixels of one visual token of Qwen2.5-VL: 14-pixel patches merged 2 x 2, i.e. 28 x 28 pixels.
+PIXELS_PER_VISUAL_TOKEN = 28 * 28
+#: The visual-token budget per image used by training, the scorer, the pipeline, judges, app and eval.
+DEFAULT_IMAGE_TOKENS = 512
+#: :data:`DEFAULT_IMAGE_TOKENS` in pixels: 401,408 (e.g. 728 x 532 for a 4:3 photo, 494 tokens).
+DEFAULT_MAX_IMAGE_PIXELS = DEFAULT_IMAGE_TOKENS * PIXELS_PER_VISUAL_TOKEN
 QUANTIZATIONS: tuple[str, ...] = ("4bit", "8bit")
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
@@ -231,27 +244,111 @@ def _quantization_config(quantization: str | None, dtype: torch.dtype) -> Any:
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
-def _has_processor_files(directory: str) -> bool:
-    path = Path(directory)
-    names = ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")
-    return path.is_dir() and any((path / name).is_file() for name in names)
+PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")
 
 
-def _fit(image: Image.Image, max_image_pixels: int | None) -> Image.Image:
-    """Downscale (aspect kept) so that width * height <= ``max_image_pixels``."""
-    if max_image_pixels is None or image.width * image.height <= max_image_pixels:
-        return image
-    scale = (max_image_pixels / (image.width * image.height)) ** 0.5
-    size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS)
+def _has_processor_files(source: str, revision: str | None = None) -> bool:
+    """Whether ``source`` (a directory or a Hub repository) carries its own processor files.
+
+    Hub repositories are asked through ``cached_file`` (the local cache when offline); an unreachable
+    Hub counts as "no files", so the base model's processor is used instead.
+    """
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return any((path / name).is_file() for name in PROCESSOR_FILES)
+    if _looks_local(source) or path.exists():
+        return False
+    from transformers.utils import cached_file
+
+    return any(
+        cached_file(
+            source,
+            name,
+            revision=revision,
+            _raise_exceptions_for_missing_entries=False,
+            _raise_exceptions_for_connection_errors=False,
+        )
+        for name in PROCESSOR_FILES
+    )
+
+
+# -- visual-token budget ---------------------------------------------------------------------------
+def _pixel_size(processor: Any) -> dict[str, Any] | None:
+    """The image processor's Qwen-VL style ``size`` (``shortest_edge``/``longest_edge`` in pixels)."""
+    image_processor = getattr(processor, "image_processor", processor)
+    size = getattr(image_processor, "size", None)
+    if size is None:
+        return None
+    size = {k: v for k, v in dict(size).items() if v is not None}
+    return size if "longest_edge" in size else None
+
+
+def image_pixel_limits(processor: Any) -> tuple[int | None, int | None]:
+    """(min, max) pixels per image of a Qwen-VL style processor; (None, None) for other processors."""
+    size = _pixel_size(processor)
+    if size is None:
+        return None, None
+    return size.get("shortest_edge"), int(size["longest_edge"])
+
+
+def set_image_pixel_limits(processor: Any, max_pixels: int, min_pixels: int | None = None) -> None:
+    """Make the processor resize every image to at most ``max_pixels`` (and at least ``min_pixels``).
+
+    Raises :class:`ModelLoadError` for processors without a Qwen-VL style pixel budget. The lower bound
+    is lowered to ``max_pixels`` when it would exceed it.
+    """
+    size = _pixel_size(processor)
+    if size is None:
+        image_processor = getattr(processor, "image_processor", processor)
+        raise ModelLoadError(
+            f"{type(image_processor).__name__} has no pixel budget (size.longest_edge); "
+            "max_image_pixels needs a Qwen-VL style processor"
+        )
+    if max_pixels < 1:
+        raise ValueError(f"max_image_pixels must be positive, got {max_pixels}")
+    size["longest_edge"] = int(max_pixels)
+    if min_pixels is not None:
+        size["shortest_edge"] = int(min_pixels)
+    if "shortest_edge" in size:
+        size["shortest_edge"] = min(int(size["shortest_edge"]), int(max_pixels))
+    getattr(processor, "image_processor", processor).size = size
+
+
+def resolve_image_budget(
+    explicit: int | None, metadata: dict[str, Any], processor: Any
+) -> tuple[int | None, str]:
+    """(max pixels per image, where it came from) for a scorer.
+
+    Precedence: ``explicit`` (``"argument"``) > the ``max_image_pixels`` that training or
+    ``save_pretrained`` recorded in ``red_aes.json`` (``"red_aes.json"``) > the processor's own limit
+    when it is tighter than the default (``"processor"``, e.g. the tiny test checkpoints) >
+    :data:`DEFAULT_MAX_IMAGE_PIXELS` (``"default"``). Processors without a pixel budget give
+    ``(None, "processor")``.
+    """
+    if explicit is not None:
+        if explicit < 1:
+            raise ValueError(f"max_image_pixels must be positive, got {explicit}")
+        return int(explicit), "argument"
+    _, own = image_pixel_limits(processor)
+    if own is None:
+        return None, "processor"
+    if metadata.get("max_image_pixels"):
+        return int(metadata["max_image_pixels"]), METADATA_FILE
+    if own < DEFAULT_MAX_IMAGE_PIXELS:
+        return own, "processor"
+    return DEFAULT_MAX_IMAGE_PIXELS, "default"
 
 
 class RedAesScorer(BaseScorer):
     """Aesthetic deltas and scores from a chat VLM, in ``reasoning`` or ``fast`` mode.
 
-    Results are deterministic (greedy decoding, exact expected values) and a pair gives the same result
-    alone and inside a batch. ``max_reasoning_tokens`` bounds the ``<think>`` part; ``max_image_pixels``
-    downscales larger images before the processor sees them (``None``: the processor's own limits).
+    Results are deterministic (greedy decoding, exact expected values); on CPU in float32 a pair gives
+    the same result alone and inside a batch (bf16 on a GPU does not guarantee it). ``max_reasoning_tokens``
+    bounds the ``<think>`` part; a reasoning answer written after the budget ran out has ``forced=True``.
+    A fast-mode result carries ``answer_mass`` and is invalid below :data:`MIN_ANSWER_MASS`.
+    ``max_image_pixels`` is the processor's resize budget per image (``None``: see
+    :func:`resolve_image_budget`); the value used is ``self.max_image_pixels`` and where it came from
+    ``self.metadata["max_image_pixels_source"]``.
     """
 
     name = "red-aes"
@@ -273,8 +370,10 @@ class RedAesScorer(BaseScorer):
         get_template(prompt_version)
         if max_reasoning_tokens < 0:
             raise ValueError(f"max_reasoning_tokens must be >= 0, got {max_reasoning_tokens}")
-        if max_image_pixels is not None and max_image_pixels < 1:
-            raise ValueError(f"max_image_pixels must be positive, got {max_image_pixels}")
+        metadata = dict(metadata or {})
+        budget, source = resolve_image_budget(max_image_pixels, metadata, processor)
+        if budget is not None:
+            set_image_pixel_limits(processor, budget)
         self.model = model
         self.processor = processor
         self.tokenizer = processor.tokenizer
@@ -283,9 +382,9 @@ class RedAesScorer(BaseScorer):
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model_name = model_name or getattr(model, "name_or_path", None)
         self.prompt_version = prompt_version
-        self.metadata = dict(metadata or {})
+        self.metadata = {**metadata, "max_image_pixels": budget, "max_image_pixels_source": source}
         self.max_reasoning_tokens = max_reasoning_tokens
-        self.max_image_pixels = max_image_pixels
+        self.max_image_pixels = budget
         eos = getattr(model.generation_config, "eos_token_id", None)
         eos = eos[0] if isinstance(eos, (list, tuple)) else eos
         self.eos_token_id = int(eos if eos is not None else self.tokenizer.eos_token_id)
@@ -319,7 +418,9 @@ class RedAesScorer(BaseScorer):
         quantization) or ``"8bit"`` through bitsandbytes. ``device`` defaults to CUDA when available
         (``"auto"`` shards over GPUs); ``dtype`` to bfloat16 on GPU, float32 on CPU. The prompt version
         is ``prompt_version``, else the one in the adapter's/checkpoint's ``red_aes.json``, else the
-        current one.
+        current one. The processor is the adapter's own when it carries processor files (a folder or a
+        Hub repository), else the base model's; ``max_image_pixels`` overrides its resize budget (see
+        :func:`resolve_image_budget` for the default).
         """
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -335,7 +436,7 @@ class RedAesScorer(BaseScorer):
         resolved_dtype = _resolve_dtype(dtype, resolved_device)
         quantization_config = _quantization_config(quantization, resolved_dtype)
         device_map = "auto" if resolved_device == "auto" else {"": resolved_device}
-        processor_source = adapter_id if adapter_id and _has_processor_files(adapter_id) else base
+        processor_source = adapter_id if adapter_id and _has_processor_files(adapter_id, revision) else base
         try:
             processor = AutoProcessor.from_pretrained(
                 processor_source, trust_remote_code=trust_remote_code, revision=revision
@@ -385,6 +486,17 @@ class RedAesScorer(BaseScorer):
     def dtype(self) -> torch.dtype:
         return self.model.get_input_embeddings().weight.dtype
 
+    def cache_identity(self) -> dict[str, Any]:
+        """Settings besides the model and adapter names that determine this scorer's answers: a cache
+        keyed by model and adapter alone would mix answers computed under different budgets."""
+        min_pixels, max_pixels = image_pixel_limits(self.processor)
+        return {
+            "prompt_version": self.prompt_version,
+            "max_image_pixels": max_pixels,
+            "min_image_pixels": min_pixels,
+            "dtype": str(self.dtype).removeprefix("torch."),
+        }
+
     def _is_peft(self) -> bool:
         return hasattr(self.model, "merge_and_unload") and hasattr(self.model, "get_base_model")
 
@@ -432,21 +544,26 @@ class RedAesScorer(BaseScorer):
         config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     # -- inference -----------------------------------------------------------------------------
+    def fast_prefix(self, answer: Kind) -> str:
+        """The text fast mode prefills the assistant turn with: ``<answer>`` (answer-only form)."""
+        shared, _, _ = self.table.answer_paths(answer)
+        return b"".join(self.table.bytes[i] or b"" for i in shared).decode("utf-8")
+
+    def prompt_text(self, kind: str, instruction: str | None, prefix: str) -> str:
+        """The chat-templated prompt of one item, the assistant turn started with ``prefix``."""
+        messages = build_messages(kind, instruction, self.prompt_version)
+        return (
+            self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + prefix
+        )
+
     def _inputs(
         self, kind: str, images: list[list[Image.Image]], instructions: list[str | None], prefix: str
     ) -> Any:
-        """Processor inputs, left padded, on the model's device; the assistant turn starts with ``prefix``."""
-        texts = [
-            self.processor.apply_chat_template(
-                build_messages(kind, instruction, self.prompt_version),
-                add_generation_prompt=True,
-                tokenize=False,
-            )
-            + prefix
-            for instruction in instructions
-        ]
-        pixels = [[_fit(image, self.max_image_pixels) for image in item] for item in images]
-        batch = self.processor(text=texts, images=pixels, padding=True, return_tensors="pt")
+        """Processor inputs, left padded, on the model's device; the assistant turn starts with ``prefix``.
+
+        The processor resizes each image within the scorer's pixel budget (as in training)."""
+        texts = [self.prompt_text(kind, instruction, prefix) for instruction in instructions]
+        batch = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
         return batch.to(device=self.device, dtype=self.dtype)
 
     def _budget(self, max_reasoning_tokens: int | None) -> int:
@@ -463,10 +580,10 @@ class RedAesScorer(BaseScorer):
         budget: int,
         streamer: Any = None,
         cancelled: threading.Event | None = None,
-    ) -> list[str]:
-        """Constrained greedy reasoning within ``budget`` thinking tokens; returns the assistant texts,
-        ``<think>`` prefill included. Setting ``cancelled`` stops the generation at the next token (used
-        when a stream is abandoned)."""
+    ) -> tuple[list[str], list[bool]]:
+        """Constrained greedy reasoning within ``budget`` thinking tokens; returns the assistant texts
+        (``<think>`` prefill included) and per text whether the answer was forced. Setting ``cancelled``
+        stops the generation at the next token (used when a stream is abandoned)."""
         from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
         class _Cancelled(StoppingCriteria):
@@ -489,27 +606,44 @@ class RedAesScorer(BaseScorer):
             stopping_criteria=StoppingCriteriaList([_Cancelled()]),
         )
         texts = self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
-        return [THINK_OPEN + text for text in texts]
+        return [THINK_OPEN + text for text in texts], constraint.forced
 
-    def _result(self, kind: Kind, mode: Mode, text: str | None = None, value: float | None = None) -> Any:
-        """An AestheticDelta/AestheticScore from a generated text (parsed) or an expected value (fast)."""
+    def _common(self, mode: Mode) -> dict[str, Any]:
+        return {"model": self.model_name, "prompt_version": self.prompt_version, "mode": mode}
+
+    def _text_result(self, kind: Kind, text: str, forced: bool) -> Any:
+        """An AestheticDelta/AestheticScore parsed from a reasoning-mode text."""
         cls, field = (AestheticDelta, "delta") if kind == "delta" else (AestheticScore, "score")
-        common = {"model": self.model_name, "prompt_version": self.prompt_version, "mode": mode}
-        if text is not None:
-            parsed = parse_answer(text, kind)
-            return cls(
-                **{field: parsed.value},
-                valid=parsed.valid,
-                reasoning=parsed.reasoning,
-                raw_text=text,
-                error=parsed.error,
-                **common,
+        parsed = parse_answer(text, kind)
+        return cls(
+            **{field: parsed.value},
+            valid=parsed.valid,
+            reasoning=parsed.reasoning,
+            raw_text=text,
+            error=parsed.error,
+            forced=forced,
+            **self._common("reasoning"),
+        )
+
+    def _fast_result(self, kind: Kind, value: float, mass: float) -> Any:
+        """An AestheticDelta/AestheticScore from fast mode's expected value and answer mass; invalid
+        (no number) when the mass is below :data:`MIN_ANSWER_MASS` or the value is not finite."""
+        cls, field = (AestheticDelta, "delta") if kind == "delta" else (AestheticScore, "score")
+        error = None
+        if not mass >= MIN_ANSWER_MASS:
+            error = (
+                f"well-formed answers have total probability {mass:.3g} under the model, below "
+                f"MIN_ANSWER_MASS = {MIN_ANSWER_MASS} (the model would not answer in the format)"
             )
-        if value is None or not math.isfinite(value):
-            return cls(
-                **{field: None}, valid=False, error=f"expected value is not finite ({value})", **common
-            )
-        return cls(**{field: value}, valid=True, **common)
+        elif not math.isfinite(value):
+            error = f"expected value is not finite ({value})"
+        return cls(
+            **{field: None if error else value},
+            valid=error is None,
+            error=error,
+            answer_mass=mass,
+            **self._common("fast"),
+        )
 
     @torch.inference_mode()
     def _run(
@@ -534,14 +668,13 @@ class RedAesScorer(BaseScorer):
         budget: int,
     ) -> list[Any]:
         if mode == "fast":
-            shared, _, _ = self.table.answer_paths(answer)
-            prefix = b"".join(self.table.bytes[i] or b"" for i in shared).decode("utf-8")
-            values = expected_answer(
-                self.model, self._inputs(kind, images, instructions, prefix), self.table, answer
-            )
-            return [self._result(answer, mode, value=v) for v in values.tolist()]
-        texts = self._generate(self._inputs(kind, images, instructions, THINK_OPEN), answer, budget)
-        return [self._result(answer, mode, text=text) for text in texts]
+            inputs = self._inputs(kind, images, instructions, self.fast_prefix(answer))
+            values, masses = expected_answer(self.model, inputs, self.table, answer)
+            return [
+                self._fast_result(answer, v, m) for v, m in zip(values.tolist(), masses.tolist(), strict=True)
+            ]
+        texts, forced = self._generate(self._inputs(kind, images, instructions, THINK_OPEN), answer, budget)
+        return [self._text_result(answer, t, f) for t, f in zip(texts, forced, strict=True)]
 
     def _compare_batch(
         self,
@@ -588,7 +721,7 @@ class RedAesScorer(BaseScorer):
             try:
                 with torch.inference_mode(), self._model_lock:
                     inputs = self._inputs("pair", pair, [instruction], THINK_OPEN)
-                    outcome["texts"] = self._generate(inputs, "delta", budget, streamer, cancelled)
+                    outcome["result"] = self._generate(inputs, "delta", budget, streamer, cancelled)
             except BaseException as err:  # surfaced in the caller's thread below
                 outcome["error"] = err
                 streamer.end()
@@ -608,5 +741,6 @@ class RedAesScorer(BaseScorer):
             thread.join()
         if "error" in outcome:
             raise outcome["error"]
-        delta = self._result("delta", "reasoning", text=outcome["texts"][0])
+        (final_text,), (forced,) = outcome["result"]
+        delta = self._text_result("delta", final_text, forced)
         yield delta.reasoning or "", delta

@@ -65,6 +65,9 @@ _QWEN_PRETOKENIZE_REGEX = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{
 #: Images are resized to between 56x56 and 2x(56x56) pixels: 4 to 8 visual tokens each.
 TINY_MIN_PIXELS = 56 * 56
 TINY_MAX_PIXELS = 2 * 56 * 56
+#: The resize bounds of Qwen2.5-VL-7B-Instruct's released processor: 4 to 16,384 visual tokens (12.8 MP).
+QWEN_MIN_PIXELS = 56 * 56
+QWEN_MAX_PIXELS = 28 * 28 * 16384
 
 
 def _tokenizer_corpus() -> list[str]:
@@ -112,12 +115,14 @@ def _build_tokenizer(vocab_size: int):  # -> transformers.Qwen2Tokenizer
     return tokenizer
 
 
-def _build_processor(tokenizer):  # -> transformers.Qwen2_5_VLProcessor
+def _build_processor(
+    tokenizer, min_pixels: int = TINY_MIN_PIXELS, max_pixels: int = TINY_MAX_PIXELS
+):  # -> transformers.Qwen2_5_VLProcessor
     from transformers import Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor
 
     image_processor = Qwen2VLImageProcessor(
-        min_pixels=TINY_MIN_PIXELS,
-        max_pixels=TINY_MAX_PIXELS,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
         patch_size=14,
         temporal_patch_size=2,
         merge_size=2,
@@ -145,11 +150,13 @@ def tiny_vlm_config(
     vision_hidden_size: int = 32,
     vision_depth: int = 2,
     initializer_range: float = 0.2,
+    padded_rows: int = 0,
 ):
     """A Qwen2.5-VL config sized for tests; token ids are taken from ``tokenizer``.
 
     The large ``initializer_range`` makes the random model's answers depend visibly on its inputs, so
-    tests can tell inputs (and adapters) apart.
+    tests can tell inputs (and adapters) apart. ``padded_rows`` embedding/output rows are added beyond
+    the tokenizer's ids, as real checkpoints pad their vocabulary.
     """
     from transformers import Qwen2_5_VLConfig
 
@@ -159,7 +166,7 @@ def tiny_vlm_config(
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIAL_TOKENS}
     return Qwen2_5_VLConfig(
         text_config={
-            "vocab_size": len(tokenizer),
+            "vocab_size": len(tokenizer) + padded_rows,
             "hidden_size": hidden_size,
             "intermediate_size": 2 * hidden_size,
             "num_hidden_layers": num_layers,
@@ -207,6 +214,9 @@ def make_tiny_model(
     num_layers: int = 2,
     vision_hidden_size: int = 32,
     vision_depth: int = 2,
+    min_pixels: int = TINY_MIN_PIXELS,
+    max_pixels: int = TINY_MAX_PIXELS,
+    padded_vocab: bool = False,
 ) -> Path:
     """Write a tiny, untrained Qwen2.5-VL checkpoint to ``path`` and return it.
 
@@ -215,22 +225,37 @@ def make_tiny_model(
     tokenizer with Qwen's chat and vision special tokens, Qwen's chat template, a processor that keeps
     each image to 4-8 visual tokens). Same seed, same files. Its answers are random: tests only. The
     size arguments build larger random models of the same family (benchmarks).
+
+    ``min_pixels``/``max_pixels`` set the processor's resize bounds (:data:`QWEN_MIN_PIXELS` and
+    :data:`QWEN_MAX_PIXELS` give the released Qwen2.5-VL processor's). ``padded_vocab`` adds
+    ``2 * hidden_size`` output rows beyond the tokenizer (as Qwen2.5-VL-7B has 152,064 rows for 151,665
+    tokens) whose weights make one of them win the argmax at every position: ``±k`` on each hidden
+    axis, with ``k`` above every real row's L1 norm, so ``max(padded logits) = k·max|h_i|`` exceeds any
+    real logit.
     """
     from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = _build_tokenizer(vocab_size)
-    processor = _build_processor(tokenizer)
+    processor = _build_processor(tokenizer, min_pixels, max_pixels)
+    padded_rows = 2 * hidden_size if padded_vocab else 0
     config = tiny_vlm_config(
         tokenizer,
         hidden_size=hidden_size,
         num_layers=num_layers,
         vision_hidden_size=vision_hidden_size,
         vision_depth=vision_depth,
+        padded_rows=padded_rows,
     )
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    if padded_rows:
+        with torch.no_grad():
+            weight = model.lm_head.weight
+            k = 2 * float(weight[: len(tokenizer)].abs().sum(-1).max())
+            axes = torch.eye(hidden_size, dtype=weight.dtype) * k
+            weight[len(tokenizer) :] = torch.cat([axes, -axes])
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
         pad_token_id=tokenizer.pad_token_id,

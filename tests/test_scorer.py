@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from red_aes.decoding import AnswerConstraint, TokenTable, answer_grid, expected_answer, token_bytes
+from red_aes.decoding import (
+    MIN_ANSWER_MASS,
+    AnswerConstraint,
+    TokenTable,
+    answer_grid,
+    expected_answer,
+    token_bytes,
+)
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
 from red_aes.prompts import PROMPTS, THINK_OPEN, PromptTemplate, format_delta, format_score
@@ -77,9 +84,9 @@ def test_token_bytes_match_the_tokenizer(scorer: RedAesScorer) -> None:
 
 
 # -- the reasoning-mode constraint, driven by scripted logits --------------------------------------
-def _drive(table: TokenTable, budget: int, wish: list[int], steps: int = 80) -> tuple[str, list[int]]:
+def _drive(table: TokenTable, budget: int, wish: list[int], steps: int = 80) -> tuple[str, list[int], bool]:
     """Greedy decoding under the constraint where the 'model' always prefers the next wished token;
-    returns the assistant text and the chosen tokens."""
+    returns the assistant text, the chosen tokens and whether the answer was forced."""
     constraint = AnswerConstraint(table, "delta", prompt_length=2, max_reasoning_tokens=budget)
     ids = torch.zeros(1, 2, dtype=torch.long)
     for step in range(steps):
@@ -91,7 +98,7 @@ def _drive(table: TokenTable, budget: int, wish: list[int], steps: int = 80) -> 
         if token == table.eos_token_id:
             break
     chosen = ids[0, 2:].tolist()
-    return THINK_OPEN + table.tokenizer.decode(chosen, skip_special_tokens=True), chosen
+    return THINK_OPEN + table.tokenizer.decode(chosen, skip_special_tokens=True), chosen, constraint.forced[0]
 
 
 def _ids(scorer: RedAesScorer, text: str) -> list[int]:
@@ -100,26 +107,26 @@ def _ids(scorer: RedAesScorer, text: str) -> list[int]:
 
 def test_constraint_keeps_a_naturally_closed_think_and_repairs_the_answer(scorer: RedAesScorer) -> None:
     wish = [*_ids(scorer, "good light</think>oops<answer>+12.5</answer>"), scorer.eos_token_id]
-    text, _ = _drive(scorer.table, budget=50, wish=wish)
+    text, _, forced = _drive(scorer.table, budget=50, wish=wish)
     parsed = parse_answer(text, "delta")
     assert parsed.valid, (text, parsed.error)
-    assert parsed.reasoning == "good light"
+    assert parsed.reasoning == "good light" and not forced
     assert "oops" not in text and "12.5" not in text
     assert text.endswith(f"<answer>{format_delta(parsed.value)}</answer>")
 
 
 def test_constraint_forces_the_answer_when_the_budget_is_spent(scorer: RedAesScorer) -> None:
     wish = _ids(scorer, "the sky is brighter and the shadows are open")
-    text, _ = _drive(scorer.table, budget=3, wish=wish)
+    text, _, forced = _drive(scorer.table, budget=3, wish=wish)
     thought = scorer.tokenizer.decode(wish[:3])
-    assert text.startswith(f"{THINK_OPEN}{thought}</think><answer>")
+    assert text.startswith(f"{THINK_OPEN}{thought}</think><answer>") and forced
     assert parse_answer(text, "delta").valid
 
 
 def test_constraint_blocks_special_tokens_while_thinking(scorer: RedAesScorer) -> None:
     special = [scorer.eos_token_id, scorer.tokenizer.convert_tokens_to_ids("<|image_pad|>")]
     words = _ids(scorer, "ab cd")
-    text, chosen = _drive(scorer.table, budget=2 + len(words), wish=special + words)
+    text, chosen, _ = _drive(scorer.table, budget=2 + len(words), wish=special + words)
     assert chosen[0] not in special and chosen[1] not in special  # refused, something else written
     assert chosen[2 : 2 + len(words)] == words  # ordinary tokens are not touched
     assert chosen[-1] == scorer.eos_token_id and chosen.count(scorer.eos_token_id) == 1
@@ -139,24 +146,37 @@ def test_compare_reasoning_gives_a_parsed_in_range_delta(
     assert parse_answer(delta.raw_text, "delta").value == delta.delta
     assert (delta.mode, delta.prompt_version, delta.model) == ("reasoning", "v1", str(scorer.model_name))
     assert len(scorer.tokenizer(delta.raw_text)["input_ids"]) >= BUDGET
+    assert delta.forced and delta.answer_mass is None  # the untrained model never closes </think> itself
 
 
-def test_score_both_modes_in_range(scorer: RedAesScorer, photo_paths: list[Path]) -> None:
-    reasoning = scorer.score(photo_paths[:2])
-    fast = scorer.score(photo_paths[:2], mode="fast")
-    for result in reasoning:
+def test_score_reasoning_in_range(scorer: RedAesScorer, photo_paths: list[Path]) -> None:
+    for result in scorer.score(photo_paths[:2]):
         assert result.valid and SCORE_MIN <= result.score <= SCORE_MAX
         assert result.raw_text.endswith(f"<answer>{format_score(result.score)}</answer>")
-    for result in fast:
-        assert result.valid and SCORE_MIN <= result.score <= SCORE_MAX
-        assert result.reasoning is None and result.mode == "fast"
 
 
-def test_fast_mode_delta_is_an_expected_value(scorer: RedAesScorer, photo_paths: list[Path]) -> None:
-    delta = scorer.compare(photo_paths[0], photo_paths[1], mode="fast")
-    assert delta.valid and delta.reasoning is None and delta.mode == "fast"
-    assert DELTA_MIN < delta.delta < DELTA_MAX
-    assert round(delta.delta, 1) != delta.delta  # a probability-weighted mean, not a grid value
+def _fast(scorer: RedAesScorer, kind: str, images: list[list], instructions: list[str | None]):
+    """Fast mode's (expected values, answer masses) for items, computed as the scorer computes them."""
+    answer = "delta" if kind == "pair" else "score"
+    inputs = scorer._inputs(kind, images, instructions, scorer.fast_prefix(answer))
+    return expected_answer(scorer.model, inputs, scorer.table, answer)
+
+
+def test_fast_mode_delta_is_an_expected_value(scorer: RedAesScorer, images: list) -> None:
+    values, masses = _fast(scorer, "pair", [[images[0], images[1]]], [None])
+    assert DELTA_MIN < values.item() < DELTA_MAX
+    assert round(values.item(), 1) != values.item()  # a probability-weighted mean, not a grid value
+    assert masses.dtype == torch.float64 and 0.0 < masses.item() < 1.0
+    scores, _ = _fast(scorer, "single", [[images[0]], [images[1]]], [None, None])
+    assert all(SCORE_MIN < v < SCORE_MAX for v in scores.tolist())
+
+
+def test_fast_mode_mass_threshold(scorer: RedAesScorer) -> None:
+    """At or above MIN_ANSWER_MASS the expected value is the result; below it there is no number."""
+    kept = scorer._fast_result("delta", 1.234, MIN_ANSWER_MASS)
+    assert kept.valid and kept.delta == 1.234 and kept.answer_mass == MIN_ANSWER_MASS and kept.error is None
+    dropped = scorer._fast_result("score", 6.5, 0.49)
+    assert not dropped.valid and dropped.score is None and "0.49" in dropped.error
 
 
 def test_fast_mode_equals_brute_force_scoring_of_every_answer(scorer: RedAesScorer, images: list) -> None:
@@ -164,7 +184,7 @@ def test_fast_mode_equals_brute_force_scoring_of_every_answer(scorer: RedAesScor
     shared, paths, values = scorer.table.answer_paths("delta")
     prefix = b"".join(scorer.table.bytes[i] for i in shared).decode()
     inputs = scorer._inputs("pair", [[images[0], images[1]]], ["more contrast"], prefix)
-    fast = expected_answer(scorer.model, inputs, scorer.table, "delta").item()
+    fast, mass = (t.item() for t in expected_answer(scorer.model, inputs, scorer.table, "delta"))
     length, n = inputs["input_ids"].shape[1], len(paths)
     assert len({len(p) for p in paths}) == 1  # every delta answer is the same number of tokens here
     continuation = torch.tensor(paths)
@@ -183,6 +203,7 @@ def test_fast_mode_equals_brute_force_scoring_of_every_answer(scorer: RedAesScor
     logps = logits.gather(-1, continuation[..., None])[..., 0].sum(-1)
     brute = (torch.softmax(logps, 0) * torch.tensor(values)).sum().item()
     assert fast == pytest.approx(brute, abs=1e-4)
+    assert mass == pytest.approx(torch.logsumexp(logps.double(), 0).exp().item(), rel=1e-3)
 
 
 def test_batch_equals_single_in_reasoning_mode(scorer: RedAesScorer, images: list) -> None:
@@ -196,19 +217,23 @@ def test_batch_equals_single_in_reasoning_mode(scorer: RedAesScorer, images: lis
 
 def test_batch_equals_single_in_fast_mode(scorer: RedAesScorer, images: list) -> None:
     originals, edited, instructions = _pairs(images)
-    batch = scorer.compare(originals, edited, instructions, mode="fast", batch_size=3)
-    single = [
-        scorer.compare(o, e, i, mode="fast") for o, e, i in zip(originals, edited, instructions, strict=True)
-    ]
-    assert [b.delta for b in batch] == pytest.approx([s.delta for s in single], abs=1e-4)
-    scores = scorer.score(images, mode="fast")
-    assert [s.score for s in scores] == pytest.approx(
-        [scorer.score(i, mode="fast").score for i in images], abs=1e-4
+    pairs = [[o, e] for o, e in zip(originals, edited, strict=True)]
+    batch_values, batch_masses = _fast(scorer, "pair", pairs, instructions)
+    single = [_fast(scorer, "pair", [p], [i]) for p, i in zip(pairs, instructions, strict=True)]
+    assert batch_values.tolist() == pytest.approx([v.item() for v, _ in single], abs=1e-4)
+    assert batch_masses.tolist() == pytest.approx([m.item() for _, m in single], rel=1e-3)
+    assert len({round(v, 3) for v in batch_values.tolist()}) > 1
+    scores, _ = _fast(scorer, "single", [[i] for i in images], [None] * len(images))
+    assert scores.tolist() == pytest.approx(
+        [_fast(scorer, "single", [[i]], [None])[0].item() for i in images], abs=1e-4
     )
+    # through the public API: the same (invalid, below-threshold) results with the same masses
+    results = scorer.compare(originals, edited, instructions, mode="fast", batch_size=3)
+    assert [r.answer_mass for r in results] == pytest.approx(batch_masses.tolist(), rel=1e-3)
 
 
 def test_unparseable_output_is_an_explicit_invalid_result(scorer: RedAesScorer) -> None:
-    result = scorer._result("delta", "reasoning", text="<think>the model rambled and never answered")
+    result = scorer._text_result("delta", "<think>the model rambled and never answered", forced=False)
     assert not result.valid and result.delta is None
     assert "unclosed <think>" in result.error
     assert result.raw_text == "<think>the model rambled and never answered"
@@ -216,7 +241,7 @@ def test_unparseable_output_is_an_explicit_invalid_result(scorer: RedAesScorer) 
 
 def test_reasoning_budget_override(scorer: RedAesScorer, photo_paths: list[Path]) -> None:
     short = scorer.compare(photo_paths[0], photo_paths[1], max_reasoning_tokens=0)
-    assert short.valid and short.reasoning is None
+    assert short.valid and short.reasoning is None and short.forced
     assert short.raw_text.startswith("<think></think><answer>")
     assert scorer.max_reasoning_tokens == BUDGET
 
@@ -249,8 +274,10 @@ def test_adapter_changes_the_output_and_loads_alone(
     adapted = with_adapter.compare(photo_paths[0], photo_paths[1])
     assert adapted.valid and adapted.raw_text != base.raw_text
     assert alone.compare(photo_paths[0], photo_paths[1]).raw_text == adapted.raw_text
-    fast = [s.compare(photo_paths[0], photo_paths[1], mode="fast").delta for s in (scorer, with_adapter)]
-    assert abs(fast[0] - fast[1]) > 1e-3
+    fast = [
+        s.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass for s in (scorer, with_adapter)
+    ]
+    assert fast[0] != pytest.approx(fast[1], rel=1e-2)
 
 
 def test_adapter_directory_with_another_adapter_is_refused(adapter_dir: Path) -> None:
@@ -278,7 +305,7 @@ def test_4bit_loads_bitsandbytes_layers_on_cpu_and_answers(
     assert sum(isinstance(m, Linear4bit) for m in quantized.model.modules()) > 0
     assert quantized.model.get_memory_footprint() > 0
     delta = quantized.compare(photo_paths[0], photo_paths[1], mode="fast")
-    assert delta.valid and DELTA_MIN <= delta.delta <= DELTA_MAX
+    assert delta.answer_mass is not None and 0.0 < delta.answer_mass < 1.0
 
 
 def test_unknown_quantization_is_refused(tiny_model_dir: Path) -> None:
@@ -352,7 +379,7 @@ def test_save_pretrained_round_trips(
 ) -> None:
     adapted = RedAesScorer.from_pretrained(adapter_dir, max_reasoning_tokens=BUDGET)
     before = adapted.compare(photo_paths[0], photo_paths[1])
-    before_fast = adapted.compare(photo_paths[0], photo_paths[1], mode="fast").delta
+    before_fast = adapted.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass
 
     adapter_only = adapted.save_pretrained(tmp_path / "adapter-copy", merge=False)
     assert (adapter_only / "adapter_model.safetensors").is_file()
@@ -368,8 +395,8 @@ def test_save_pretrained_round_trips(
     assert read_metadata(merged_dir)["base_model"] == str(tiny_model_dir.resolve())
     merged = RedAesScorer.from_pretrained(merged_dir, max_reasoning_tokens=BUDGET)
     assert merged.compare(photo_paths[0], photo_paths[1]).raw_text == before.raw_text
-    assert merged.compare(photo_paths[0], photo_paths[1], mode="fast").delta == pytest.approx(
-        before_fast, abs=1e-4
+    assert merged.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass == pytest.approx(
+        before_fast, rel=1e-3
     )
 
 
@@ -379,7 +406,7 @@ def test_abandoned_stream_releases_the_model(scorer: RedAesScorer, photo_paths: 
     next(stream)
     stream.close()
     assert not scorer._model_lock.locked()
-    assert scorer.compare(photo_paths[0], photo_paths[1], mode="fast").valid
+    assert scorer.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass is not None
 
 
 def test_threads_sharing_a_scorer_get_the_single_thread_results(scorer: RedAesScorer, images: list) -> None:
