@@ -10,7 +10,10 @@ parsing live there, once). Inputs::
 Images are anything :func:`red_aes.images.load_image` accepts. Options, at construction or per call:
 ``mode`` (``"reasoning"`` or ``"fast"``), ``max_reasoning_tokens``, ``batch_size``. Construction only:
 ``prompt_version`` (default: the checkpoint's ``red_aes.json``, else the current version),
-``max_image_pixels``.
+``max_image_pixels`` (the processor's resize budget per image; default: the checkpoint's ``red_aes.json``,
+else :data:`red_aes.scorer.DEFAULT_MAX_IMAGE_PIXELS` = 401,408 pixels = 512 visual tokens, as the scorer).
+Results are the scorer's ``to_dict()``: fast-mode results carry ``answer_mass``, reasoning results
+``forced``.
 
 Importing this module registers the ``"red-aes"`` task (``import red_aes`` arranges that lazily, as
 soon as ``transformers.pipelines`` is imported). This file is also copied next to checkpoints written
@@ -20,12 +23,11 @@ by ``RedAesScorer.save_pretrained`` so that ``pipeline(model=dir, trust_remote_c
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from transformers import Pipeline
 
-from red_aes.scorer import PIPELINE_TASK, RedAesScorer, read_metadata, resolve_prompt_version
+from red_aes.scorer import PIPELINE_TASK, RedAesScorer, checkpoint_metadata, resolve_prompt_version
 from red_aes.types import Mode
 
 _PAIR_KEYS = ("original", "edited")
@@ -49,7 +51,7 @@ class RedAesPipeline(Pipeline):
     ) -> None:
         super().__init__(*args, **kwargs)
         source = getattr(self.model, "name_or_path", None)
-        metadata = read_metadata(source) if source and Path(source).is_dir() else {}
+        metadata = checkpoint_metadata(source) if source else {}
         self.scorer = RedAesScorer(
             self.model,
             self.processor,

@@ -127,6 +127,13 @@ def _looks_local(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
+def checkpoint_metadata(source: str, revision: str | None = None) -> dict[str, Any]:
+    """``red_aes.json`` of a checkpoint or adapter, a directory or a Hub id (``{}`` when it has none)."""
+    if Path(source).expanduser().is_dir():
+        return read_metadata(Path(source).expanduser())
+    return {} if _looks_local(source) else _hub_metadata(source, revision)
+
+
 def _adapter_base(adapter_dir: Path) -> str:
     config = json.loads((adapter_dir / ADAPTER_CONFIG).read_text(encoding="utf-8"))
     base = config.get("base_model_name_or_path")
@@ -428,9 +435,7 @@ class RedAesScorer(BaseScorer):
         if adapter_id is not None:
             _check_adapter(adapter_id, revision)
         described = adapter_id or base
-        metadata = (
-            read_metadata(described) if Path(described).is_dir() else _hub_metadata(described, revision)
-        )
+        metadata = checkpoint_metadata(described, revision)
         version = resolve_prompt_version(prompt_version, metadata, described)
         resolved_device = _resolve_device(device)
         resolved_dtype = _resolve_dtype(dtype, resolved_device)
