@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from red_aes.cli import main
+from red_aes.decoding import MIN_ANSWER_MASS
 from red_aes.parsing import parse_answer
+from red_aes.testing import TINY_MAX_PIXELS
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
@@ -24,7 +26,8 @@ def test_compare_json_is_one_document(capsys, tiny_model_dir: Path, photo_paths:
     code, out, _ = _run(
         capsys,
         "compare", photo_paths[0], photo_paths[1], "--instruction", "make it warmer",
-        "--model", tiny_model_dir, "--max-reasoning-tokens", 4, "--device", "cpu", "--json",
+        "--model", tiny_model_dir, "--max-reasoning-tokens", 2, "--device", "cpu", "--json",
+        "--max-image-pixels", 6 * 784,
     )  # fmt: skip
     assert code == 0
     record = json.loads(out)
@@ -32,6 +35,8 @@ def test_compare_json_is_one_document(capsys, tiny_model_dir: Path, photo_paths:
     assert record["valid"] and -9 <= record["delta"] <= 9
     assert parse_answer(record["raw_text"], "delta").value == record["delta"]
     assert record["mode"] == "reasoning" and record["model"] == str(tiny_model_dir)
+    assert record["forced"] is True and record["answer_mass"] is None  # 2 tokens: the budget ran out
+    assert record["max_image_pixels"] == 6 * 784
 
 
 def test_compare_text_output(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
@@ -49,6 +54,7 @@ def test_compare_text_output(capsys, tiny_model_dir: Path, photo_paths: list[Pat
     first = out.splitlines()[0]
     assert first.startswith("delta: +") or first.startswith("delta: -")
     assert "positive means the edit improved the photo" in first
+    assert first.endswith("[forced: the reasoning budget ran out before the model answered]")
     assert "reasoning: " in out
 
 
@@ -56,10 +62,23 @@ def test_score_json_lists_every_file(capsys, tiny_model_dir: Path, photo_paths: 
     code, out, _ = _run(
         capsys, "score", *photo_paths[:2], "--model", tiny_model_dir, "--mode", "fast", "--json"
     )
-    assert code == 0
+    assert code == 1  # the untrained model puts almost no probability on well-formed answers
     records = json.loads(out)
     assert [r["file"] for r in records] == [str(p) for p in photo_paths[:2]]
-    assert all(r["valid"] and 1 <= r["score"] <= 10 and r["mode"] == "fast" for r in records)
+    for r in records:
+        assert not r["valid"] and r["score"] is None and r["mode"] == "fast" and r["forced"] is False
+        assert 0 < r["answer_mass"] < MIN_ANSWER_MASS and f"{r['answer_mass']:.3g}" in r["error"]
+        assert r["max_image_pixels"] == TINY_MAX_PIXELS  # the tiny processor's own, tighter limit
+
+
+def test_fast_text_output_gives_the_mass(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
+    code, out, _ = _run(capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--mode", "fast")
+    assert code == 1 and "no valid answer (well-formed answers have total probability" in out
+
+
+def test_max_image_pixels_is_refused_by_the_measured_scorer(capsys, photo_paths: list[Path]) -> None:
+    code, _, err = _run(capsys, "score", photo_paths[0], "--model", "measured", "--max-image-pixels", 1000)
+    assert code == 2 and "max_image_pixels" in err
 
 
 def test_bad_image_fails_before_the_model_is_loaded(capsys, tmp_path: Path, photo_paths: list[Path]) -> None:

@@ -8,8 +8,11 @@ Examples::
     red-aes make-tiny-model ./tiny-vlm
 
 Images are loaded (and rejected with a reason) before any model is loaded. ``--json`` prints exactly one
-JSON document: an object for ``compare``, a list of objects (each with its ``file``) for ``score``. The
-exit code is 1 when the model gave no valid answer for some input, 2 for bad input.
+JSON document: an object for ``compare``, a list of objects (each with its ``file``) for ``score``; each
+object holds the result's fields (``forced``: a reasoning answer written after the budget ran out;
+``answer_mass``: fast mode's probability of a well-formed answer) and, for VLM scorers, the
+``max_image_pixels`` the images were resized within. The exit code is 1 when the model gave no valid
+answer for some input (a fast-mode answer mass below the threshold counts as none), 2 for bad input.
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         "--max-reasoning-tokens",
         type=int,
         help="token budget of the <think> part (VLM reasoning mode; default 256)",
+    )
+    parser.add_argument(
+        "--max-image-pixels",
+        type=int,
+        help="VLM only: resize budget per image in pixels (28x28 pixels per visual token; default: the "
+        "adapter's red_aes.json, else 401408 = 512 tokens)",
     )
     parser.add_argument("--device", help="VLM device: cpu, cuda, cuda:1 or auto (default: cuda if available)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -86,6 +95,7 @@ def _load_scorer(args: argparse.Namespace) -> Any:
         "adapter": args.adapter,
         "quantization": args.quantization,
         "max_reasoning_tokens": args.max_reasoning_tokens,
+        "max_image_pixels": args.max_image_pixels,
         "device": args.device,
     }
     return load_scorer(args.model, **{k: v for k, v in options.items() if v is not None})
@@ -98,16 +108,33 @@ def _value_text(value: float, mode: str, kind: str) -> str:
     return f"{value:+.2f}" if kind == "delta" else f"{value:.2f}"
 
 
+def _validity_note(result: Any) -> str:
+    """How far to trust a valid number: forced by the budget, or fast mode's answer mass."""
+    if result.forced:
+        return "  [forced: the reasoning budget ran out before the model answered]"
+    if result.answer_mass is not None:
+        return f"  [answer mass {result.answer_mass:.3f}]"
+    return ""
+
+
+def _settings(scorer: Any) -> dict[str, Any]:
+    """Scorer settings recorded with every JSON result (the VLM's pixel budget)."""
+    budget = getattr(scorer, "max_image_pixels", None)
+    return {} if budget is None else {"max_image_pixels": budget}
+
+
 def _compare(args: argparse.Namespace) -> int:
     from red_aes.images import load_image
 
     original, edited = load_image(args.original), load_image(args.edited)
-    delta = _load_scorer(args).compare(original, edited, args.instruction, mode=args.mode)
+    scorer = _load_scorer(args)
+    delta = scorer.compare(original, edited, args.instruction, mode=args.mode)
     if args.json:
         record = {"original": args.original, "edited": args.edited, "instruction": args.instruction}
-        print(json.dumps({**record, **delta.to_dict()}))
+        print(json.dumps({**record, **delta.to_dict(), **_settings(scorer)}))
     elif delta.valid:
-        print(f"delta: {_value_text(delta.delta, args.mode, 'delta')}  ({SCALE_NOTE})")
+        value = _value_text(delta.delta, args.mode, "delta")
+        print(f"delta: {value}  ({SCALE_NOTE}){_validity_note(delta)}")
         if delta.reasoning:
             print(f"reasoning: {delta.reasoning}")
     else:
@@ -120,15 +147,20 @@ def _score(args: argparse.Namespace) -> int:
     from red_aes.images import load_image
 
     images = [load_image(path) for path in args.images]
-    scores = _load_scorer(args).score(images, mode=args.mode, progress=not args.json and len(images) > 1)
+    scorer = _load_scorer(args)
+    scores = scorer.score(images, mode=args.mode, progress=not args.json and len(images) > 1)
     if args.json:
-        print(
-            json.dumps([{"file": path, **s.to_dict()} for path, s in zip(args.images, scores, strict=True)])
-        )
+        settings = _settings(scorer)
+        records = [
+            {"file": path, **s.to_dict(), **settings} for path, s in zip(args.images, scores, strict=True)
+        ]
+        print(json.dumps(records))
     else:
         print(f"scores in [{SCORE_MIN:.0f}, {SCORE_MAX:.0f}], higher is better")
         for path, s in zip(args.images, scores, strict=True):
-            valid = f"{path}: {_value_text(s.score, args.mode, 'score')}" if s.valid else ""
+            valid = (
+                f"{path}: {_value_text(s.score, args.mode, 'score')}{_validity_note(s)}" if s.valid else ""
+            )
             print(valid or f"{path}: no valid answer ({s.error})")
             if s.reasoning:
                 print(f"  reasoning: {s.reasoning}")
