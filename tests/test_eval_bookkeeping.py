@@ -77,24 +77,26 @@ def _answers(out: Path) -> tuple[int, int]:
 
 @pytest.mark.slow
 def test_cache_key_follows_the_vlm_settings(tiny_model_dir: Path, photos: Path, tmp_path: Path) -> None:
-    """Another reasoning budget, pixel budget or dtype asks the tiny VLM again; the same run reuses all."""
+    """Another reasoning budget, pixel budget, dtype or quantization asks the tiny VLM again; the same
+    run reuses everything. (bitsandbytes quantizes on the CPU too.)"""
     out = tmp_path / "run"
     base = ["eval", "--model", str(tiny_model_dir), "--benchmark", "ava", "--root", str(photos)]
-    base += ["--limit", "2", "--device", "cpu", "--bootstrap", "0", "--no-progress", "--out", str(out)]
+    base += ["--limit", "1", "--device", "cpu", "--bootstrap", "0", "--no-progress", "--out", str(out)]
     base += ["--max-reasoning-tokens", "2"]
     assert _cli(base) == 0
-    assert _answers(out) == (2, 0)
+    assert _answers(out) == (1, 0)
     assert _cli(base) == 0
-    assert _answers(out) == (0, 2)  # an identical re-run reuses everything
+    assert _answers(out) == (0, 1)  # an identical re-run reuses everything
     for change in (
         ["--max-reasoning-tokens", "3"],
         ["--max-image-pixels", str(28 * 28 * 4)],
         ["--dtype", "bfloat16"],
+        ["--quantization", "8bit"],
     ):
         assert _cli([*base, *change]) == 0, change  # the last flag given wins
-        assert _answers(out) == (2, 0), change
+        assert _answers(out) == (1, 0), change
     with PredictionCache(out / "cache.sqlite") as cache:
-        assert len(cache) == 2 * 4
+        assert len(cache) == 5
     # the scorer's own identity is in every key: its prompt version (not the library's) and budgets
     with sqlite3.connect(out / "cache.sqlite") as db:
         fields = [json.loads(row[0]) for row in db.execute("SELECT fields FROM answers")]
@@ -103,6 +105,7 @@ def test_cache_key_follows_the_vlm_settings(tiny_model_dir: Path, photos: Path, 
     assert {i["max_reasoning_tokens"] for i in identities} == {2, 3}
     assert len({i["dtype"] for i in identities}) == 2  # float32 and bfloat16
     assert len({i["max_image_pixels"] for i in identities}) == 2
+    assert {f["load"].get("quantization") for f in fields} == {None, "8bit"}
 
 
 @pytest.mark.slow
