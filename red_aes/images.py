@@ -4,6 +4,14 @@ Accepts a path, raw bytes, a binary file object, a numpy array or a PIL image; a
 orientation; converts every mode (L, LA, P, RGBA, CMYK, I;16, I, F, 1, ...) to 8-bit RGB, compositing
 transparency on white; and refuses images above a pixel budget *before* decoding them, which guards
 against decompression bombs. Every failure is an :class:`ImageLoadError` naming the input and the reason.
+
+Working resolution is also decided here, once: ``load_image(..., long_side=WORKING_LONG_SIDE)`` returns
+a *working copy* whose long side is at most 2048 px (area-averaged; JPEGs are decoded directly at a
+reduced DCT scale), converted to RGB only after the reduction. Measuring and classical editing use it
+unless the caller asks for full resolution, so a highly compressible upload (a 7.8 KB, 64-megapixel
+1-bit PNG) costs one transient decode of at most ``max_pixels`` bytes per channel, not gigabytes of
+float copies. :func:`load_images` adds a cap on the declared pixels of all images of one request,
+checked from the file headers before anything is decoded.
 """
 
 from __future__ import annotations
@@ -21,6 +29,15 @@ ImageInput = str | os.PathLike | bytes | bytearray | IO[bytes] | np.ndarray | Im
 
 #: Default pixel budget (width * height): 64 megapixels, above any camera photo a user would score.
 DEFAULT_MAX_PIXELS = 64_000_000
+#: Long side of the working copy measuring and classical editing run on (larger than any screen shows a
+#: photo, and bounded: 2048 x 2048 x 3 float32 is 48 MB).
+WORKING_LONG_SIDE = 2048
+#: Declared pixels one multi-image request may decode in total (four full-budget photos, or e.g. 16
+#: photos of 16 megapixels).
+MAX_REQUEST_PIXELS = 4 * DEFAULT_MAX_PIXELS
+UNSUPPORTED_INPUT = "unsupported input type (give a path, bytes, a numpy array or a PIL image)"
+#: Modes PIL resamples with area averaging as they are (others are converted to RGB first).
+_RESAMPLABLE = frozenset({"L", "LA", "RGB", "RGBA"})
 
 
 class ImageLoadError(ValueError):
@@ -98,8 +115,33 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _open(source: Any, name: str, max_pixels: int | None) -> Image.Image:
-    """Open a path/bytes/file input lazily, check its size, then decode it."""
+def working_size(width: int, height: int, long_side: int | None) -> tuple[int, int]:
+    """The size of a ``width`` x ``height`` image scaled (never up) so its long side is at most
+    ``long_side`` (None: unchanged); each side stays at least 1 px."""
+    if long_side is None or max(width, height) <= long_side:
+        return width, height
+    if long_side < 1:
+        raise ValueError(f"long_side must be a positive number of pixels, got {long_side}")
+    scale = long_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _reduce(image: Image.Image, long_side: int | None) -> Image.Image:
+    """``image`` area-averaged down to :func:`working_size` (unchanged when already small enough).
+    A 1-bit image becomes 8-bit grey first (PIL resamples mode 1 by nearest neighbour only); modes PIL
+    cannot area-average become RGB first."""
+    size = working_size(image.width, image.height, long_side)
+    if size == image.size:
+        return image
+    if image.mode == "1":
+        image = image.convert("L")
+    elif image.mode not in _RESAMPLABLE:
+        image = _to_rgb(image)
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def _open_lazily(source: Any, name: str) -> tuple[Image.Image, IO[bytes]]:
+    """Open a path/bytes/file input without decoding its pixels (the header only)."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -116,25 +158,60 @@ def _open(source: Any, name: str, max_pixels: int | None) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream)
-            _check_budget(image.width, image.height, max_pixels, name)
-            image.load()
-    except ImageLoadError:
-        raise
+            return Image.open(stream), stream
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         reason = "not a recognised image format" if isinstance(err, UnidentifiedImageError) else str(err)
         raise ImageLoadError(name, reason) from err
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise ImageLoadError(name, f"corrupt or truncated image ({err})") from err
+
+
+def _open(source: Any, name: str, max_pixels: int | None, long_side: int | None) -> Image.Image:
+    """Open a path/bytes/file input lazily, check its size, then decode it (a JPEG directly at the
+    smallest DCT scale still at least the working size)."""
+    image, _ = _open_lazily(source, name)
+    _check_budget(image.width, image.height, max_pixels, name)
+    try:
+        if long_side is not None and image.format == "JPEG":
+            image.draft(None, working_size(image.width, image.height, long_side))
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise ImageLoadError(name, f"corrupt or truncated image ({err})") from err
     return image
 
 
-def load_image(source: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image.Image:
+def declared_size(source: ImageInput) -> tuple[int, int]:
+    """(width, height) of an input as its header declares it, without decoding any pixels."""
+    name = describe(source)
+    if isinstance(source, Image.Image):
+        return source.size
+    if isinstance(source, np.ndarray):
+        if source.ndim < 2:
+            raise ImageLoadError(name, "array must be HxW, HxWx1, HxWx3 or HxWx4")
+        return source.shape[1], source.shape[0]
+    if not (isinstance(source, (str, os.PathLike, bytes, bytearray)) or hasattr(source, "read")):
+        raise ImageLoadError(name, UNSUPPORTED_INPUT)
+    start = source.tell() if hasattr(source, "read") else None
+    image, _ = _open_lazily(source, name)
+    size = image.size
+    if start is not None:
+        source.seek(start)  # type: ignore[union-attr]
+    return size
+
+
+def load_image(
+    source: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, long_side: int | None = None
+) -> Image.Image:
     """Return ``source`` as an 8-bit RGB PIL image with EXIF orientation applied.
 
-    Raises :class:`ImageLoadError` for missing, corrupt, unsupported or over-budget inputs.
+    ``long_side`` (e.g. :data:`WORKING_LONG_SIDE`) returns the working copy: area-averaged so its long
+    side is at most that many pixels (never upsampled); None keeps the native resolution. The pixel
+    budget applies to the declared, native size. Raises :class:`ImageLoadError` for missing, corrupt,
+    unsupported or over-budget inputs.
     """
     name = describe(source)
+    if long_side is not None and long_side < 1:
+        raise ValueError(f"long_side must be a positive number of pixels, got {long_side}")
     if isinstance(source, Image.Image):
         _check_budget(source.width, source.height, max_pixels, name)
         image = source
@@ -143,11 +220,10 @@ def load_image(source: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXEL
             _check_budget(source.shape[1], source.shape[0], max_pixels, name)
         image = _array_to_pil(source, name)
     elif isinstance(source, (str, os.PathLike, bytes, bytearray)) or hasattr(source, "read"):
-        image = _open(source, name, max_pixels)
+        image = _open(source, name, max_pixels, long_side)
     else:
-        raise ImageLoadError(
-            name, "unsupported input type (give a path, bytes, a numpy array or a PIL image)"
-        )
+        raise ImageLoadError(name, UNSUPPORTED_INPUT)
+    image = _reduce(image, long_side)
     try:
         image = ImageOps.exif_transpose(image)
     except Exception as err:  # malformed EXIF must not lose the image; orientation is then unknown
@@ -156,7 +232,22 @@ def load_image(source: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXEL
 
 
 def load_images(
-    sources: list[ImageInput], *, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    sources: list[ImageInput],
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    long_side: int | None = None,
+    max_total_pixels: int | None = None,
 ) -> list[Image.Image]:
-    """``load_image`` over a list (all inputs are checked before any model work starts)."""
-    return [load_image(source, max_pixels=max_pixels) for source in sources]
+    """``load_image`` over a list (all inputs are checked before any model work starts).
+
+    ``max_total_pixels`` caps the declared pixels of all inputs together, read from their headers
+    before any is decoded (ImageLoadError naming the request otherwise)."""
+    if max_total_pixels is not None:
+        total = sum(w * h for w, h in (declared_size(source) for source in sources))
+        if total > max_total_pixels:
+            raise ImageLoadError(
+                f"{len(sources)} images",
+                f"{total:,} pixels in total exceed the per-request budget of {max_total_pixels:,} pixels "
+                "(send fewer or smaller images)",
+            )
+    return [load_image(source, max_pixels=max_pixels, long_side=long_side) for source in sources]

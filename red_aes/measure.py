@@ -5,11 +5,16 @@ clipped highlights, RMS contrast, colourfulness, colour cast, sharpness, noise, 
 They serve three purposes: the offline ``"measured"`` scorer backend, an offline judge for the dataset
 builder, and grounding facts quoted in rationales.
 
-Every statistic except JPEG blockiness is computed at a fixed *analysis resolution*: the image is
+Images are measured on their working copy (:data:`red_aes.images.WORKING_LONG_SIDE`, 2048 px on the long
+side) unless ``long_side=None`` asks for full resolution; this bounds the memory and time of a
+measurement. Every statistic except JPEG blockiness is computed at a fixed *analysis resolution*: the image is
 area-downsampled so its long side is at most :data:`ANALYSIS_LONG_SIDE` pixels (smaller images are not
 upsampled, which would invent blur). This keeps the cost independent of the input size and makes the
-numbers describe the photo as viewed on a screen. Blockiness is measured on native pixels, on a
-centre crop aligned to the 8x8 JPEG grid, because resampling destroys that grid.
+numbers describe the photo as viewed on a screen. Blockiness is measured on the working copy's own
+pixels, on a centre crop aligned to the 8x8 JPEG grid, because resampling destroys that grid (so for a
+photo above the working size, blocking counts only as far as it survives the reduction; measure at full
+resolution to see its native grid). Images too small for a statistic's filter (a side under 3 px) get
+the value that statistic gives a featureless image rather than an error.
 
 Formulas and references are in the docstrings of the functions below; :data:`METRICS` maps each
 statistic to its attribute of the taxonomy (:class:`red_aes.types.Attribute`), its unit and its meaning.
@@ -24,7 +29,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.images import DEFAULT_MAX_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
 from red_aes.types import Attribute
 
 #: Long side, in pixels, of the image the statistics are computed on.
@@ -41,6 +46,9 @@ SHADOW_CLIP = 5.0 / 255.0
 HIGHLIGHT_CLIP = 250.0 / 255.0
 #: Tilt confidence from which the measured tilt describes real straight lines (see :func:`estimate_tilt`).
 TILT_MIN_CONFIDENCE = 0.1
+#: Largest change of the sharpness index (log10 of fine detail; 0.5 is about 3x) across which two tilt
+#: estimates are compared (see :func:`tilts_comparable`).
+TILT_DETAIL_TOLERANCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -294,6 +302,8 @@ def _sharpness(y255: np.ndarray, noise_sigma: float) -> float:
     5-point Laplacian (1 + 1 + 1 + 1 + 4²), stops grain from reading as detail. Sharp photos score
     about -1 to 0; each step of -1 is ten times less fine detail (a 1.5 px blur is about -1.5 to -2).
     """
+    if min(y255.shape) < 3:  # no interior pixel for the Laplacian: no measurable detail
+        return float(np.log10(1e-4))
     lap_var = float(ndimage.laplace(y255, mode="reflect")[1:-1, 1:-1].var())
     var = float(y255.var()) + 1e-6
     return float(np.log10(max(lap_var - 20.0 * noise_sigma**2, 1e-4 * var) / var))
@@ -304,7 +314,10 @@ def estimate_noise_sigma(y255: np.ndarray) -> float:
     σ = sqrt(π/2) / (6 (W-2)(H-2)) Σ |I * N| with N = [[1,-2,1],[-2,4,-2],[1,-2,1]], a mask that cancels
     smooth structure. As suggested by Tai & Yang 2008 (Fast and reliable image noise estimation using
     a hybrid approach), pixels on strong edges (the top 10% Sobel gradient magnitudes) are excluded,
-    so texture and edges are not mistaken for noise; the sum is renormalised to the pixels kept."""
+    so texture and edges are not mistaken for noise; the sum is renormalised to the pixels kept.
+    An image with a side under 3 px has no interior pixel for the mask, and no measurable noise: 0."""
+    if min(y255.shape) < 3:
+        return 0.0
     mask = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
     response = np.abs(ndimage.convolve(y255, mask, mode="reflect"))[1:-1, 1:-1]
     grad = np.hypot(ndimage.sobel(y255, axis=0), ndimage.sobel(y255, axis=1))[1:-1, 1:-1]
@@ -421,9 +434,16 @@ def estimate_tilt(y: np.ndarray, max_tilt: float = 10.0) -> tuple[float, float]:
     return float(angles[best]), float(min(1.0, scores[best] / lines))
 
 
-def measure_image(image: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageMeasurements:
-    """Measure every statistic of :data:`METRICS` for one image (any input :func:`load_image` takes)."""
-    image = load_image(image, max_pixels=max_pixels)
+def measure_image(
+    image: ImageInput,
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    long_side: int | None = WORKING_LONG_SIDE,
+) -> ImageMeasurements:
+    """Measure every statistic of :data:`METRICS` for one image (any input :func:`load_image` takes), on
+    its working copy of at most ``long_side`` px (None: full resolution). ``width`` and ``height`` are
+    those of the image measured."""
+    image = load_image(image, max_pixels=max_pixels, long_side=long_side)
     small = analysis_image(image)
     srgb = to_float(small)
     linear = srgb_to_linear(srgb)
@@ -448,11 +468,16 @@ def measure_image(image: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIX
 
 
 def measure_pair(
-    original: ImageInput, edited: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    original: ImageInput,
+    edited: ImageInput,
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    long_side: int | None = WORKING_LONG_SIDE,
 ) -> PairMeasurements:
     """Measure both images and the change of every statistic (edited minus original)."""
     return pair_measurements(
-        measure_image(original, max_pixels=max_pixels), measure_image(edited, max_pixels=max_pixels)
+        measure_image(original, max_pixels=max_pixels, long_side=long_side),
+        measure_image(edited, max_pixels=max_pixels, long_side=long_side),
     )
 
 
@@ -476,6 +501,15 @@ def _clip_fact(kind: str, before: float, after: float) -> str | None:
     if after > before:
         return f"{kind} now clip on {_pct(after)} of pixels (was {_pct(before)})"
     return f"recovered {kind.rstrip('s')} detail (clipping fell from {_pct(before)} to {_pct(after)})"
+
+
+def tilts_comparable(before: ImageMeasurements, after: ImageMeasurements) -> bool:
+    """Whether the difference of two tilt estimates measures a rotation: straight lines were found
+    confidently in both images, and their fine detail (the edges the line detector votes with) differs
+    by at most :data:`TILT_DETAIL_TOLERANCE`. A blur leaves broad bands where edges were, and the
+    detector then settles on other angles (a 4-px blur of a level photo reads as a 5° tilt)."""
+    confident = min(before.tilt_confidence, after.tilt_confidence) >= TILT_MIN_CONFIDENCE
+    return confident and abs(after.sharpness - before.sharpness) <= TILT_DETAIL_TOLERANCE
 
 
 def describe_changes(pair: PairMeasurements) -> list[str]:
@@ -530,8 +564,7 @@ def describe_changes(pair: PairMeasurements) -> list[str]:
             )
         else:
             facts.append("JPEG blocking was reduced")
-    confident = max(o.tilt_confidence, e.tilt_confidence) >= TILT_MIN_CONFIDENCE
-    if confident and abs(e.tilt_degrees - o.tilt_degrees) >= 1.0:
+    if tilts_comparable(o, e) and abs(e.tilt_degrees - o.tilt_degrees) >= 1.0:
         if abs(e.tilt_degrees) < abs(o.tilt_degrees):
             facts.append(
                 f"straight lines are more level (tilt {o.tilt_degrees:+.1f}° -> {e.tilt_degrees:+.1f}°)"

@@ -2,7 +2,8 @@
 
 It is an offline baseline and a sanity check for the learned scorer, not a model of taste. The score is
 
-    score = clip(BASE + Σ_attribute term_attribute(measurements), 1, 10)
+    raw = BASE + Σ_attribute term_attribute(measurements)
+    score = squash(raw) = 5.5 + 4.5 · tanh((raw - 5.5) / WIDTH)        (:func:`red_aes.scale.squash_score`)
 
 with each term a penalty (or a small bonus) on statistics of :mod:`red_aes.measure`; every constant is
 a field of :class:`MeasuredConfig` (defaults shown):
@@ -18,12 +19,21 @@ a field of :class:`MeasuredConfig` (defaults shown):
 * composition:   + clip(0.24 - thirds distance, ±0.24) - 0.2 · min(max(0, |tilt| - 1°), 6°), the tilt
                  term only when straight lines are detected with confidence >= 0.1
 
-and BASE = 5.7. The constants were calibrated by hand on the bundled real photos (examples/photos):
-the seven originals score 5.2-6.4, and each clear degradation (Gaussian blur of 4 reference px, grain
-σ = 30, ±3 EV, JPEG quality 10) scores at least one point lower than its original (checked on the photos
-by tests/test_measured_scorer.py). A pair's delta is score(edited) - score(original), from the rounded
-scores; ``AestheticDelta.attributes`` holds each attribute's term difference (they sum to the delta up
-to rounding, unless a score was clipped at 1 or 10), and the reasoning quotes the measured
+and BASE = 5.7, WIDTH = 4.5. The constants were calibrated by hand on the bundled real photos
+(examples/photos): the seven originals score 5.2-6.4, and each clear degradation (Gaussian blur of 4
+reference px, grain σ = 30, ±3 EV, JPEG quality 10) scores at least one point lower than its original
+(checked on the photos by tests/test_measured_scorer.py).
+
+The squash replaces a clip to [1, 10]: clipping gave every poor image exactly 1.0, so a strong
+degradation of an already poor photo got Δ = 0. The squash is strictly increasing, with slope 1 in
+the middle of the scale (WIDTH = 4.5, the half-range), so the hand calibration holds there, and it
+approaches the bounds without reaching them. Scores and deltas keep :data:`DECIMALS` = 4 decimals: at
+2 decimals, raw scores below about -8 would all round to 1.00 again; at 4, order is visible down to a
+raw score of about -23, beyond any degradation of the bundled photos.
+
+A pair's delta is score(edited) - score(original), from the rounded scores. ``AestheticDelta.attributes``
+holds each attribute's term difference times the squash's secant slope (Δscore / Δraw), so they sum to
+the delta (up to rounding) and keep the sign of the raw change; the reasoning quotes the measured
 changes (:func:`red_aes.measure.describe_changes`).
 """
 
@@ -44,8 +54,9 @@ from red_aes.measure import (
     pair_measurements,
 )
 from red_aes.prompts import format_answer, format_delta, format_score
+from red_aes.scale import secant_slope, squash_score
 from red_aes.scorers import BaseScorer
-from red_aes.types import SCORE_MAX, SCORE_MIN, AestheticDelta, AestheticScore, Mode
+from red_aes.types import AestheticDelta, AestheticScore, Mode
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,7 @@ class MeasuredConfig:
     tilt_cap: float = 6.0
     thirds_reference: float = 0.24
     thirds_weight: float = 1.0
+    squash_width: float = 4.5
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -120,10 +132,20 @@ def attribute_terms(m: ImageMeasurements, config: MeasuredConfig) -> dict[str, f
     }
 
 
+#: Decimals kept in scores and deltas (see the module docstring for why 4).
+DECIMALS = 4
+
+
+def raw_score(terms: dict[str, float], config: MeasuredConfig) -> float:
+    """The unbounded score: BASE plus the attribute terms."""
+    return config.base + sum(terms.values())
+
+
 def measured_score(m: ImageMeasurements, config: MeasuredConfig) -> tuple[float, dict[str, float]]:
-    """The clipped score in [1, 10] and the per-attribute terms it sums."""
+    """The score in (1, 10), :func:`red_aes.scale.squash_score` of the raw score, and the per-attribute
+    terms the raw score sums."""
     terms = attribute_terms(m, config)
-    return min(max(config.base + sum(terms.values()), SCORE_MIN), SCORE_MAX), terms
+    return squash_score(raw_score(terms, config), config.squash_width), terms
 
 
 def _sentence(facts: list[str]) -> str:
@@ -133,8 +155,9 @@ def _sentence(facts: list[str]) -> str:
 class MeasuredScorer(BaseScorer):
     """Scores and deltas from measured attributes (no model). ``higher_is_better``; deterministic.
 
-    Values keep two decimals (finer than a model's answer, which helps ranking); ``raw_text`` and the
-    reasoning show them in the answer format's one decimal.
+    Values keep :data:`DECIMALS` decimals (finer than a model's answer, which helps ranking and keeps
+    poor images apart near the floor); ``raw_text`` and the reasoning show them in the answer format's
+    one decimal.
     """
 
     name = "measured"
@@ -165,7 +188,7 @@ class MeasuredScorer(BaseScorer):
     def _score_one(self, image: Image.Image, mode: Mode) -> AestheticScore:
         m = measure_image(image, max_pixels=self.max_pixels)
         score, terms = measured_score(m, self.config)
-        score = round(score, 2)
+        score = round(score, DECIMALS)
         reasoning = None
         if mode == "reasoning":
             worst = min(terms, key=terms.__getitem__)
@@ -192,9 +215,12 @@ class MeasuredScorer(BaseScorer):
         after = measure_image(edited, max_pixels=self.max_pixels)
         s_before, t_before = measured_score(before, self.config)
         s_after, t_after = measured_score(after, self.config)
-        s_before, s_after = round(s_before, 2), round(s_after, 2)
-        delta = round(s_after - s_before, 2)
-        contributions = {k: round(t_after[k] - t_before[k], 3) for k in t_before}
+        s_before, s_after = round(s_before, DECIMALS), round(s_after, DECIMALS)
+        delta = round(s_after - s_before, DECIMALS)
+        slope = secant_slope(
+            raw_score(t_before, self.config), raw_score(t_after, self.config), self.config.squash_width
+        )
+        contributions = {k: round((t_after[k] - t_before[k]) * slope, DECIMALS) for k in t_before}
         reasoning = None
         if mode == "reasoning":
             pair = pair_measurements(before, after)

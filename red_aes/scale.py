@@ -23,6 +23,22 @@ def squash_score(raw: float, width: float = _HALF) -> float:
     return _MID + _HALF * math.tanh((raw - _MID) / width)
 
 
+def squash_slope(raw: float, width: float = _HALF) -> float:
+    """The derivative of :func:`squash_score` at ``raw`` (``HALF / width`` at the middle, > 0 everywhere)."""
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    return _HALF / width / math.cosh((raw - _MID) / width) ** 2
+
+
+def secant_slope(raw_a: float, raw_b: float, width: float = _HALF) -> float:
+    """Score change per raw change of :func:`squash_score` between two raw values (> 0): the factor
+    that turns raw contributions to a change into contributions to the score change. Where the two
+    values coincide it is the derivative."""
+    if abs(raw_b - raw_a) <= 1e-9 * max(1.0, abs(raw_a)):
+        return squash_slope((raw_a + raw_b) / 2, width)
+    return (squash_score(raw_b, width) - squash_score(raw_a, width)) / (raw_b - raw_a)
+
+
 def unsquash_score(score: float, width: float = _HALF) -> float:
     """The inverse of :func:`squash_score` for a score strictly inside the scale."""
     if not SCORE_MIN < score < SCORE_MAX:

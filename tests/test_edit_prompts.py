@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from red_aes.editing import OPERATIONS, Operation, UnsupportedEditError, describe_operation, parse_prompt
+from red_aes.editing import (
+    OPERATIONS,
+    ClassicalEditor,
+    Operation,
+    UnsupportedEditError,
+    describe_operation,
+    parse_prompt,
+)
+from red_aes.editing.base import check_not_negated
 from red_aes.editing.operations import jpeg_quality
 from red_aes.editing.prompt_parser import LIGHT_FACTOR, STRONG_FACTOR
 
@@ -214,3 +224,46 @@ def test_strength_words_in_descriptions() -> None:
     assert describe_operation(Operation("exposure", -2.5)) == "make it much darker"
     assert describe_operation(Operation("exposure", 0.3)) == "make it slightly brighter"
     assert describe_operation(Operation("temperature", _default("temperature"))) == "make it warmer"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "negated"),
+    [
+        ("don't make it brighter", "don't"),
+        ("Don’t sharpen it", "don't"),
+        ("do not add grain", "not"),
+        ("make it brighter, not darker", "not"),
+        ("no grain please", "no"),
+        ("make it warmer without changing the colours", "without"),
+        ("never crop it", "never"),
+        ("make it not too bright", "not"),
+    ],
+)
+def test_negated_clauses_are_refused_never_applied(prompt: str, negated: str) -> None:
+    with pytest.raises(UnsupportedEditError, match=re.escape(f"negations ({negated!r}) are not applied")):
+        parse_prompt(prompt)
+
+
+def test_negation_is_refused_by_the_editors_before_any_work(photos_dir) -> None:
+    with pytest.raises(UnsupportedEditError, match="negations"):
+        ClassicalEditor().edit(photos_dir / "china.jpg", "make it brighter, not darker")
+    with pytest.raises(UnsupportedEditError, match="negations"):
+        check_not_negated("do not add grain")  # the diffusion editor's check
+    check_not_negated("make it brighter but not too much")  # a hedge, not a negation
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["make it brighter but not too much", "make it brighter, but not too much", "brighter, not too strongly"],
+)
+def test_not_too_much_is_a_light_strength(prompt: str) -> None:
+    (parsed,) = parse_prompt(prompt)
+    assert parsed.operation == Operation("exposure", _default("exposure") * LIGHT_FACTOR)
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"), [(2**64, "between 0 and 4294967295"), (-1, "between"), (1.5, "whole")]
+)
+def test_seed_out_of_range_is_refused_before_any_work(seed: object, message: str, photos_dir) -> None:
+    with pytest.raises(ValueError, match=message):
+        ClassicalEditor().edit(photos_dir / "china.jpg", "add grain", seed=seed)  # type: ignore[arg-type]

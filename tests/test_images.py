@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -11,7 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageLoadError, load_image
+from red_aes.images import (
+    DEFAULT_MAX_PIXELS,
+    MAX_REQUEST_PIXELS,
+    WORKING_LONG_SIDE,
+    ImageLoadError,
+    declared_size,
+    load_image,
+    load_images,
+)
 
 
 def _png_bytes(image: Image.Image, **save: object) -> bytes:
@@ -207,3 +217,83 @@ def test_directory_and_missing_file(tmp_path: Path) -> None:
 
 def test_image_load_error_is_a_value_error() -> None:
     assert issubclass(ImageLoadError, ValueError)  # the CLI maps ValueError to exit code 2
+
+
+# -- working copy and per-request budget -----------------------------------------------------------
+def _one_bit_bomb(side: int = 7990) -> bytes:
+    """A highly compressible 1-bit PNG: ``side`` x ``side`` pixels in a few kilobytes."""
+    return _png_bytes(Image.new("1", (side, side), 0), optimize=True)
+
+
+def test_working_copy_bounds_the_long_side_and_keeps_the_aspect_ratio() -> None:
+    wide = Image.new("RGB", (3000, 1000), (10, 200, 30))
+    working = load_image(_png_bytes(wide), long_side=WORKING_LONG_SIDE)
+    assert working.size == (2048, 683) and working.getpixel((5, 5)) == (10, 200, 30)
+    small = Image.new("RGB", (300, 100), (1, 2, 3))
+    assert load_image(small, long_side=WORKING_LONG_SIDE).size == (300, 100)  # never upsampled
+    assert load_image(_png_bytes(wide)).size == (3000, 1000)  # None: full resolution
+    with pytest.raises(ValueError, match="long_side must be a positive"):
+        load_image(small, long_side=0)
+
+
+def test_large_jpeg_working_copy_matches_the_full_decode_reduced() -> None:
+    gradient = np.linspace(0, 255, 4096, dtype=np.float32)
+    red, green = np.tile(gradient, (3072, 1)), np.tile(gradient[:3072, None], (1, 4096))
+    array = np.stack([red, green, np.full_like(red, 90.0)], axis=-1)
+    buffer = io.BytesIO()
+    Image.fromarray(array.astype(np.uint8)).save(buffer, "JPEG", quality=95)
+    working = load_image(buffer.getvalue(), long_side=1024)  # decoded at 1/4 DCT scale
+    reference = load_image(buffer.getvalue()).resize((1024, 768), Image.Resampling.BOX)
+    assert working.size == (1024, 768)
+    assert np.abs(np.asarray(working, np.float32) - np.asarray(reference, np.float32)).mean() < 1.5
+
+
+def test_exif_orientation_applies_to_the_working_copy() -> None:
+    stored = Image.new("RGB", (3200, 1600), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 1600, 1600))  # left half red, right half blue
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", exif=exif.tobytes(), quality=95)
+    image = load_image(buffer.getvalue(), long_side=WORKING_LONG_SIDE)
+    assert image.size == (1024, 2048)
+    assert image.getpixel((512, 400))[0] > 200 and image.getpixel((512, 1600))[2] > 200
+
+
+def test_one_bit_bomb_gives_a_small_working_copy_in_bounded_memory() -> None:
+    """A 7.8 KB, 64-megapixel 1-bit PNG: the working copy is decoded with a peak of well under the
+    full-resolution RGB copy (255 MB) the old intake made; measured in a fresh process."""
+    bomb = _one_bit_bomb()
+    assert len(bomb) < 16_000
+    script = (
+        "import resource, sys\n"
+        "from red_aes.images import load_image, WORKING_LONG_SIDE\n"
+        "data = sys.stdin.buffer.read()\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "image = load_image(data, long_side=WORKING_LONG_SIDE)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(image.size[0], image.size[1], (after - before) // 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], input=bomb, capture_output=True, check=True)
+    width, height, peak_mb = (int(v) for v in done.stdout.split())
+    assert (width, height) == (2048, 2048)
+    assert peak_mb < 160, f"decoding the working copy raised peak RSS by {peak_mb} MB"
+
+
+def test_declared_size_reads_only_the_header(tmp_path: Path) -> None:
+    claimed = _png_claiming(9000, 8000)  # no pixel data at all: decoding would fail
+    assert declared_size(claimed) == (9000, 8000)
+    stream = io.BytesIO(claimed)
+    assert declared_size(stream) == (9000, 8000) and stream.tell() == 0
+    assert declared_size(np.zeros((5, 7, 3), np.uint8)) == (7, 5)
+
+
+def test_request_pixel_budget_is_checked_before_decoding() -> None:
+    claimed = [_png_claiming(7990, 7990)] * 16  # headers only: any decode would fail as corrupt
+    with pytest.raises(ImageLoadError) as info:
+        load_images(claimed, max_total_pixels=MAX_REQUEST_PIXELS)
+    assert str(info.value).startswith("16 images: 1,021,441,600 pixels in total exceed the per-request")
+    small = [_png_bytes(Image.new("RGB", (10, 10)))] * 3
+    assert [im.size for im in load_images(small, max_total_pixels=300)] == [(10, 10)] * 3
+    with pytest.raises(ImageLoadError, match="per-request budget of 299 pixels"):
+        load_images(small, max_total_pixels=299)

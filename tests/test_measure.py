@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import io
-from dataclasses import fields
+import warnings
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from red_aes.editing import ClassicalEditor, Operation
 from red_aes.images import ImageLoadError, load_image
 from red_aes.measure import (
     METRICS,
     TILT_MIN_CONFIDENCE,
     ImageMeasurements,
     describe_changes,
+    estimate_noise_sigma,
     linear_to_srgb,
     measure_image,
     measure_pair,
+    pair_measurements,
 )
 from red_aes.types import ATTRIBUTES
 
@@ -127,3 +131,45 @@ def test_pair_changes_and_plain_language_facts(photos_dir) -> None:
 def test_measure_rejects_images_over_the_pixel_budget(photos_dir) -> None:
     with pytest.raises(ImageLoadError, match="exceeds the budget"):
         measure_image(photos_dir / "china.jpg", max_pixels=10_000)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 100), (100, 1), (2, 2)])
+def test_tiny_images_are_measured_without_errors_or_warnings(size: tuple[int, int]) -> None:
+    """A side under 3 px leaves no interior pixel for the noise mask and the Laplacian: those give
+    the values of a featureless image instead of the percentile/mean of an empty array."""
+    array = np.random.default_rng(0).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        measured = measure_image(array)
+    values = measured.to_dict()
+    assert all(np.isfinite(v) for v in values.values()), values
+    assert measured.noise_sigma == 0.0 and measured.sharpness == pytest.approx(-4.0)
+    assert estimate_noise_sigma(np.zeros((2, 50), np.float32)) == 0.0
+
+
+def test_measuring_uses_the_bounded_working_copy_unless_asked_for_full_resolution(photos_dir) -> None:
+    photo = load_image(photos_dir / "china.jpg")
+    big = photo.resize((photo.width * 5, photo.height * 5), Image.Resampling.LANCZOS)  # 3200x2135
+    working = measure_image(big)
+    assert (working.width, working.height) == (2048, 1366)
+    full = measure_image(big, long_side=None)
+    assert (full.width, full.height) == big.size
+    assert working.exposure_ev == pytest.approx(full.exposure_ev, abs=0.02)
+
+
+def test_tilt_is_reported_only_when_comparable_in_both_images(photos_dir) -> None:
+    """A blurred copy is not a rotation: the line detector settles on other angles once the edges are
+    soft (astronaut.png blurred by 4 reference px reads +1.75° against +0.5°, both confidently)."""
+    editor = ClassicalEditor()
+    for name in ("astronaut.png", "china.jpg", "rocket.jpg"):
+        photo = load_image(photos_dir / name)
+        blurred = editor.apply(photo, [Operation("blur", 4.0)]).image
+        facts = describe_changes(measure_pair(photo, blurred))
+        assert not any("horizon" in fact or "straight lines" in fact for fact in facts), (name, facts)
+        rotated = editor.apply(photo, [Operation("rotate", 3.0)]).image
+        facts = describe_changes(measure_pair(photo, rotated))
+        assert any("horizon" in fact or "straight lines" in fact for fact in facts), (name, facts)
+    straight = measure_image(load_image(photos_dir / "camera.png"))
+    unsure = replace(straight, tilt_degrees=straight.tilt_degrees + 4.8, tilt_confidence=0.05)
+    assert not any("tilt" in fact for fact in describe_changes(pair_measurements(straight, unsure)))
+    assert not any("tilt" in fact for fact in describe_changes(pair_measurements(unsure, straight)))

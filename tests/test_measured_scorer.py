@@ -8,6 +8,7 @@ import pytest
 from red_aes.editing import ClassicalEditor, Operation
 from red_aes.images import load_image
 from red_aes.measured_scorer import MeasuredConfig, MeasuredScorer
+from red_aes.scale import squash_score
 from red_aes.scorers import load_scorer
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta
 
@@ -132,3 +133,25 @@ def test_from_pretrained_options() -> None:
 def test_mode_is_checked(scorer, photos) -> None:
     with pytest.raises(ValueError, match="mode must be one of"):
         scorer.score(photos["china.jpg"], mode="slow")  # type: ignore[arg-type]
+
+
+def test_strong_degradation_of_an_already_poor_photo_still_scores_lower(scorer, photos) -> None:
+    """No floor collapse: every photo darkened by 3 EV and blurred has a raw score below 1, so a clip to
+    [1, 10] gave it and its 2-EV-darker copy exactly 1.0 each and a delta of 0."""
+    editor = ClassicalEditor()
+    for name, photo in photos.items():
+        poor = editor.apply(photo, [Operation("exposure", -3.0), Operation("blur", 8.0)]).image
+        worse = editor.apply(poor, [Operation("exposure", -2.0)]).image
+        before, after = scorer.score([poor, worse], mode="fast")
+        assert scorer.config.base + sum(before.attributes.values()) < SCORE_MIN  # below the old clip
+        assert SCORE_MIN < after.score < before.score < 2.0, (name, before.score, after.score)
+        delta = scorer.compare(poor, worse, mode="fast")
+        assert delta.delta < 0 and delta.delta == pytest.approx(after.score - before.score, abs=1e-9)
+        assert sum(delta.attributes.values()) == pytest.approx(delta.delta, abs=1e-3)
+
+
+def test_score_is_the_squash_of_the_raw_sum(scorer, photos) -> None:
+    image = photos["china.jpg"]
+    result = scorer.score(image)
+    raw = scorer.config.base + sum(result.attributes.values())
+    assert result.score == pytest.approx(squash_score(raw, scorer.config.squash_width), abs=1e-3)

@@ -19,12 +19,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+FULL_RESOLUTION_HELP = (
+    "work on every pixel of the input instead of its working copy (at most 2048 px on the long side)"
+)
+
+
+def _long_side(args: argparse.Namespace) -> int | None:
+    """The working resolution the command runs at: None for --full-resolution."""
+    from red_aes.images import WORKING_LONG_SIDE
+
+    return None if args.full_resolution else WORKING_LONG_SIDE
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     edit = subparsers.add_parser(
         "edit",
         help="edit a photo from a text prompt (classical or diffusion editor)",
-        description="Edit IMAGE as --prompt says and write the result to --out (same size as the input).",
+        description="Edit IMAGE as --prompt says and write the result to --out: at the input's size, or "
+        "its working copy of at most 2048 px on the long side unless --full-resolution.",
     )
     edit.add_argument("image", metavar="IMAGE", help="image file to edit")
     edit.add_argument("--prompt", required=True, help='edit instruction, e.g. "make it a bit brighter"')
@@ -40,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     edit.add_argument("--device", help="diffusion editors: cpu, cuda, cuda:1 (default: cuda if available)")
     edit.add_argument("--quantization", help="diffusion editors: load in '4bit' or '8bit' (bitsandbytes)")
     edit.add_argument("--cpu-offload", action="store_true", help="diffusion editors: model CPU offload")
+    edit.add_argument("--full-resolution", action="store_true", help=FULL_RESOLUTION_HELP)
     edit.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     edit.set_defaults(func=_edit)
 
@@ -49,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print the measured aesthetic attributes of each image (model-free, offline).",
     )
     measure.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    measure.add_argument("--full-resolution", action="store_true", help=FULL_RESOLUTION_HELP)
     measure.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     measure.set_defaults(func=_measure)
 
@@ -87,8 +101,11 @@ def _edit(args: argparse.Namespace) -> int:
     from red_aes.images import load_image
 
     out = _check_output(args.out, args.image)
-    image = load_image(args.image)
-    editor = load_editor(args.editor, **_editor_options(args))
+    image = load_image(args.image, long_side=_long_side(args))
+    options = _editor_options(args)
+    if args.editor == "classical":
+        options["long_side"] = _long_side(args)
+    editor = load_editor(args.editor, **options)
     result = editor.edit(image, args.prompt, seed=args.seed, strength=args.strength)
     # JPEG at quality 95: PIL's default 75 would add compression artefacts to the edit being assessed.
     result.image.save(out, **({"quality": 95} if out.suffix.lower() in {".jpg", ".jpeg"} else {}))
@@ -112,12 +129,14 @@ def _edit(args: argparse.Namespace) -> int:
 def _measure(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from red_aes.images import load_image
+    from red_aes.images import declared_size
     from red_aes.measure import METRICS, measure_image
 
-    images = [load_image(path) for path in args.images]
+    for path in args.images:  # every file's header is checked before any is decoded
+        declared_size(path)
     measured = [
-        measure_image(image) for image in tqdm(images, desc="measure", disable=args.json or len(images) < 2)
+        measure_image(path, long_side=_long_side(args))
+        for path in tqdm(args.images, desc="measure", disable=args.json or len(args.images) < 2)
     ]
     if args.json:
         print(

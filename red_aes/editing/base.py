@@ -7,6 +7,7 @@ registered by name in :data:`red_aes.editing.EDITORS`.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 
 from red_aes.images import ImageInput
@@ -38,6 +39,51 @@ def check_instruction(instruction: object) -> str:
     if not text:
         raise ValueError("edit instruction is empty: say what to change, e.g. 'make it a bit brighter'")
     return text
+
+
+#: Largest seed an editor accepts: 2**32 - 1, the range every backend's generator (and a JSON number in
+#: a browser) holds exactly.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an int in [0, :data:`MAX_SEED`] (None means 0); a ValueError otherwise, before any work."""
+    if seed is None:
+        return 0
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or seed != int(seed):
+        raise ValueError(f"seed must be a whole number, got {seed!r}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be between 0 and {MAX_SEED}, got {int(seed)}")
+    return int(seed)
+
+
+#: Words that negate a clause ("don't make it brighter", "no grain", "brighter, not darker").
+NEGATION = re.compile(
+    r"\b(not|no|never|none|nor|neither|without|avoid|don'?t|doesn'?t|didn'?t|shouldn'?t|mustn'?t"
+    r"|can'?t|cannot|won'?t|isn'?t|aren'?t|instead of|rather than)\b"
+)
+#: A hedge on the strength, not a negated edit: "(but) not too much", "not that strong", "not overly".
+HEDGE = re.compile(
+    r"\s*,?\s*\b(but\s+)?not\s+(too|that|so|overly)\s+(much|strongly|strong|far|hard|heavily|heavy)\b"
+)
+
+
+def soften_hedges(text: str) -> str:
+    """``text`` with each hedge ("but not too much") replaced by the light strength word "slightly"."""
+    return HEDGE.sub(" slightly", text)
+
+
+def check_not_negated(instruction: str) -> None:
+    """Refuse an instruction that says what *not* to do: editors carry out edits, they cannot avoid
+    one, and acting on the remaining words would apply exactly the edit that was ruled out. Hedges on
+    the strength ("but not too much") are not negations."""
+    match = NEGATION.search(soften_hedges(instruction.lower().replace("’", "'")))
+    if match:
+        raise UnsupportedEditError(
+            f"in {instruction!r}: negations ({match.group(0)!r}) are not applied; an editor can only "
+            "carry out an edit, so say the edit you want (e.g. 'make it darker' rather than 'not "
+            "brighter') and leave out the ones you don't"
+        )
 
 
 def check_strength(strength: float | None) -> float:

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from red_aes.editing.base import BaseEditor, UnsupportedEditError, check_strength
+from red_aes.editing.base import BaseEditor, UnsupportedEditError, check_seed, check_strength
 from red_aes.editing.operations import Operation, apply_operation, check_operation
 from red_aes.editing.prompt_parser import describe_operation, parse_prompt
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.images import DEFAULT_MAX_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
 from red_aes.types import Direction, EditResult
 
 
@@ -56,18 +56,25 @@ class ClassicalEditor(BaseEditor):
 
     name = "classical"
 
-    def __init__(self, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
+    def __init__(
+        self, max_pixels: int | None = DEFAULT_MAX_PIXELS, long_side: int | None = WORKING_LONG_SIDE
+    ) -> None:
+        """``max_pixels``: pixel budget of an input; ``long_side``: edits run on (and return) the input's
+        working copy of at most this many pixels on the long side (None: full resolution)."""
         self.max_pixels = max_pixels
+        self.long_side = long_side
 
     @classmethod
     def from_pretrained(cls, name: str = "classical", **kwargs: Any) -> ClassicalEditor:
-        """Registry constructor: the classical editor has no weights; its one option is ``max_pixels``."""
+        """Registry constructor: the classical editor has no weights; its options are ``max_pixels`` and
+        ``long_side``."""
         if name != cls.name:
             raise ValueError(f"ClassicalEditor serves editor 'classical', not {name!r}")
-        unknown = sorted(set(kwargs) - {"max_pixels"})
+        unknown = sorted(set(kwargs) - {"max_pixels", "long_side"})
         if unknown:
             raise ValueError(
-                f"unknown options for the classical editor: {', '.join(unknown)} (it takes max_pixels)"
+                f"unknown options for the classical editor: {', '.join(unknown)} "
+                "(it takes max_pixels and long_side)"
             )
         return cls(**kwargs)
 
@@ -87,13 +94,14 @@ class ClassicalEditor(BaseEditor):
     def apply(
         self, image: ImageInput, operations: Sequence[Operation], *, seed: int | None = None
     ) -> EditResult:
-        """Apply structured operations in order (all are checked before any pixel work)."""
+        """Apply structured operations in order (all are checked before any pixel work) to the working
+        copy of ``image`` (see ``long_side``)."""
         if not operations:
             raise ValueError("no operations to apply")
         for op in operations:
             check_operation(op)
-        edited = load_image(image, max_pixels=self.max_pixels)
-        seed = 0 if seed is None else int(seed)
+        seed = check_seed(seed)
+        edited = load_image(image, max_pixels=self.max_pixels, long_side=self.long_side)
         applied = []
         for index, op in enumerate(operations):
             edited, params = apply_operation(edited, op, seed=seed + index)
@@ -102,7 +110,7 @@ class ClassicalEditor(BaseEditor):
             image=edited,
             instruction="; ".join(describe_operation(op) for op in operations),
             backend=self.name,
-            params={"operations": applied, "seed": seed},
+            params={"operations": applied, "seed": seed, "working_long_side": self.long_side},
         )
 
     def edit_attribute(

@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.editing.base import BaseEditor, check_instruction, check_strength
+from red_aes.editing.base import BaseEditor, check_instruction, check_not_negated, check_seed, check_strength
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from red_aes.types import EditResult
 
@@ -229,8 +229,9 @@ class DiffusionEditor(BaseEditor):
         import torch
 
         prompt = check_instruction(instruction)
+        check_not_negated(prompt)  # text-conditioned models tend to apply the very edit a negation rules out
+        seed = check_seed(seed)
         source = load_image(image, max_pixels=self.max_pixels)
-        seed = 0 if seed is None else int(seed)
         kwargs = dict(self.call_kwargs)
         if strength is not None:
             arg = self.family.strength_arg

@@ -11,6 +11,10 @@ first rule whose keywords occur decides the operation. Then:
   +20%", "blur 2 px", "jpeg quality 30", "crop 10%") is used as given; otherwise the operation's default
   amount times a strength word (slightly / a bit / a little: x0.5; none: x1; much / a lot / very /
   strongly: x2; "more" is the plain comparative, x1) times the editor's ``strength`` argument.
+* **Negation**: a clause that says what not to do ("don't make it brighter", "no grain", "brighter,
+  not darker") is refused with :class:`~red_aes.editing.base.UnsupportedEditError` saying why: acting
+  on its other words would apply the very edit it rules out. A hedge on the strength ("but not too
+  much") is read as "slightly".
 * Anything not understood raises :class:`~red_aes.editing.base.UnsupportedEditError` listing the
   supported vocabulary; nothing is silently skipped except pure filler ("please", "make it").
 
@@ -25,7 +29,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from red_aes.editing.base import UnsupportedEditError, check_instruction, check_strength
+from red_aes.editing.base import (
+    UnsupportedEditError,
+    check_instruction,
+    check_not_negated,
+    check_strength,
+    soften_hedges,
+)
 from red_aes.editing.operations import (
     JPEG_BEST,
     OPERATIONS,
@@ -49,7 +59,7 @@ _STRONG = re.compile(
 )
 _DECREASE = re.compile(
     r"\b(less|reduce[sd]?|reducing|decrease[sd]?|lower|remove|fewer|tone down|turn down|cut|drop"
-    r"|darken|darker|deepen|weaken|get rid of|minus|undo|without)\b"
+    r"|darken|darker|deepen|weaken|get rid of|minus|undo)\b"
 )
 _NUMBER = re.compile(
     r"(?<![\w.])([+-]?)(\d+(?:\.\d+)?|\.\d+)\s*(ev\b|stops?\b|°|degrees?\b|deg\b|%|percent\b|px\b|pixels?\b)?"
@@ -214,6 +224,7 @@ def _normalise(prompt: str) -> str:
     text = prompt.lower().replace("’", "'")
     text = re.sub(r"\bblack\s*(?:and|&|-)\s*white\b|\bb\s*[/&]\s*w\b", "monochrome", text)
     text = re.sub(r"\b(counter|anti)[\s-]?clockwise\b", "ccw", text)
+    text = soften_hedges(text)  # "brighter but not too much" is a light strength, not a negation
     # Commas between numbers belong to a crop box, not to the clause list.
     return re.sub(r"(?<=\d)\s*,\s*(?=[+-]?\d)", " ", text)
 
@@ -324,6 +335,7 @@ def parse_prompt(prompt: str, *, strength: float | None = None) -> list[ParsedOp
         clause = clause.strip(" .!?")
         if not clause:
             continue
+        check_not_negated(clause)
         operation = _parse_clause(clause, factor)
         if operation is not None:
             check_operation(operation)
