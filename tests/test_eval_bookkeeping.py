@@ -141,6 +141,9 @@ def test_forced_and_low_mass_answers_are_stored_counted_and_excludable(
     assert [r["forced"] == "true" for r in rows] == [p.forced for p in run.predictions]
     data = json.loads((tmp_path / "out" / "results.json").read_text())["results"][0]
     assert data["counts"]["forced"] == len(forced) and data["exclude_forced"] is False
+    write_outputs([excluded], tmp_path / "excluded")
+    table = (tmp_path / "excluded" / "results.md").read_text()
+    assert "forced answers excluded" in table and f"excluded_forced = {len(forced)}" in table
 
 
 def test_old_cache_files_gain_the_new_columns(tmp_path: Path) -> None:

@@ -128,7 +128,11 @@ def results_markdown(results: Sequence[EvalResult]) -> str:
     lines = [f"## {first.benchmark.display_name} ({first.benchmark.split})", "", *_table(header, rows), ""]
     lines.append(
         "Metrics on valid predictions; 95 % CIs from a seeded percentile bootstrap. "
-        + "; ".join(f"{r.label}: mode {r.scoring}, decoding {r.decoding}" for r in results)
+        + "; ".join(
+            f"{r.label}: mode {r.scoring}, decoding {r.decoding}"
+            + (", forced answers excluded" if r.exclude_forced else "")
+            for r in results
+        )
         + "."
     )
     for r in results:
