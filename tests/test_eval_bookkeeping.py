@@ -133,6 +133,18 @@ def test_forced_and_low_mass_answers_are_stored_counted_and_excludable(
         fast = evaluate(
             scorer, bench, model_id="tiny", decoding="fast", cache=cache, boot=BOOT, progress=False
         )
+        # anchored: a score solved from forced comparisons is forced too
+        train = tmp_path / "train"
+        train.mkdir()
+        for i, path in enumerate(_images(photos)[:2]):
+            load_image(path).filter(ImageFilter.GaussianBlur(2)).save(train / f"t{i}.png")
+        (train / "labels.csv").write_text("file,score\nt0.png,3\nt1.png,7\n", encoding="utf-8")
+        anchors = Anchors.from_benchmark(load_benchmark("ava", LoadRequest(root=train)), 2)
+        anchored = evaluate(
+            scorer, bench, model_id="tiny", mode="anchored", anchors=anchors, cache=cache, boot=BOOT
+        )
+        assert all(p.forced for p in anchored.predictions if p.valid)
+        assert anchored.report.counts["forced"] == sum(p.valid for p in anchored.predictions) > 0
     low = [p for p in fast.predictions if not p.valid and p.answer_mass is not None]
     assert low and fast.report.counts["invalid_low_mass"] == len(low)
     assert all(p.answer_mass < 0.5 and f"{p.answer_mass:.2e}" in p.error for p in low)
