@@ -161,6 +161,7 @@ class MeasuredScorer(BaseScorer):
     """
 
     name = "measured"
+    relative = False
 
     def __init__(
         self,

@@ -39,6 +39,9 @@ class BaseScorer(ABC):
     score_range: ClassVar[tuple[float, float]] = (SCORE_MIN, SCORE_MAX)
     delta_range: ClassVar[tuple[float, float]] = (DELTA_MIN, DELTA_MAX)
     higher_is_better: ClassVar[bool] = True
+    #: True when a delta needs a joint look at both images (a VLM); False when it is by definition
+    #: score(edited) − score(original), so a harness may score each image once and subtract.
+    relative: ClassVar[bool] = True
 
     def __init__(self, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
         if batch_size < 1:
@@ -146,6 +149,8 @@ def _check_mode(mode: str) -> None:
 SCORERS: dict[str, str] = {
     "measured": "red_aes.measured_scorer:MeasuredScorer",
     "red-lite": "red_aes.lite.scorer:RedLiteScorer",
+    "stat-sharpness": "red_aes.statistic_scorer:StatisticScorer",
+    "stat-colorfulness": "red_aes.statistic_scorer:StatisticScorer",
 }
 DEFAULT_VLM_BACKEND = "red_aes.scorer:RedAesScorer"
 
@@ -155,11 +160,15 @@ def _resolve(target: str) -> type[BaseScorer]:
     return getattr(importlib.import_module(module), attr)
 
 
-def load_scorer(model: str, **kwargs: Any) -> BaseScorer:
-    """Build a scorer from a model name: a registered backend (``"measured"``) or a VLM id/directory.
+def load_scorer(model: str, adapter: str | None = None, **kwargs: Any) -> BaseScorer:
+    """Build a scorer from a base model and an optional adapter (EditScore's pattern).
 
-    Keyword arguments go to the backend's ``from_pretrained`` (``adapter``, ``quantization``,
-    ``device``, ``dtype``, ...).
+    ``model`` is a registered backend (``"red-lite"``, ``"measured"``, ...) or a VLM id/directory;
+    ``adapter`` is a PEFT adapter of the VLM, or a RED-Lite head (folder or Hub repo) for ``"red-lite"``.
+    Other keyword arguments go to the backend's ``from_pretrained`` (``quantization``, ``device``,
+    ``dtype``, ...); a backend refuses options it does not have.
     """
     cls = _resolve(SCORERS.get(model, DEFAULT_VLM_BACKEND))
+    if adapter is not None:
+        kwargs["adapter"] = adapter
     return cls.from_pretrained(model, **kwargs)

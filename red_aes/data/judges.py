@@ -3,6 +3,8 @@
 =============  =====================================================================================
 ``ladder``     the offline judge by construction: a curated original beats its degradations, and a
                stronger degradation beats a weaker one; Δ = −scale · strength (no image is looked at)
+``red-lite``   the offline learned scorer RED-Lite (``load_scorer("red-lite", adapter)``; shipped
+               weights by default): the offline judge for VLM datasets, not for RED-Lite's own data
 ``measured``   the offline measured scorer (``red_aes.scorers.load_scorer("measured")``)
 ``vlm``        a RED-Aes / chat VLM through ``load_scorer(model, adapter=..., quantization=...)``
 ``endpoint``   an OpenAI-compatible chat endpoint (vLLM server or hosted API), asked with the project's
@@ -133,6 +135,11 @@ class LadderJudge(Judge):
         return [self._one(pair) for pair in pairs]
 
 
+def lite_judge(adapter: str | None = None, label: str = "red-lite") -> Judge:
+    """The offline learned judge: RED-Lite, with the shipped weights or ``adapter`` (folder or Hub repo)."""
+    return ScorerJudge("red-lite", label=label, adapter=adapter)
+
+
 def measured_judge() -> Judge:
     """The offline judge: measured attribute changes, no model."""
     return ScorerJudge("measured", label="measured")
@@ -194,6 +201,7 @@ class EndpointJudge(Judge):
 #: Judge name -> factory taking the options of its config entry.
 JUDGES: dict[str, Any] = {
     "ladder": LadderJudge,
+    "red-lite": lite_judge,
     "measured": measured_judge,
     "vlm": vlm_judge,
     "endpoint": EndpointJudge,

@@ -87,18 +87,6 @@ class RedLiteModel:
         self.metadata = metadata or LiteMetadata()
         self._extractor: FeatureExtractor | None = None
 
-    @classmethod
-    def untrained(
-        cls, features: FeatureConfig | None = None, hidden: int = 32, seed: int = 0
-    ) -> RedLiteModel:
-        """A freshly initialised head (seeded) for ``features``; its standardisation is the identity."""
-        features = features or FeatureConfig()
-        extractor = FeatureExtractor(features)
-        torch.manual_seed(seed)
-        model = cls(features, LiteHead(HeadConfig(dim=extractor.dim, hidden=hidden)))
-        model._extractor = extractor
-        return model
-
     @property
     def extractor(self) -> FeatureExtractor:
         """The feature extractor (built on first use; the backbone is cached per process)."""

@@ -34,6 +34,7 @@ class RedLiteScorer(BaseScorer):
     """RED-Lite: a small CNN head trained on synthetic edit pairs only (not the paper's VLM)."""
 
     name = "red-lite"
+    relative = False
 
     def __init__(
         self, model: RedLiteModel, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS

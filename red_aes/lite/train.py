@@ -185,10 +185,10 @@ def fit_head(
         loss.backward()
         optimizer.step()
         accuracy = val_accuracy()
-        history.append({"epoch": epoch, "loss": float(loss), "val_order_accuracy": accuracy})
+        history.append({"epoch": epoch, "loss": loss.item(), "val_order_accuracy": accuracy})
         if accuracy > best[0]:
             best = (accuracy, epoch, {k: v.clone() for k, v in head.state_dict().items()})
-        bar.set_postfix(loss=f"{float(loss):.4f}", val=f"{accuracy:.3f}", best=f"{best[0]:.3f}")
+        bar.set_postfix(loss=f"{loss.item():.4f}", val=f"{accuracy:.3f}", best=f"{best[0]:.3f}")
         if epoch - best[1] >= config.patience:
             break
     head.load_state_dict(best[2])
@@ -219,6 +219,11 @@ def per_attribute_accuracy(
         name = "cross-photo" if is_cross_photo(row) else row["attribute"]
         by_attribute.setdefault(name, []).append(float((diff > 0) + 0.5 * (diff == 0)))
     return {k: {"accuracy": float(np.mean(v)), "pairs": len(v)} for k, v in sorted(by_attribute.items())}
+
+
+def _kind(row: dict[str, Any]) -> str | None:
+    """The degradation kind of a ladder-mode row (None for other rows)."""
+    return json.loads(row["editor_params"] or "{}").get("params", {}).get("kind")
 
 
 def train(config: LiteTrainConfig) -> Path:
@@ -260,7 +265,10 @@ def train(config: LiteTrainConfig) -> Path:
         }
         for name, data in splits.items()
     }
+    every_row = [r for split_rows in rows.values() for r in split_rows]
     summary.update(
+        n_photos=len({r["source_id"] for r in every_row}),
+        n_kinds=len({_kind(r) for r in every_row} - {None}),
         feature_seconds=round(extracted - started, 1),
         total_seconds=round(time.perf_counter() - started, 1),
         images=len(table),
