@@ -142,6 +142,14 @@ def _build_processor(
     )
 
 
+def make_tiny_processor(
+    *, vocab_size: int = 600, min_pixels: int = TINY_MIN_PIXELS, max_pixels: int = TINY_MAX_PIXELS
+):  # -> transformers.Qwen2_5_VLProcessor
+    """The tiny checkpoints' processor (in memory): the locally trained tokenizer, Qwen's chat template
+    and an image processor with the given resize bounds. Benchmarks pair it with larger random models."""
+    return _build_processor(_build_tokenizer(vocab_size), min_pixels, max_pixels)
+
+
 def tiny_vlm_config(
     tokenizer,
     *,

@@ -14,9 +14,18 @@ from PIL import Image
 
 from red_aes.data.schema import FEATURES, SchemaError
 from red_aes.parsing import parse_answer
-from red_aes.prompts import PROMPT_VERSION, build_messages
+from red_aes.prompts import (
+    ANSWER_CLOSE,
+    ANSWER_OPEN,
+    PROMPT_VERSION,
+    THINK_OPEN,
+    build_messages,
+    format_delta,
+)
+from red_aes.train.config import ANSWER_ONLY_SHARE
 from red_aes.train.data import (
     ORIGINAL_ID,
+    answer_only_rows,
     check_group_batching,
     group_prompts,
     load_red,
@@ -61,7 +70,7 @@ def test_load_red_errors_name_the_problem(tiny_red_dir: Path, tmp_path: Path) ->
 
 
 def test_sft_examples_are_pair_conversations_with_the_rationale_as_target(red_train: Dataset) -> None:
-    examples = sft_examples(red_train, PROMPT_VERSION)
+    examples = sft_examples(red_train, PROMPT_VERSION, answer_only_share=0.0)
     assert len(examples) == len(red_train)
     raw = red_train.cast_column("original", ImageFeature(decode=False)).cast_column(
         "edited", ImageFeature(decode=False)
@@ -77,6 +86,53 @@ def test_sft_examples_are_pair_conversations_with_the_rationale_as_target(red_tr
         assert original.mode == "RGB" and edited.mode == "RGB"
         assert np.array_equal(np.asarray(original), _pixels(row["original"]))
         assert np.array_equal(np.asarray(edited), _pixels(row["edited"]))
+
+
+def test_sft_mixes_the_documented_share_of_answer_only_targets(red_train: Dataset) -> None:
+    examples = sft_examples(red_train, PROMPT_VERSION)  # the default share
+    chosen = answer_only_rows(red_train["pair_id"], ANSWER_ONLY_SHARE)
+    assert len(chosen) == round(ANSWER_ONLY_SHARE * len(red_train)) > 0
+    assert len(examples) == len(red_train) + len(chosen)
+    targets = [example["completion"][0]["content"][0]["text"] for example in examples]
+    assert all(t.startswith(THINK_OPEN) for t in targets[: len(red_train)])
+    for row, target in zip(chosen, targets[len(red_train) :], strict=True):
+        assert target == f"{ANSWER_OPEN}{format_delta(red_train[row]['delta'])}{ANSWER_CLOSE}"
+        assert examples[len(red_train) + chosen.index(row)]["prompt"] == build_messages(
+            "pair", red_train[row]["instruction"], PROMPT_VERSION
+        )
+    # stable: the same pairs whatever the row order
+    reversed_ids = red_train["pair_id"][::-1]
+    assert sorted(reversed_ids[i] for i in answer_only_rows(reversed_ids, ANSWER_ONLY_SHARE)) == sorted(
+        red_train["pair_id"][i] for i in chosen
+    )
+    with pytest.raises(ValueError, match=r"answer_only_share must be in \[0, 1\]"):
+        answer_only_rows(red_train["pair_id"], 1.5)
+
+
+def test_sft_answer_only_examples_are_the_tokens_fast_mode_scores(
+    red_train: Dataset, tiny_model_dir: Path
+) -> None:
+    """What TRL's collator trains on starts with exactly the token ids fast mode feeds the model."""
+    from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
+
+    from red_aes.scorer import RedAesScorer
+
+    scorer = RedAesScorer.from_pretrained(tiny_model_dir, device="cpu")
+    examples = sft_examples(red_train, PROMPT_VERSION)
+    example = examples[len(red_train)]  # the first answer-only example, of this row:
+    instruction = red_train[answer_only_rows(red_train["pair_id"], ANSWER_ONLY_SHARE)[0]]["instruction"]
+    text = example["completion"][0]["content"][0]["text"]
+    collator = DataCollatorForVisionLanguageModeling(scorer.processor, completion_only_loss=True)
+    batch = collator([example])
+    trained = batch["input_ids"][0][batch["attention_mask"][0].bool()].tolist()
+    fast = scorer._inputs("pair", [example["images"]], [instruction], scorer.fast_prefix("delta"))
+    prompt = fast["input_ids"][0].tolist()
+    assert trained[: len(prompt)] == prompt
+    continuation = scorer.tokenizer.decode(trained[len(prompt) :], skip_special_tokens=True)
+    assert (scorer.fast_prefix("delta") + continuation).strip() == text
+    # the reasoning targets do not have that form: without the answer-only share fast mode is off-distribution
+    reasoning = collator([examples[0]])
+    assert reasoning["input_ids"][0][reasoning["attention_mask"][0].bool()].tolist()[: len(prompt)] != prompt
 
 
 def test_sft_target_rejects_inconsistent_or_unformatted_rationales() -> None:

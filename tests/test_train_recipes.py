@@ -20,11 +20,13 @@ from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 
 from red_aes.cli import main as cli
+from red_aes.testing import TINY_MAX_PIXELS
 from red_aes.train.config import STAGES, parse_recipe, recipe_stage
 
 REPO = Path(__file__).resolve().parent.parent
 RECIPES = REPO / "training_recipes"
-ALL_RECIPES = sorted(p for p in RECIPES.glob("*/*.yaml") if p.parent.name != "accelerate")
+#: VLM stage recipes (accelerate/ holds launcher configs, red-lite/ the RED-Lite recipes of its own CLI)
+ALL_RECIPES = sorted(p for p in RECIPES.glob("*/*.yaml") if p.parent.name not in {"accelerate", "red-lite"})
 TINY_STAGES = (
     ("stage1", "stage1_sft.yaml"),
     ("stage2", "stage2_grpo_pair.yaml"),
@@ -163,6 +165,7 @@ def test_each_stage_writes_adapter_processor_metadata_and_card(
         "dataset": str(tiny_red_dir),
         "dataset_revision": None,
         "red_aes_version": metadata["red_aes_version"],
+        "max_image_pixels": TINY_MAX_PIXELS,  # the budget of the saved processor, which the scorer uses
     }
     card = ModelCard.load(folder / "README.md")
     assert card.data.library_name == "peft"
@@ -202,17 +205,20 @@ def test_each_stage_loads_in_scorer_and_pipeline_and_changes_the_answers(
     base = RedAesScorer.from_pretrained(str(tiny_model_dir))
     tuned = RedAesScorer.from_pretrained(str(chain["dirs"][name]))
     assert tuned.metadata["stage"] == STAGE_NAMES[name]
+    assert tuned.max_image_pixels == TINY_MAX_PIXELS
+    assert tuned.metadata["max_image_pixels_source"] == "red_aes.json"
     base_delta = base.compare(original, edited, "brighten the photo", mode="fast")
     tuned_delta = tuned.compare(original, edited, "brighten the photo", mode="fast")
-    assert base_delta.valid and tuned_delta.valid
-    assert tuned_delta.delta != pytest.approx(base_delta.delta, abs=1e-4)
-    assert tuned.score(original, mode="fast").score != pytest.approx(
-        base.score(original, mode="fast").score, abs=1e-4
+    # SFT (with its answer-only targets) taught the answer form fast mode reads
+    assert tuned_delta.answer_mass > 10 * base_delta.answer_mass
+    assert tuned.score(original, mode="fast").answer_mass != pytest.approx(
+        base.score(original, mode="fast").answer_mass, rel=1e-2
     )
 
     pipe = pipeline("red-aes", model=str(chain["dirs"][name]))
     out = pipe({"original": original, "edited": edited, "instruction": "brighten the photo"}, mode="fast")
-    assert out["delta"] == pytest.approx(tuned_delta.delta, abs=1e-4)
+    assert out["answer_mass"] == pytest.approx(tuned_delta.answer_mass, rel=1e-3)
+    assert out["delta"] == (pytest.approx(tuned_delta.delta, abs=1e-4) if tuned_delta.valid else None)
 
 
 @pytest.mark.slow

@@ -14,6 +14,10 @@ from typing import Any
 
 from red_aes.prompts import PROMPT_VERSION
 
+#: Stage 1's default share of pairs that get an extra answer-only example, so that fast mode (which
+#: prefills ``<answer>`` right after the assistant turn starts) queries a trained adapter in a form it saw.
+ANSWER_ONLY_SHARE: float = 0.25
+
 #: Training stages: recipe ``stage`` value -> (stage number, TRL config class name).
 STAGES: dict[str, tuple[int, str]] = {
     "sft": (1, "SFTConfig"),
@@ -35,10 +39,21 @@ class RedAesArguments:
     )
     max_pixels: int | None = field(
         default=None,
-        metadata={"help": "Resize budget of the processor (pixels per image); None keeps the processor's."},
+        metadata={
+            "help": "Resize budget of the processor (pixels per image, 28x28 per visual token); None: the "
+            "scorer's default, 401408 = 512 tokens, or the processor's own limit if tighter. Saved with "
+            "the processor and in red_aes.json, so inference uses the same budget."
+        },
     )
     min_pixels: int | None = field(
         default=None, metadata={"help": "Lower resize bound of the processor (pixels per image)."}
+    )
+    answer_only_share: float = field(
+        default=ANSWER_ONLY_SHARE,
+        metadata={
+            "help": "Stage 1: share of the pairs that also appear with an answer-only target "
+            "('<answer>+1.5</answer>', the form fast mode prefills); 0 turns it off."
+        },
     )
     init_adapter: str | None = field(
         default=None,
@@ -65,6 +80,8 @@ class RedAesArguments:
     license: str = field(default="apache-2.0", metadata={"help": "License written in the model card."})
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.answer_only_share <= 1.0:
+            raise ValueError(f"answer_only_share must be in [0, 1], got {self.answer_only_share}")
         if self.stage not in STAGES:
             raise ValueError(f"stage must be one of {sorted(STAGES)}, got {self.stage!r}")
         if self.stage != "sft" and not self.reward_funcs:

@@ -3,7 +3,10 @@
 * :func:`sft_examples` (stage 1): prompt-completion conversations. The prompt is the pair prompt of
   :func:`red_aes.prompts.build_messages` (original image, edited image, edit instruction); the
   completion is the row's ``rationale``, which the dataset stores already in the answer format
-  (``<think>…</think><answer>+1.5</answer>``) and which must agree with the row's ``delta``.
+  (``<think>…</think><answer>+1.5</answer>``) and which must agree with the row's ``delta``. A share
+  of the pairs (``answer_only_share``, default 0.25: the pairs whose ``pair_id`` hashes lowest) also
+  appears a second time with the answer-only target ``<answer>+1.5</answer>``: the exact form fast mode
+  prefills, so a trained adapter has seen it.
 * :func:`pair_prompts` (stage 2): the same pair prompt, plus the reward columns ``pair_id``, ``delta``
   and ``answer_kind`` (``"delta"``).
 * :func:`group_prompts` (stage 3): single-image prompts. Each source photo forms groups of
@@ -20,18 +23,20 @@ photos); the decoding happens on access, through :func:`red_aes.images.load_imag
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections import defaultdict
 from typing import Any
 
-from datasets import Dataset, Features, Json, List, Value
+from datasets import Dataset, Features, Json, List, Value, concatenate_datasets
 from datasets import Image as ImageFeature
 
 from red_aes.data.loading import load_red_dataset
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
-from red_aes.prompts import build_messages, format_delta
+from red_aes.prompts import build_messages, format_answer, format_delta
+from red_aes.train.config import ANSWER_ONLY_SHARE
 
 RAW_IMAGE = ImageFeature(decode=False)
 MESSAGES = List({"role": Value("string"), "content": List(Json())})
@@ -98,20 +103,54 @@ def sft_target(row: dict[str, Any]) -> str:
     return row["rationale"].strip()
 
 
-def sft_examples(red: Dataset, prompt_version: str) -> Dataset:
-    """Stage 1: ``prompt`` (system + pair user turn), ``completion`` (assistant answer) and ``images``."""
+def answer_only_rows(pair_ids: list[str], share: float) -> list[int]:
+    """Row indices of the ``round(share * n)`` pairs whose ``pair_id`` SHA-256 is lowest (stable across
+    runs, seeds and row order), in row order."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"answer_only_share must be in [0, 1], got {share}")
+    count = round(share * len(pair_ids))
+    ranked = sorted(range(len(pair_ids)), key=lambda i: hashlib.sha256(pair_ids[i].encode()).hexdigest())
+    return sorted(ranked[:count])
+
+
+def sft_examples(red: Dataset, prompt_version: str, answer_only_share: float = ANSWER_ONLY_SHARE) -> Dataset:
+    """Stage 1: ``prompt`` (system + pair user turn), ``completion`` (assistant answer) and ``images``.
+
+    Every row gives its rationale example, in row order; the rows of :func:`answer_only_rows` then also
+    give an answer-only example (``format_answer(format_delta(delta))``), appended after them.
+    """
     check_prompt_version(red, prompt_version)
 
-    def convert(row: dict[str, Any]) -> dict[str, Any]:
+    def convert(row: dict[str, Any], target: str) -> dict[str, Any]:
         return {
             "prompt": build_messages("pair", row["instruction"], prompt_version),
-            "completion": [{"role": "assistant", "content": [{"type": "text", "text": sft_target(row)}]}],
+            "completion": [{"role": "assistant", "content": [{"type": "text", "text": target}]}],
             "images": [row["original"], row["edited"]],
         }
 
+    def answer_only(row: dict[str, Any]) -> str:
+        return format_answer(format_delta(parse_answer(sft_target(row), "delta").value))
+
     raw = _raw_images(red)
-    table = raw.map(convert, remove_columns=raw.column_names, features=SFT_FEATURES, desc="SFT conversations")
-    return with_decoded_images(table)
+    parts = [
+        raw.map(
+            lambda row: convert(row, sft_target(row)),
+            remove_columns=raw.column_names,
+            features=SFT_FEATURES,
+            desc="SFT conversations",
+        )
+    ]
+    chosen = answer_only_rows(red["pair_id"], answer_only_share)
+    if chosen:
+        parts.append(
+            raw.select(chosen).map(
+                lambda row: convert(row, answer_only(row)),
+                remove_columns=raw.column_names,
+                features=SFT_FEATURES,
+                desc="SFT answer-only targets",
+            )
+        )
+    return with_decoded_images(concatenate_datasets(parts))
 
 
 def pair_prompts(red: Dataset, prompt_version: str) -> Dataset:

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from red_aes.scorer import resolve_image_budget, set_image_pixel_limits
 from red_aes.train.config import RedAesArguments
 
 
@@ -26,7 +27,10 @@ def _dtype(name: str | None) -> torch.dtype | str | None:
 def load_processor(
     model_args: Any, script_args: RedAesArguments, trust_remote_code: bool, *, padding_side: str = "left"
 ) -> Any:
-    """The base model's processor with the recipe's image resize bounds and left padding."""
+    """The base model's processor with the recipe's image resize bounds and left padding.
+
+    The budget is :func:`red_aes.scorer.resolve_image_budget`'s (the recipe's ``max_pixels``, else the
+    scorer's default), so the processor saved with the adapter resizes as inference will."""
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(
@@ -39,18 +43,14 @@ def load_processor(
         raise ValueError(
             f"{model_args.model_name_or_path}: the processor has no image processor (not a VLM?)"
         )
-    if script_args.max_pixels is not None or script_args.min_pixels is not None:
-        if not hasattr(image_processor, "size") or "longest_edge" not in (image_processor.size or {}):
-            raise ValueError(
-                f"max_pixels/min_pixels are not supported by {type(image_processor).__name__} "
-                "(they set a Qwen-VL style pixel budget)"
-            )
-        size = dict(image_processor.size)
-        if script_args.max_pixels is not None:
-            size["longest_edge"] = script_args.max_pixels
-        if script_args.min_pixels is not None:
-            size["shortest_edge"] = script_args.min_pixels
-        image_processor.size = size
+    budget, _ = resolve_image_budget(script_args.max_pixels, {}, processor)
+    if budget is not None:
+        set_image_pixel_limits(processor, budget, script_args.min_pixels)
+    elif script_args.min_pixels is not None:
+        raise ValueError(
+            f"min_pixels is not supported by {type(image_processor).__name__} (it sets a Qwen-VL style "
+            "pixel budget)"
+        )
     processor.tokenizer.padding_side = padding_side
     return processor
 

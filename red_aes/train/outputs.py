@@ -2,7 +2,8 @@
 
 Every stage writes, in its ``output_dir``: the LoRA adapter (``adapter_config.json`` +
 ``adapter_model.safetensors``), the processor, the RED-Aes metadata (``red_aes.json`` through
-:func:`red_aes.scorer.write_metadata`: base model, stage, prompt version, dataset id and revision) and a
+:func:`red_aes.scorer.write_metadata`: base model, stage, prompt version, dataset id and revision, and
+the processor's ``max_image_pixels``, which the scorer then uses) and a
 model card (``README.md``) rendered from ``model_card/template.md`` by :func:`red_aes.hub.render_model_card`.
 Pushing goes through :func:`red_aes.hub.push_folder`, never through the Trainer's own hub mechanism, so
 the pushed folder is exactly the one described here.
@@ -21,7 +22,14 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 import red_aes
 from red_aes.hub import push_folder, render_model_card
-from red_aes.scorer import ADAPTER_CONFIG, ADAPTER_WEIGHTS, METADATA_FILE, read_metadata, write_metadata
+from red_aes.scorer import (
+    ADAPTER_CONFIG,
+    ADAPTER_WEIGHTS,
+    METADATA_FILE,
+    image_pixel_limits,
+    read_metadata,
+    write_metadata,
+)
 from red_aes.train.config import STAGES, RedAesArguments
 
 STAGE_TITLES = {1: "cold-start SFT", 2: "pairwise GRPO", 3: "group-ranking GRPO"}
@@ -76,15 +84,19 @@ def take_hub_target(training_args: Any) -> HubTarget | None:
     return target
 
 
-def _hyperparameters(training_args: Any, script_args: RedAesArguments) -> dict[str, Any]:
+def _hyperparameters(
+    training_args: Any, script_args: RedAesArguments, max_image_pixels: int | None
+) -> dict[str, Any]:
     fields = SFT_FIELDS if script_args.stage == "sft" else GRPO_FIELDS
     values = {name: getattr(training_args, name) for name in fields if hasattr(training_args, name)}
     if script_args.reward_funcs:
         values["reward_funcs"] = ", ".join(script_args.reward_funcs)
     if script_args.stage == "group":
         values["group_size"] = script_args.group_size
-    if script_args.max_pixels is not None:
-        values["max_pixels"] = script_args.max_pixels
+    if script_args.stage == "sft":
+        values["answer_only_share"] = script_args.answer_only_share
+    if max_image_pixels is not None:
+        values["max_image_pixels"] = max_image_pixels
     return values
 
 
@@ -158,8 +170,10 @@ def save_stage(trainer: Any, script_args: RedAesArguments, model_args: Any, trai
     missing = [name for name in ADAPTER_FILES if not (output_dir / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{output_dir}: the trainer did not write {missing} (is this a LoRA run?)")
+    _, max_image_pixels = image_pixel_limits(trainer.processing_class)
     write_metadata(
         output_dir,
+        max_image_pixels=max_image_pixels,
         base_model=model_args.model_name_or_path,
         stage=script_args.stage,
         prompt_version=script_args.prompt_version,
@@ -170,7 +184,7 @@ def save_stage(trainer: Any, script_args: RedAesArguments, model_args: Any, trai
     card = build_model_card(
         output_dir,
         read_metadata(output_dir),
-        _hyperparameters(training_args, script_args),
+        _hyperparameters(training_args, script_args, max_image_pixels),
         license=script_args.license,
         usage_id=training_args.hub_model_id or str(output_dir),
         init_adapter=script_args.init_adapter,

@@ -34,7 +34,7 @@ def build_trainer(script_args: RedAesArguments, training_args: Any, model_args: 
     if script_args.stage != "sft":
         raise ValueError(f"red_aes.train.sft trains stage 'sft', the recipe says {script_args.stage!r}")
     red = load_red(script_args.dataset_name, script_args.dataset_train_split, script_args.dataset_revision)
-    train_dataset = sft_examples(red, script_args.prompt_version)
+    train_dataset = sft_examples(red, script_args.prompt_version, script_args.answer_only_share)
     processor = load_processor(model_args, script_args, training_args.trust_remote_code)
     model, peft_config = load_policy(model_args, script_args, training_args.trust_remote_code)
     return SFTTrainer(
