@@ -15,7 +15,8 @@ Configuration (a command-line flag overrides its environment variable):
     --device                RED_AES_DEVICE                e.g. cuda, cpu (default: automatic)
     --max-pixels            RED_AES_MAX_PIXELS            pixel budget of an upload (default 64 MP)
     --max-file-size         RED_AES_MAX_FILE_SIZE         upload size limit (default 25mb)
-    --concurrency           RED_AES_CONCURRENCY           requests processed at once (default 1)
+    --concurrency           RED_AES_CONCURRENCY           requests processed at once, all endpoints
+                                                          together (default 1)
     --share, --server-name, --server-port: as in Gradio (GRADIO_SERVER_NAME/PORT are honoured)
 
 With nothing configured, or when a configured model cannot be loaded, the app runs on the offline
@@ -27,6 +28,7 @@ Run locally: ``python app.py [--model DIR --adapter DIR ...]``.
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 import tempfile
@@ -41,6 +43,7 @@ from PIL import Image
 
 from red_aes.demo import (
     ATTRIBUTE_COLUMNS,
+    MAX_PROMPT_CHARS,
     RANKING_COLUMNS,
     SCALE_NOTE,
     Backends,
@@ -51,7 +54,9 @@ from red_aes.demo import (
     load_backends,
     load_config,
     photo_credits,
+    return_freed_memory,
 )
+from red_aes.editing.base import MAX_SEED
 
 PHOTOS = Path(__file__).resolve().parent / "examples" / "photos"
 #: (photo, prompt, strength) examples of the Edit & assess tab, improvements and degradations.
@@ -74,6 +79,13 @@ Upload = dict[str, Any] | None
 #: uploaded files' payloads (already checked to be in Gradio's upload folder) and ``red_aes.images``
 #: is the only decoder, with its pixel budget and clear messages.
 EVENT_OPTIONS: dict[str, Any] = {"preprocess": False}
+#: The one concurrency group of every endpoint: the configured number of requests runs at once over the
+#: whole app (a per-endpoint limit would let an edit, a comparison and a ranking run together, tripling
+#: the memory and the model load).
+CONCURRENCY_ID = "red-aes"
+#: Gradio's file cache (uploads, edited images, previews): every 10 minutes, files older than 30 minutes
+#: are deleted, so the cache cannot grow without bound on a long-running Space.
+DELETE_CACHE: tuple[int, int] = (600, 1800)
 
 
 def _path(upload: Upload) -> str | None:
@@ -83,11 +95,12 @@ def _path(upload: Upload) -> str | None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show input errors (bad image, empty or unsupported prompt, ...) to the user as a gr.Error."""
+    """Show input errors (bad image, empty or unsupported prompt, ...) to the user as a gr.Error. The
+    message quotes user text (a prompt, a file name) and Gradio shows it as HTML, so it is escaped."""
     try:
         yield
     except ValueError as err:
-        raise gr.Error(str(err), print_exception=False) from err
+        raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from err
 
 
 def _png(image: Image.Image, directory: str, name: str) -> str:
@@ -148,7 +161,12 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
         return view.gallery, view.rows, view.details
 
     editor_names = list(backends.editors)
-    with gr.Blocks(title="RED-Aes: relative image aesthetics") as demo:
+    events: dict[str, Any] = {
+        **EVENT_OPTIONS,
+        "concurrency_id": CONCURRENCY_ID,
+        "concurrency_limit": config.concurrency,
+    }
+    with gr.Blocks(title="RED-Aes: relative image aesthetics", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# RED-Aes: how much did the edit change the photo's aesthetics?\n"
             "Edit a photo (or upload two versions) and get the aesthetic **delta** with the reasoning "
@@ -162,12 +180,13 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                     prompt = gr.Textbox(
                         label="Edit prompt",
                         placeholder="e.g. make it a bit brighter and warmer",
+                        max_length=MAX_PROMPT_CHARS,
                         elem_id="edit-prompt",
                     )
                     with gr.Row():
                         editor = gr.Dropdown(editor_names, value=backends.default_editor, label="Editor")
                         strength = gr.Slider(0.05, 1.0, value=0.6, step=0.05, label="Strength")
-                        seed = gr.Number(value=0, precision=0, label="Seed")
+                        seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
                     run_edit = gr.Button("Edit & assess", variant="primary", elem_id="edit-run")
                     gr.Examples(
                         [
@@ -196,14 +215,17 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                 edit_inputs,
                 edit_outputs,
                 api_name="edit_and_assess",
-                **EVENT_OPTIONS,
+                **events,
             )
         with gr.Tab("Compare two images", id="compare"):
             with gr.Row():
                 original = gr.Image(label="Original", type="filepath", sources=SOURCES)
                 edited = gr.Image(label="Edited", type="filepath", sources=SOURCES)
             instruction = gr.Textbox(
-                value="", label="Edit instruction (optional)", placeholder="what the edit was meant to do"
+                value="",
+                label="Edit instruction (optional)",
+                placeholder="what the edit was meant to do",
+                max_length=MAX_PROMPT_CHARS,
             )
             run_compare = gr.Button("Compare", variant="primary")
             compare_delta = gr.HTML(label="Delta")
@@ -220,7 +242,7 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                 [original, edited, instruction],
                 [compare_delta, compare_reasoning, compare_table, compare_details],
                 api_name="compare",
-                **EVENT_OPTIONS,
+                **events,
             )
         with gr.Tab("Score images", id="score"):
             files = gr.File(label="Images", file_count="multiple", file_types=["image"], type="filepath")
@@ -232,9 +254,7 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
             with gr.Accordion("Details (JSON)", open=False):
                 score_details = gr.JSON(label="Results")
             gr.Examples([[[str(PHOTOS / name) for name in SCORE_EXAMPLE]]], inputs=[files])
-            run_score.click(
-                score, [files], [ranked, score_table, score_details], api_name="score", **EVENT_OPTIONS
-            )
+            run_score.click(score, [files], [ranked, score_table, score_details], api_name="score", **events)
         with gr.Accordion("Photo credits", open=False):
             gr.Markdown(credits_markdown(photo_credits(PHOTOS / "LICENSES.csv")))
     demo.queue(default_concurrency_limit=config.concurrency)
@@ -252,6 +272,7 @@ def launch(demo: gr.Blocks, config: DemoConfig, **kwargs: Any) -> tuple[Any, str
     )
 
 
+return_freed_memory()
 CONFIG = load_config(sys.argv[1:] if __name__ == "__main__" else ())
 demo = build_demo(CONFIG)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import ctypes
 import html
 import json
 import logging
@@ -26,8 +27,16 @@ from typing import Any, Literal
 from PIL import Image
 
 from red_aes.editing import load_editor
-from red_aes.editing.base import BaseEditor
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.editing.base import BaseEditor, check_seed
+from red_aes.images import (
+    DEFAULT_MAX_PIXELS,
+    MAX_REQUEST_PIXELS,
+    WORKING_LONG_SIDE,
+    ImageInput,
+    check_total_pixels,
+    declared_size,
+    load_image,
+)
 from red_aes.measure import METRICS, PairMeasurements, describe_changes, measure_pair
 from red_aes.scorers import SCORERS, BaseScorer, load_scorer
 from red_aes.types import DELTA_MAX, SCORE_MAX, SCORE_MIN, AestheticDelta
@@ -69,6 +78,26 @@ MAGNITUDE_WORDS: tuple[tuple[float, str], ...] = (
     (float("inf"), "strong"),
 )
 POSITIVE_COLOUR, NEGATIVE_COLOUR, NEUTRAL_COLOUR = "#15803d", "#b91c1c", "#4b5563"
+
+
+# -- memory -------------------------------------------------------------------------------------------
+
+#: Allocations from this size up are served by mmap and returned to the system when freed (glibc).
+MMAP_THRESHOLD = 1 << 20
+_M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
+
+
+def return_freed_memory() -> bool:
+    """Make a long-running server give freed image memory back to the system (glibc only; False
+    elsewhere). glibc raises its mmap threshold after the first large buffer is freed, so later image
+    buffers (PIL's 16 MB blocks, numpy arrays) come from heaps it rarely returns, and a server keeps the
+    peak of its busiest request for good. Fixing the threshold at :data:`MMAP_THRESHOLD` keeps every
+    such buffer in its own mapping, released on free."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
 
 
 # -- configuration ------------------------------------------------------------------------------------
@@ -282,21 +311,57 @@ RANKING_COLUMNS: tuple[str, ...] = ("rank", "image", "score", "note")
 
 class DemoActions:
     """The demo's three actions on loaded backends. Holds no per-user state: every call gets its inputs
-    as arguments, so concurrent users never see each other's data."""
+    as arguments, so concurrent users never see each other's data.
 
-    def __init__(self, backends: Backends, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    Every request is checked (prompt length, seed range, number of images, the declared pixels of all
+    its images together) before any image is decoded, and images are decoded straight to their working
+    copy (:data:`red_aes.images.WORKING_LONG_SIDE`), so one request's memory is bounded whatever the
+    uploads claim.
+    """
+
+    def __init__(
+        self,
+        backends: Backends,
+        *,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_request_pixels: int = MAX_REQUEST_PIXELS,
+    ) -> None:
         self.backends = backends
         self.max_pixels = max_pixels
+        self.max_request_pixels = max_request_pixels
+
+    @staticmethod
+    def _named(image: ImageInput, what: str, err: ValueError) -> ValueError:
+        """``err`` about an upload, naming the upload (ImageLoadError names the server-side temp path)."""
+        name = Path(image).name if isinstance(image, (str, os.PathLike)) else what
+        return ValueError(f"{what} ({name}): {getattr(err, 'reason', err)}")
 
     def load(self, image: ImageInput | None, what: str) -> Image.Image:
-        """Load an uploaded image under the pixel budget; a ValueError naming ``what`` and the reason."""
+        """Load an uploaded image's working copy under the pixel budget; a ValueError naming ``what``
+        and the reason."""
         if image is None:
             raise ValueError(f"No {what}: upload an image first.")
         try:
-            return load_image(image, max_pixels=self.max_pixels)
-        except ValueError as err:  # ImageLoadError names the server-side temp path; name the upload instead
-            name = Path(image).name if isinstance(image, (str, os.PathLike)) else what
-            raise ValueError(f"{what} ({name}): {getattr(err, 'reason', err)}") from err
+            return load_image(image, max_pixels=self.max_pixels, long_side=WORKING_LONG_SIDE)
+        except ValueError as err:
+            raise self._named(image, what, err) from err
+
+    def load_all(self, images: Sequence[tuple[ImageInput | None, str]]) -> list[Image.Image]:
+        """Load several ``(upload, what)`` images of one request, after checking from the file headers
+        that their declared pixels stay within ``max_request_pixels`` together."""
+        sizes = []
+        for image, what in images:
+            if image is None:
+                raise ValueError(f"No {what}: upload an image first.")
+            try:
+                sizes.append(declared_size(image))
+            except ValueError as err:
+                raise self._named(image, what, err) from err
+        try:
+            check_total_pixels(sizes, self.max_request_pixels)
+        except ValueError as err:
+            raise ValueError(f"Request too large: {getattr(err, 'reason', err)}.") from err
+        return [self.load(image, what) for image, what in images]
 
     def edit_and_assess(
         self,
@@ -307,19 +372,15 @@ class DemoActions:
         seed: int | None = None,
     ) -> Iterator[PairView]:
         """Edit ``image`` as ``instruction`` says, then stream the assessment of the edit."""
-        original = self.load(image, "photo")
         if not (instruction or "").strip():
             raise ValueError("Empty edit prompt: say what to change, e.g. 'make it a bit brighter'.")
-        if len(instruction) > MAX_PROMPT_CHARS:
-            raise ValueError(
-                f"Edit prompt too long: {len(instruction)} characters (at most {MAX_PROMPT_CHARS})."
-            )
+        _check_length(instruction, "Edit prompt")
+        seed = check_seed(seed)
         name = editor or self.backends.default_editor
         if name not in self.backends.editors:
             raise ValueError(f"Unknown editor {name!r}; loaded editors: {', '.join(self.backends.editors)}.")
-        result = self.backends.editors[name].edit(
-            original, instruction, seed=None if seed is None else int(seed), strength=strength
-        )
+        original = self.load_all([(image, "photo")])[0]
+        result = self.backends.editors[name].edit(original, instruction, seed=seed, strength=strength)
         extra = {"editor": result.backend, "instruction": result.instruction, "edit_params": result.params}
         yield from self._assess(original, result.image, result.instruction, extra)
 
@@ -327,7 +388,8 @@ class DemoActions:
         self, original: ImageInput | None, edited: ImageInput | None, instruction: str | None = None
     ) -> Iterator[PairView]:
         """Stream the assessment of an (original, edited) pair; ``instruction`` is optional context."""
-        before, after = self.load(original, "original image"), self.load(edited, "edited image")
+        _check_length(instruction, "Edit instruction")
+        before, after = self.load_all([(original, "original image"), (edited, "edited image")])
         text = (instruction or "").strip() or None
         yield from self._assess(before, after, text, {"instruction": text})
 
@@ -341,7 +403,7 @@ class DemoActions:
             Path(x).name if isinstance(x, (str, os.PathLike)) else f"image {i + 1}"
             for i, x in enumerate(images)
         ]
-        loaded = [self.load(x, f"image {i + 1}") for i, x in enumerate(images)]
+        loaded = self.load_all([(x, f"image {i + 1}") for i, x in enumerate(images)])
         ranked = self.backends.scorer.rank(loaded)
         rows, gallery, details = [], [], []
         for rank, (index, result) in enumerate(ranked, start=1):
@@ -357,7 +419,7 @@ class DemoActions:
     def _assess(
         self, original: Image.Image, edited: Image.Image, instruction: str | None, extra: dict[str, Any]
     ) -> Iterator[PairView]:
-        measured = measure_pair(original, edited, max_pixels=self.max_pixels)
+        measured = measure_pair(original, edited, max_pixels=self.max_pixels, long_side=WORKING_LONG_SIDE)
         rows = attribute_rows(measured)
         scorer = self.backends.scorer_name
         extra = {**extra, "measured_facts": describe_changes(measured)}
@@ -370,6 +432,12 @@ class DemoActions:
                 final = _json_safe({**delta.to_dict(), "scorer": delta.model or scorer, **extra})
                 shown = reasoning if delta.valid else delta.raw_text  # an unreadable answer, as written
                 yield PairView(None, None, delta_html(delta), shown, rows, final, "final")
+
+
+def _check_length(text: str | None, what: str) -> None:
+    """Refuse text longer than :data:`MAX_PROMPT_CHARS` (before any work, and without echoing it)."""
+    if text is not None and len(text) > MAX_PROMPT_CHARS:
+        raise ValueError(f"{what} too long: {len(text):,} characters (at most {MAX_PROMPT_CHARS}).")
 
 
 def stream_delta(

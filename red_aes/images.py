@@ -231,6 +231,18 @@ def load_image(
     return _to_rgb(image)
 
 
+def check_total_pixels(sizes: list[tuple[int, int]], max_total_pixels: int) -> None:
+    """Refuse a request whose images' (width, height) ``sizes`` sum to more than ``max_total_pixels``
+    (an :class:`ImageLoadError` naming the number of images)."""
+    total = sum(width * height for width, height in sizes)
+    if total > max_total_pixels:
+        raise ImageLoadError(
+            f"{len(sizes)} images",
+            f"{total:,} pixels in total exceed the per-request budget of {max_total_pixels:,} pixels "
+            "(send fewer or smaller images)",
+        )
+
+
 def load_images(
     sources: list[ImageInput],
     *,
@@ -243,11 +255,5 @@ def load_images(
     ``max_total_pixels`` caps the declared pixels of all inputs together, read from their headers
     before any is decoded (ImageLoadError naming the request otherwise)."""
     if max_total_pixels is not None:
-        total = sum(w * h for w, h in (declared_size(source) for source in sources))
-        if total > max_total_pixels:
-            raise ImageLoadError(
-                f"{len(sources)} images",
-                f"{total:,} pixels in total exceed the per-request budget of {max_total_pixels:,} pixels "
-                "(send fewer or smaller images)",
-            )
+        check_total_pixels([declared_size(source) for source in sources], max_total_pixels)
     return [load_image(source, max_pixels=max_pixels, long_side=long_side) for source in sources]

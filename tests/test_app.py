@@ -8,7 +8,9 @@ import importlib.util
 import json
 import os
 import re
+import struct
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -259,6 +261,63 @@ def test_request_limits_and_unknown_editor_are_refused(photos_dir: Path) -> None
         next(actions.edit_and_assess(photo, "brighter " * MAX_PROMPT_CHARS))
     with pytest.raises(ValueError, match="Unknown editor 'magic'; loaded editors: classical"):
         next(actions.edit_and_assess(photo, "brighter", editor="magic"))
+
+
+def test_long_instruction_and_bad_seed_are_refused_before_any_work(tmp_path: Path) -> None:
+    actions = DemoActions(load_backends(DemoConfig()))
+    missing = tmp_path / "never-read.png"  # the checks come first: the file is never opened
+    huge = "x" * 1_000_000
+    with pytest.raises(ValueError) as excinfo:
+        next(actions.compare(missing, missing, huge))
+    assert (
+        str(excinfo.value) == f"Edit instruction too long: 1,000,000 characters (at most {MAX_PROMPT_CHARS})."
+    )
+    for seed, message in ((2**64, "seed must be between 0 and 4294967295"), (-3, "between"), (0.5, "whole")):
+        with pytest.raises(ValueError, match=message):
+            next(actions.edit_and_assess(missing, "add grain", seed=seed))
+
+
+def _png_claiming(path: Path, width: int, height: int) -> Path:
+    """A 1x1 PNG whose header claims ``width`` x ``height`` (decoding it would fail)."""
+    Image.new("L", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_request_pixel_budget_is_checked_from_the_headers_before_decoding(tmp_path: Path) -> None:
+    actions = DemoActions(load_backends(DemoConfig()))
+    claims = [_png_claiming(tmp_path / f"bomb{i}.png", 7990, 7990) for i in range(16)]
+    with pytest.raises(ValueError, match=r"Request too large: 1,021,441,600 pixels in total exceed"):
+        actions.score(claims)
+    with pytest.raises(ValueError, match=r"Request too large"):
+        next(DemoActions(actions.backends, max_request_pixels=100).compare(claims[0], claims[1]))
+
+
+def test_all_endpoints_share_one_concurrency_group_and_the_cache_is_cleaned() -> None:
+    app = import_app()
+    demo = app.build_demo(DemoConfig(concurrency=2), load_backends(DemoConfig()))
+    api = [fn for fn in demo.fns.values() if fn.api_name in {"edit_and_assess", "compare", "score"}]
+    assert len(api) == 3
+    assert {fn.concurrency_id for fn in api} == {app.CONCURRENCY_ID}
+    assert {fn.concurrency_limit for fn in api} == {2}
+    assert demo.delete_cache == app.DELETE_CACHE
+
+
+def test_error_messages_are_escaped_for_the_html_popup(offline_client: Client, photos_dir: Path) -> None:
+    with pytest.raises(gradio_client.exceptions.AppError) as excinfo:
+        offline_client.predict(
+            handle_file(str(photos_dir / "chelsea.png")),
+            "<img src=x onerror=alert(1)>",
+            DEFAULT_EDITOR,
+            0.5,
+            0,
+            api_name="/edit_and_assess",
+        )
+    message = str(excinfo.value)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in message and "<img" not in message
 
 
 # -- configuration and the offline fallback --------------------------------------------------------------

@@ -1,0 +1,255 @@
+"""Load probe of the Gradio Space (``app.py``): N concurrent clients on loopback, latency and server memory.
+
+Starts ``app.py`` in a child process bound to 127.0.0.1 (the probe refuses any other host), on the
+offline default (classical editor + measured scorer), then runs ``--clients`` threads, each sending
+``--requests`` calls to one endpoint through ``gradio_client``. While they run, the server's resident
+memory is sampled from ``/proc`` (Linux). Prints the p50/p95 request latency, the outcomes (with the
+first distinct error messages) and the server's RSS: idle before the load, peak during it, and after it
+(settled). Everything is bounded: at most 64 clients x 100 requests, a timeout per request and for the
+whole run, and the server is stopped at the end.
+
+``--payload bomb`` sends a 7990 x 7990 1-bit PNG (7.8 KB on disk, 64 megapixels decoded): the issue-11
+acceptance check is ``--endpoint score --images 16 --payload bomb``, which must stay under 2 GB above
+idle and return to within 300 MB of it (or be refused).
+
+Usage: ``python benchmarks/bench_app_load.py [--clients 8 --requests 2 --endpoint edit|compare|score
+--images 4 --payload photo|bomb]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.request import urlopen
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ROOT / "examples" / "photos"
+HOST = "127.0.0.1"
+MAX_CLIENTS, MAX_REQUESTS = 64, 100
+ENDPOINTS = ("edit", "compare", "score")
+#: Seconds to wait for the server to start, for one request, and for memory to settle afterwards.
+START_TIMEOUT, REQUEST_TIMEOUT, SETTLE_SECONDS = 120.0, 300.0, 3.0
+SAMPLE_SECONDS = 0.05
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """``app.py`` in a child process on loopback; yields its process once it answers HTTP."""
+    env = {
+        **os.environ,
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "RED_AES_MODEL": "measured",
+        "RED_AES_EDITOR": "classical",
+    }
+    command = [sys.executable, str(ROOT / "app.py"), "--server-name", HOST, "--server-port", str(port)]
+    # The log goes to a file, not a pipe: nobody reads it while the server runs, and a full pipe blocks.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_up(process, port, log)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
+    """Poll the server's page until it answers; its log in the error if it exits or times out."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"app.py exited with {process.returncode}: {log.read().decode()[-2000:]}")
+        try:
+            with urlopen(f"http://{HOST}:{port}/", timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"app.py did not answer within {START_TIMEOUT:.0f}s") from None
+            time.sleep(0.5)
+
+
+@dataclass
+class MemorySampler:
+    """Samples a process's RSS in a background thread; ``peak`` is the highest value seen."""
+
+    pid: int
+    peak: float = 0.0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> MemorySampler:
+        self.peak = rss_mb(self.pid)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_SECONDS):
+            self.peak = max(self.peak, rss_mb(self.pid))
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def one_bit_bomb(path: Path, side: int = 7990) -> Path:
+    """A ``side`` x ``side`` 1-bit PNG: a few kilobytes on disk, ``side``² pixels decoded."""
+    Image.new("1", (side, side), 0).save(path, optimize=True)
+    return path
+
+
+def make_call(endpoint: str, files: list[Path]) -> Callable[[Any], Any]:
+    """The request one client sends: a function of a ``gradio_client.Client``."""
+    from gradio_client import handle_file
+
+    first, second = str(files[0]), str(files[1 % len(files)])
+    if endpoint == "edit":
+        args = (handle_file(first), "add grain", "classical", 0.6, 0)
+        return lambda c: c.submit(*args, api_name="/edit_and_assess")
+    if endpoint == "compare":
+        return lambda c: c.submit(handle_file(first), handle_file(second), "", api_name="/compare")
+    return lambda c: c.submit([handle_file(str(f)) for f in files], api_name="/score")
+
+
+@dataclass
+class Outcome:
+    latency: float
+    error: str | None
+
+
+def run_client(url: str, call: Callable[[Any], Any], requests: int, outcomes: list[Outcome]) -> None:
+    """One client sending ``requests`` calls in turn; each outcome is appended (lists are thread-safe)."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, analytics_enabled=False)
+    for _ in range(requests):
+        start = time.perf_counter()
+        try:
+            call(client).result(timeout=REQUEST_TIMEOUT)
+            outcomes.append(Outcome(time.perf_counter() - start, None))
+        except Exception as err:  # every failure is reported, with its message
+            outcomes.append(Outcome(time.perf_counter() - start, f"{type(err).__name__}: {err}"[:200]))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-quantile (0-1) by linear interpolation; a single value is its own quantile."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+def probe(clients: int, requests: int, endpoint: str, images: int, payload: str) -> dict[str, Any]:
+    """Run the load and return the measurements (also printed by :func:`main`)."""
+    if not 1 <= clients <= MAX_CLIENTS or not 1 <= requests <= MAX_REQUESTS:
+        raise ValueError(f"clients must be in [1, {MAX_CLIENTS}] and requests in [1, {MAX_REQUESTS}]")
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"endpoint must be one of {ENDPOINTS}, got {endpoint!r}")
+    with tempfile.TemporaryDirectory(prefix="red-aes-load-") as scratch:
+        if payload == "bomb":
+            files = [one_bit_bomb(Path(scratch) / f"bomb{i}.png") for i in range(images)]
+        elif payload == "photo":
+            photos = sorted(p for p in PHOTOS.iterdir() if p.suffix in {".jpg", ".png"})
+            files = [photos[i % len(photos)] for i in range(images)]
+        else:
+            raise ValueError(f"payload must be 'photo' or 'bomb', got {payload!r}")
+        port = free_port()
+        url = f"http://{HOST}:{port}/"
+        with serve(port) as server:
+            time.sleep(SETTLE_SECONDS)
+            idle = rss_mb(server.pid)
+            outcomes: list[Outcome] = []
+            call = make_call(endpoint, files)
+            with MemorySampler(server.pid) as sampler:
+                threads = [
+                    threading.Thread(target=run_client, args=(url, call, requests, outcomes))
+                    for _ in range(clients)
+                ]
+                start = time.perf_counter()
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=REQUEST_TIMEOUT * requests)
+                wall = time.perf_counter() - start
+            time.sleep(SETTLE_SECONDS)
+            after = rss_mb(server.pid)
+    latencies = sorted(o.latency for o in outcomes)
+    errors = Counter(o.error for o in outcomes if o.error)
+    return {
+        "endpoint": endpoint,
+        "payload": f"{images} x {payload}",
+        "clients": clients,
+        "requests": len(outcomes),
+        "ok": len(outcomes) - sum(errors.values()),
+        "errors": dict(errors.most_common(3)),
+        "wall_s": wall,
+        "p50_s": percentile(latencies, 0.5) if latencies else float("nan"),
+        "p95_s": percentile(latencies, 0.95) if latencies else float("nan"),
+        "idle_rss_mb": idle,
+        "peak_rss_mb": sampler.peak,
+        "after_rss_mb": after,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    print(
+        f"{result['endpoint']} with {result['payload']}: {result['clients']} clients, "
+        f"{result['requests']} requests, {result['ok']} ok, {result['wall_s']:.1f}s wall"
+    )
+    print(f"  latency p50 {result['p50_s']:.2f}s, p95 {result['p95_s']:.2f}s")
+    print(
+        f"  server RSS idle {result['idle_rss_mb']:.0f} MB, peak {result['peak_rss_mb']:.0f} MB "
+        f"(+{result['peak_rss_mb'] - result['idle_rss_mb']:.0f}), after {result['after_rss_mb']:.0f} MB "
+        f"(+{result['after_rss_mb'] - result['idle_rss_mb']:.0f})"
+    )
+    for message, count in result["errors"].items():
+        print(f"  {count} x {message}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=4, help=f"concurrent clients (1-{MAX_CLIENTS})")
+    parser.add_argument("--requests", type=int, default=2, help=f"requests per client (1-{MAX_REQUESTS})")
+    parser.add_argument("--endpoint", choices=ENDPOINTS, default="edit")
+    parser.add_argument("--images", type=int, default=2, help="images per request (score; compare uses 2)")
+    parser.add_argument("--payload", choices=("photo", "bomb"), default="photo")
+    args = parser.parse_args([] if argv is None and __name__ != "__main__" else argv)
+    report(probe(args.clients, args.requests, args.endpoint, args.images, args.payload))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
