@@ -388,3 +388,15 @@ def test_huge_image_over_the_pixel_budget_is_refused(tmp_path) -> None:
     Image.new("1", (9000, 8000)).save(path)  # 72 megapixels, a few kilobytes on disk
     with pytest.raises(ImageLoadError, match="exceeds the budget"):
         EDITOR.edit(path, "make it brighter")
+
+
+def test_edits_run_on_the_bounded_working_copy_unless_full_resolution_is_asked(photos) -> None:
+    photo = photos["china.jpg"]
+    big = photo.resize((photo.width * 5, photo.height * 5), Image.Resampling.LANCZOS)  # 3200x2135
+    result = EDITOR.edit(big, "add grain")
+    assert result.image.size == (2048, 1366) and result.params["working_long_side"] == 2048
+    full = ClassicalEditor(long_side=None).edit(big, "add grain")
+    assert full.image.size == big.size and full.params["working_long_side"] is None
+    assert ClassicalEditor.from_pretrained("classical", long_side=None).long_side is None
+    with pytest.raises(ValueError, match="it takes max_pixels and long_side"):
+        ClassicalEditor.from_pretrained("classical", side=3)
