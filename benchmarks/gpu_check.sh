@@ -2,6 +2,8 @@
 # GPU smoke check of the scorer (no network; the repository with its .venv copied to the GPU machine).
 # Builds the tiny offline model, then on CUDA: bfloat16 and float32 loading, batch invariance of both
 # decoding modes, 4-bit (bitsandbytes) loading; prints one PASS/FAIL line per check. Under 5 minutes.
+# Batch invariance is checked exactly in float32; in bfloat16 it is not guaranteed (kernels differ with
+# the batch shape), so the bfloat16 differences are printed as INFO lines, not checked.
 # Usage: bash benchmarks/gpu_check.sh   (exit code 1 if any check fails)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from red_aes.decoding import expected_answer
 from red_aes.images import load_image
 from red_aes.scorer import RedAesScorer
 from red_aes.testing import make_tiny_model
@@ -23,10 +26,18 @@ from red_aes.testing import make_tiny_model
 failures = 0
 
 
-def check(name: str, ok: bool, detail: str = "") -> None:
+def check(name: str, ok: bool, detail: str = "", info_only: bool = False) -> None:
     global failures
-    failures += not ok
-    print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
+    failures += not ok and not info_only
+    status = "INFO" if info_only else "PASS" if ok else "FAIL"
+    print(f"{status} {name}{': ' + detail if detail else ''}", flush=True)
+
+
+def fast(scorer, pairs, instructions):
+    """Fast mode's expected values and answer masses (the untrained model's results are invalid)."""
+    inputs = scorer._inputs("pair", pairs, instructions, scorer.fast_prefix("delta"))
+    values, masses = expected_answer(scorer.model, inputs, scorer.table, "delta")
+    return values.tolist(), masses.tolist()
 
 
 if not torch.cuda.is_available():
@@ -49,13 +60,26 @@ with tempfile.TemporaryDirectory() as tmp:
         batch = scorer.compare(originals, edited, instructions)
         single = [scorer.compare(o, e, i) for o, e, i in zip(originals, edited, instructions)]
         same = [b.raw_text == s.raw_text for b, s in zip(batch, single)]
+        exact = dtype == torch.float32
         check(f"{name} reasoning valid", all(b.valid for b in batch), str([b.delta for b in batch]))
-        check(f"{name} reasoning batch == single (exact text)", all(same), str(same))
-        fast_batch = scorer.compare(originals, edited, instructions, mode="fast")
-        fast_single = [scorer.compare(o, e, i, mode="fast") for o, e, i in zip(originals, edited, instructions)]
-        gap = max(abs(b.delta - s.delta) for b, s in zip(fast_batch, fast_single))
-        tolerance = 1e-4 if dtype == torch.float32 else 5e-2
-        check(f"{name} fast batch == single (|diff| <= {tolerance})", gap <= tolerance, f"max |diff| = {gap:.2e}")
+        check(f"{name} reasoning batch == single (exact text)", all(same), str(same), info_only=not exact)
+        pairs = [[o, e] for o, e in zip(originals, edited)]
+        values, masses = fast(scorer, pairs, instructions)
+        alone = [fast(scorer, [p], [i]) for p, i in zip(pairs, instructions)]
+        gap = max(abs(v - a[0][0]) for v, a in zip(values, alone))
+        mass_gap = max(abs(m - a[1][0]) / a[1][0] for m, a in zip(masses, alone))
+        check(
+            f"{name} fast batch == single (expected value |diff| <= 1e-4)",
+            gap <= 1e-4,
+            f"max |diff| = {gap:.2e}, answer mass relative diff {mass_gap:.2e}",
+            info_only=not exact,
+        )
+        invalid = scorer.compare(originals[0], edited[0], mode="fast")
+        check(
+            f"{name} fast: the untrained model's answer is invalid and gives its mass",
+            not invalid.valid and invalid.answer_mass is not None,
+            str(invalid.error),
+        )
         print(f"     {name}: {time.perf_counter() - start:.1f}s", flush=True)
         del scorer
         torch.cuda.empty_cache()
@@ -65,8 +89,13 @@ with tempfile.TemporaryDirectory() as tmp:
     quantized = RedAesScorer.from_pretrained(model_dir, device="cuda", quantization="4bit", max_reasoning_tokens=8)
     layers = sum(isinstance(m, Linear4bit) for m in quantized.model.modules())
     check("4bit loads Linear4bit layers on cuda", layers > 0, f"{layers} layers")
-    results = [quantized.compare(originals[0], edited[0]), quantized.compare(originals[0], edited[0], mode="fast")]
-    check("4bit answers in both modes", all(r.valid for r in results), str([r.delta for r in results]))
+    reasoning = quantized.compare(originals[0], edited[0])
+    fast_result = quantized.compare(originals[0], edited[0], mode="fast")
+    check(
+        "4bit answers in both modes",
+        reasoning.valid and fast_result.answer_mass is not None,
+        f"reasoning {reasoning.delta}, fast answer mass {fast_result.answer_mass}",
+    )
 
 print("ALL PASS" if failures == 0 else f"{failures} FAILED", flush=True)
 sys.exit(1 if failures else 0)
