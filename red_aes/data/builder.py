@@ -50,7 +50,7 @@ from red_aes.data.plans import (
 from red_aes.data.rationale import RationaleError, RationaleInput, RationaleWriter, load_rationale_writer
 from red_aes.data.schema import FEATURES, SPLITS, validate_features, validate_row
 from red_aes.data.shards import Manifest, ShardStore, SourceEntry, atomic_write_json
-from red_aes.data.sources import PhotoSource, open_source
+from red_aes.data.sources import FolderSource, PhotoSource, open_source
 from red_aes.data.splits import assign_split
 from red_aes.editing.base import UnsupportedEditError
 from red_aes.types import EditResult
@@ -413,8 +413,8 @@ def prepare(config: BuildConfig, out: Path, overwrite: bool, source: PhotoSource
     )
     ShardStore(out / SHARDS_DIR).open(manifest)
     config.save(out / BUILD_CONFIG)
-    photo_list = Path(config.source) / SOURCES_FILE
-    if photo_list.is_file():  # per-photo package, file and licence (red_aes.data.debian) go with the data
+    photo_list = source.folder / SOURCES_FILE if isinstance(source, FolderSource) else None
+    if photo_list is not None and photo_list.is_file():  # per-photo package, file, licence go with the data
         shutil.copyfile(photo_list, out / SOURCES_FILE)
     return manifest
 

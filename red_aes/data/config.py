@@ -41,7 +41,8 @@ class BuildConfig:
     # -- sources -------------------------------------------------------------------------------------
     source: str = field(default="", metadata=_help("a folder of photos, or a Hub dataset id"))
     source_type: str = field(
-        default="auto", metadata=_help("'folder', 'hub', or 'auto' (folder if it exists)")
+        default="auto",
+        metadata=_help("'folder', 'hub', 'debian' (a photo list CSV) or 'auto' (folder if it exists)"),
     )
     image_column: str = field(default="image", metadata=_help("image column of a Hub dataset"))
     source_split: str = field(default="train", metadata=_help("split of a Hub dataset"))
@@ -149,8 +150,10 @@ class BuildConfig:
             raise ValueError("source: give a folder of photos or a Hub dataset id")
         if not self.out:
             raise ValueError("out: give an output folder")
-        if self.source_type not in ("auto", "folder", "hub"):
-            raise ValueError(f"source_type must be 'auto', 'folder' or 'hub', got {self.source_type!r}")
+        if self.source_type not in ("auto", "folder", "hub", "debian"):
+            raise ValueError(
+                f"source_type must be 'auto', 'folder', 'hub' or 'debian', got {self.source_type!r}"
+            )
         if not self.editors:
             raise ValueError("editors: name at least one editor")
         stray = sorted(set(self.editor_options) - set(self.editors))

@@ -11,6 +11,8 @@ dataset built from the folder can be traced to its package, file and licence.
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -76,13 +78,23 @@ def fetch_debian_photos(photo_list: str | Path, out: str | Path, *, progress: bo
                     )
                 shutil.copyfile(file, out / _file_name(row))
             shutil.rmtree(root)
-    with open(out / SOURCES_FILE, "w", newline="") as handle:
+    staging = out / f".{SOURCES_FILE}.tmp{os.getpid()}"
+    with open(staging, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=[*COLUMNS, "file", "source_id"])
         writer.writeheader()
         for row in rows:
             name = _file_name(row)
             writer.writerow({**row, "file": name, "source_id": source_id((out / name).read_bytes())})
+    os.replace(staging, out / SOURCES_FILE)
     return out
+
+
+def cached_photo_folder(photo_list: str | Path) -> Path:
+    """The photos of ``photo_list``, fetched on first use into ``$RED_AES_CACHE/debian-photos/<list hash>``
+    (default ``~/.cache/red-aes``): the ``debian`` source type of a data build."""
+    digest = hashlib.sha256(Path(photo_list).read_bytes()).hexdigest()[:12]
+    root = Path(os.environ.get("RED_AES_CACHE", Path.home() / ".cache" / "red-aes"))
+    return fetch_debian_photos(photo_list, root / "debian-photos" / digest)
 
 
 def _file_name(row: dict[str, str]) -> str:

@@ -12,7 +12,9 @@ clearly visible, strong degradation of a typical photo; strength ``s`` applies `
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from red_aes.editing.operations import Operation
 
@@ -56,3 +58,11 @@ def check_kinds(kinds: list[str]) -> None:
     unknown = [k for k in kinds if k not in LADDER_KINDS]
     if unknown:
         raise ValueError(f"unknown ladder kinds {unknown}; known: {', '.join(LADDER_KINDS)}")
+
+
+def is_cross_photo(row: dict[str, Any]) -> bool:
+    """Whether a dataset row is a cross-photo pair (the builder marks it in ``editor_params``)."""
+    try:
+        return bool(json.loads(row.get("editor_params") or "{}").get("cross_photo"))
+    except json.JSONDecodeError:
+        return False

@@ -142,7 +142,13 @@ class DatasetSource(PhotoSource):
 def open_source(
     source: str, source_type: str, image_column: str, split: str, config_name: str | None
 ) -> PhotoSource:
-    """A folder (``source_type='folder'``, or ``'auto'`` and the folder exists) or a dataset source."""
+    """A folder (``source_type='folder'``, or ``'auto'`` and the folder exists), the photos of a Debian
+    photo list (``'debian'``: ``source`` is the list's CSV, fetched once into a cache folder), or a dataset
+    source."""
+    if source_type == "debian":
+        from red_aes.data.debian import cached_photo_folder
+
+        return FolderSource(cached_photo_folder(source))
     if source_type == "folder" or (source_type == "auto" and Path(source).is_dir()):
         return FolderSource(source)
     if source_type == "auto" and Path(source).is_file():

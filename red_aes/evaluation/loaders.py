@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from red_aes.data.ladder import is_cross_photo
 from red_aes.evaluation.benchmarks import Benchmark, BenchmarkSpec, ImageItem, LoadRequest, PairItem
 from red_aes.evaluation.metrics import majority_preference
 
@@ -292,7 +293,9 @@ def load_red_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark:
     dataset = open_dataset(location, request.split)
     where = f"{location} [{request.split}]"
     _require_columns(dataset, RED_COLUMNS, ("original", "edited"), where)
-    table = dataset.select_columns(["pair_id", "source_id", "instruction", "attribute", "delta"]).to_dict()
+    columns = ["pair_id", "source_id", "instruction", "attribute", "delta", "editor_params"]
+    table = dataset.select_columns([c for c in columns if c in dataset.column_names]).to_dict()
+    cross = [is_cross_photo({"editor_params": p}) for p in table.get("editor_params", [None] * len(dataset))]
     originals, edited = _cells(dataset, "original"), _cells(dataset, "edited")
     items = []
     for i in range(len(dataset)):
@@ -306,7 +309,7 @@ def load_red_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark:
                 edited[i],
                 parse_number(str(delta), f"{where} row {i}"),
                 instruction=table["instruction"][i],
-                subset=table["attribute"][i],
+                subset="cross-photo" if cross[i] else table["attribute"][i],
                 group=str(table["source_id"][i]),
             )
         )

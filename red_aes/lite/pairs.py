@@ -14,13 +14,13 @@ Rows whose |Δ| is inside the no-change band give no order (the judged-Δ magnit
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from red_aes.data.ladder import is_cross_photo
 from red_aes.types import NO_CHANGE_BAND
 
 
@@ -39,14 +39,6 @@ class PairSet:
         judged = np.array([(o, e) for o, e, _ in self.judged], dtype=np.int64).reshape(-1, 2)
         deltas = np.array([d for _, _, d in self.judged], dtype=np.float64)
         return order, judged, deltas
-
-
-def is_cross_photo(row: dict[str, Any]) -> bool:
-    """Whether a row is a cross-photo pair (marked by the builder in ``editor_params``)."""
-    try:
-        return bool(json.loads(row.get("editor_params") or "{}").get("cross_photo"))
-    except json.JSONDecodeError:
-        return False
 
 
 def build_pairs(rows: list[dict[str, Any]], node_of: dict[str, int], band: float = NO_CHANGE_BAND) -> PairSet:

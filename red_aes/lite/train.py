@@ -207,7 +207,7 @@ def per_attribute_accuracy(
     scores: np.ndarray, rows: list[dict[str, Any]], node_of: dict[str, int]
 ) -> dict[str, dict[str, float]]:
     """Order accuracy of original-vs-edit pairs per attribute (cross-photo pairs reported apart)."""
-    from red_aes.lite.pairs import is_cross_photo
+    from red_aes.data.ladder import is_cross_photo
     from red_aes.types import NO_CHANGE_BAND
 
     by_attribute: dict[str, list[float]] = {}
@@ -282,4 +282,7 @@ def train(config: LiteTrainConfig) -> Path:
         package_version=__version__, dataset=config.dataset, training=summary, validation=validation
     )
     model.save_pretrained(out)
+    from red_aes.lite.card import write_card
+
+    write_card(out, model)
     return out

@@ -1,0 +1,114 @@
+"""The shipped RED-Lite weights behind the scorer interface, the Hub round trip, and the baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from red_aes.editing.classical import ClassicalEditor
+from red_aes.editing.operations import Operation
+from red_aes.scorers import load_scorer
+
+#: Strong degradations of each kind the acceptance names (blur, grain, darkening, JPEG).
+STRONG = {
+    "blur": Operation("blur", 4.0),
+    "grain": Operation("grain", 30.0),
+    "darken": Operation("exposure", -2.5),
+    "jpeg": Operation("jpeg", 0.95),
+}
+
+
+@pytest.fixture(scope="module")
+def lite():
+    return load_scorer("red-lite")
+
+
+@pytest.fixture(scope="module")
+def photos(photo_paths: list[Path]) -> list[Image.Image]:
+    """The bundled photos, none of which is in RED-Lite's training data (see the recipe)."""
+    return [Image.open(p).convert("RGB") for p in photo_paths]
+
+
+def test_shipped_weights_rank_strong_degradations_below_their_originals(lite, photos) -> None:
+    editor = ClassicalEditor()
+    originals, edited, names = [], [], []
+    for index, photo in enumerate(photos):
+        for name, op in STRONG.items():
+            originals.append(photo)
+            edited.append(editor.apply(photo, [op], seed=index).image)
+            names.append(name)
+    deltas = lite.compare(originals, edited)
+    negative = [d.delta is not None and d.delta < 0 and bool(d.reasoning) for d in deltas]
+    failures = [
+        f"{n} on photo {i // len(STRONG)}: {d.delta}"
+        for i, (n, d, ok) in enumerate(zip(names, deltas, negative, strict=True))
+        if not ok
+    ]
+    assert np.mean(negative) >= 0.95, failures
+
+
+def test_deltas_are_deterministic_batch_invariant_and_explained_exactly(lite, photos) -> None:
+    editor = ClassicalEditor()
+    blurred = [editor.apply(p, [STRONG["blur"]]).image for p in photos[:3]]
+    batch = lite.compare(photos[:3], blurred)
+    alone = [lite.compare(o, e) for o, e in zip(photos[:3], blurred, strict=True)]
+    assert [d.to_dict() for d in batch] == [d.to_dict() for d in alone]
+    assert lite.compare(photos[0], blurred[0]).to_dict() == alone[0].to_dict()
+    for d in batch:
+        assert d.valid and d.model == "red-lite" and d.reasoning.startswith("RED-Lite score")
+        assert sum(d.attributes.values()) == pytest.approx(d.delta, abs=0.02)  # Shapley shares sum to Δ
+    scores = lite.score(photos)
+    assert all(1.0 < s.score < 10.0 for s in scores)
+    ranked = lite.rank(photos)
+    assert [s.score for _, s in ranked] == sorted((s.score for s in scores), reverse=True)
+
+
+def test_identical_images_give_zero_and_say_nothing_moved(lite, photos) -> None:
+    same = lite.compare(photos[0], photos[0].copy())
+    assert same.delta == 0.0 and all(v == 0.0 for v in same.attributes.values())
+    assert "No measured statistic moved visibly" in same.reasoning
+
+
+def test_hub_push_and_load_round_trip(lite, photos, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+    from hub_stub import HubStub
+
+    from red_aes.lite.card import write_card
+
+    model = lite.model
+    folder = tmp_path / "red-lite"
+    model.save_pretrained(folder)
+    write_card(folder, model, repo_id="stub-user/red-lite")
+    with HubStub() as hub, hub.online(monkeypatch):
+        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.endpoint)
+        monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+        model.push_to_hub("stub-user/red-lite", folder=folder, endpoint=hub.endpoint)
+        files = hub.files("stub-user/red-lite")
+        assert set(files) == {"model.safetensors", "config.json", "red_aes.json", "README.md"}
+        assert files["model.safetensors"] == (folder / "model.safetensors").read_bytes()
+        assert b"small CNN trained on synthetic edit pairs" in files["README.md"]
+        pushed = load_scorer("red-lite", "stub-user/red-lite")
+    assert pushed.compare(photos[1], photos[2]).to_dict() == lite.compare(photos[1], photos[2]).to_dict()
+
+
+def test_loading_reports_what_is_wrong(tmp_path: Path) -> None:
+    from red_aes.lite.model import LiteLoadError
+
+    with pytest.raises(LiteLoadError, match="not a RED-Lite folder"):
+        load_scorer("red-lite", str(tmp_path))
+    with pytest.raises(ValueError, match="red-lite"):
+        load_scorer("red-lite", quantization="4bit")
+
+
+def test_statistic_baselines_keep_the_statistic_order(photos) -> None:
+    sharp = load_scorer("stat-sharpness")
+    colour = load_scorer("stat-colorfulness")
+    photo = photos[3]
+    blurred = ClassicalEditor().apply(photo, [STRONG["blur"]]).image
+    grey = photo.convert("L").convert("RGB")
+    assert sharp.compare(photo, blurred).delta < 0
+    assert colour.compare(photo, grey).delta < 0
+    assert 1.0 < sharp.score(photo).score < 10.0
