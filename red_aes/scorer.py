@@ -354,8 +354,9 @@ class RedAesScorer(BaseScorer):
     bounds the ``<think>`` part; a reasoning answer written after the budget ran out has ``forced=True``.
     A fast-mode result carries ``answer_mass`` and is invalid below :data:`MIN_ANSWER_MASS`.
     ``max_image_pixels`` is the processor's resize budget per image (``None``: see
-    :func:`resolve_image_budget`); the value used is ``self.max_image_pixels`` and where it came from
-    ``self.metadata["max_image_pixels_source"]``.
+    :func:`resolve_image_budget`); the scorer sets it on the ``processor`` it is given. The value used is
+    ``self.max_image_pixels`` (also ``self.metadata["max_image_pixels"]``) and where it came from
+    ``self.metadata["max_image_pixels_source"]``; :meth:`cache_identity` lists it for result caches.
     """
 
     name = "red-aes"
