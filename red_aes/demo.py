@@ -372,9 +372,9 @@ class DemoActions:
         seed: int | None = None,
     ) -> Iterator[PairView]:
         """Edit ``image`` as ``instruction`` says, then stream the assessment of the edit."""
+        _check_length(instruction, "Edit prompt")
         if not (instruction or "").strip():
             raise ValueError("Empty edit prompt: say what to change, e.g. 'make it a bit brighter'.")
-        _check_length(instruction, "Edit prompt")
         seed = check_seed(seed)
         name = editor or self.backends.default_editor
         if name not in self.backends.editors:
@@ -435,7 +435,10 @@ class DemoActions:
 
 
 def _check_length(text: str | None, what: str) -> None:
-    """Refuse text longer than :data:`MAX_PROMPT_CHARS` (before any work, and without echoing it)."""
+    """Refuse text that is not a string or is longer than :data:`MAX_PROMPT_CHARS` (before any work, and
+    without echoing it)."""
+    if text is not None and not isinstance(text, str):
+        raise ValueError(f"{what} must be text, got {type(text).__name__}.")
     if text is not None and len(text) > MAX_PROMPT_CHARS:
         raise ValueError(f"{what} too long: {len(text):,} characters (at most {MAX_PROMPT_CHARS}).")
 

@@ -272,6 +272,8 @@ def test_long_instruction_and_bad_seed_are_refused_before_any_work(tmp_path: Pat
     assert (
         str(excinfo.value) == f"Edit instruction too long: 1,000,000 characters (at most {MAX_PROMPT_CHARS})."
     )
+    with pytest.raises(ValueError, match="Edit prompt must be text, got int"):
+        next(actions.edit_and_assess(missing, 42))  # type: ignore[arg-type]
     for seed, message in ((2**64, "seed must be between 0 and 4294967295"), (-3, "between"), (0.5, "whole")):
         with pytest.raises(ValueError, match=message):
             next(actions.edit_and_assess(missing, "add grain", seed=seed))

@@ -262,7 +262,16 @@ def test_not_too_much_is_a_light_strength(prompt: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("seed", "message"), [(2**64, "between 0 and 4294967295"), (-1, "between"), (1.5, "whole")]
+    ("seed", "message"),
+    [
+        (2**64, "between 0 and 4294967295"),
+        (float(2**64), "between 0 and 4294967295"),
+        (-1, "between"),
+        (1.5, "whole"),
+        (float("inf"), "whole"),
+        (float("nan"), "whole"),
+        ("7", "whole"),
+    ],
 )
 def test_seed_out_of_range_is_refused_before_any_work(seed: object, message: str, photos_dir) -> None:
     with pytest.raises(ValueError, match=message):

@@ -7,6 +7,7 @@ registered by name in :data:`red_aes.editing.EDITORS`.
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 
@@ -50,7 +51,8 @@ def check_seed(seed: object) -> int:
     """``seed`` as an int in [0, :data:`MAX_SEED`] (None means 0); a ValueError otherwise, before any work."""
     if seed is None:
         return 0
-    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or seed != int(seed):
+    whole = isinstance(seed, int) or (isinstance(seed, float) and math.isfinite(seed) and seed.is_integer())
+    if isinstance(seed, bool) or not whole:
         raise ValueError(f"seed must be a whole number, got {seed!r}")
     if not 0 <= seed <= MAX_SEED:
         raise ValueError(f"seed must be between 0 and {MAX_SEED}, got {int(seed)}")
