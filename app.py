@@ -5,7 +5,7 @@ Scale and sign: scores in [1, 10]; delta = score(edited) - score(original), posi
 
 Configuration (a command-line flag overrides its environment variable):
 
-    --model                 RED_AES_MODEL                 "measured" (default, offline) or a VLM id/dir
+    --model                 RED_AES_MODEL                 "red-lite" (default, offline), "measured" or a VLM
     --adapter               RED_AES_ADAPTER               PEFT LoRA adapter id/dir for the VLM
     --quantization          RED_AES_QUANTIZATION          auto (4bit on CUDA, else none), 4bit, 8bit, none
     --max-reasoning-tokens  RED_AES_MAX_REASONING_TOKENS  reasoning budget of the VLM
@@ -20,7 +20,7 @@ Configuration (a command-line flag overrides its environment variable):
     --share, --server-name, --server-port: as in Gradio (GRADIO_SERVER_NAME/PORT are honoured)
 
 With nothing configured, or when a configured model cannot be loaded, the app runs on the offline
-default (classical editor + measured scorer) and shows a notice saying so and why.
+default (classical editor + RED-Lite scorer) and shows a notice saying so and why.
 
 API (gradio_client, ``api_name=``): ``/edit_and_assess``, ``/compare``, ``/score``.
 Run locally: ``python app.py [--model DIR --adapter DIR ...]``.

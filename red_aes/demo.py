@@ -4,7 +4,8 @@ every piece is testable (and reusable) without the UI; ``app.py`` only wires it 
 
 Configuration comes from command-line flags, then environment variables, then defaults (see
 :data:`OPTIONS`). When nothing is configured, or a configured model cannot be loaded, the demo runs
-on the offline default (classical editor + measured scorer) and says so in a visible notice.
+on the offline default (classical editor + the RED-Lite scorer, a small CNN trained on edit pairs) and
+says so in a visible notice.
 
 Scale and sign, as everywhere in RED-Aes: scores in [1, 10]; ``delta = score(edited) - score(original)``,
 positive when the edit improved the photo.
@@ -43,15 +44,22 @@ from red_aes.types import DELTA_MAX, SCORE_MAX, SCORE_MIN, AestheticDelta
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "measured"
+DEFAULT_MODEL = "red-lite"
 DEFAULT_EDITOR = "classical"
-OFFLINE_SCORER_KIND = "measured image statistics, no model"
+#: What the page says each registered scorer is (a VLM is described by its adapter and quantization).
+SCORER_KINDS: dict[str, str] = {
+    "red-lite": "RED-Lite, trained on edit pairs only",
+    "measured": "measured image statistics, no model",
+    "stat-sharpness": "a single sharpness statistic, no model",
+    "stat-colorfulness": "a single colourfulness statistic, no model",
+}
+OFFLINE_SCORER_KIND = SCORER_KINDS[DEFAULT_MODEL]
 QUANTIZATIONS: tuple[str, ...] = ("auto", "4bit", "8bit", "none")
 
 #: Options settable by flag or environment variable (a flag wins): flag, variable, type, help.
 OPTIONS: tuple[tuple[str, str, type, str], ...] = (
-    ("--model", "RED_AES_MODEL", str, "scorer: 'measured' (offline) or a VLM Hub id/directory"),
-    ("--adapter", "RED_AES_ADAPTER", str, "PEFT LoRA adapter id/directory for a VLM scorer"),
+    ("--model", "RED_AES_MODEL", str, "scorer: 'red-lite' (offline default), 'measured' or a VLM id/dir"),
+    ("--adapter", "RED_AES_ADAPTER", str, "VLM LoRA adapter, or RED-Lite head (folder or Hub repo)"),
     ("--quantization", "RED_AES_QUANTIZATION", str, "VLM quantization; auto = 4bit on CUDA, none on CPU"),
     ("--max-reasoning-tokens", "RED_AES_MAX_REASONING_TOKENS", int, "reasoning budget of a VLM scorer"),
     ("--editor", "RED_AES_EDITOR", str, "editor: 'classical' (offline) or a diffusers id/directory"),
@@ -224,9 +232,9 @@ def load_backends(config: DemoConfig, *, cuda_available: bool | None = None) -> 
     default, with a notice naming the backend in use and the reason. Never raises for a model that
     cannot be loaded, so the app always starts."""
     notices: list[str] = []
-    scorer_name, scorer_kind = config.model, OFFLINE_SCORER_KIND
+    scorer_name, scorer_kind = config.model, SCORER_KINDS.get(config.model, OFFLINE_SCORER_KIND)
     try:
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"adapter": config.adapter} if config.adapter else {}
         if config.model not in SCORERS:  # a VLM id or directory
             cuda = _cuda_available() if cuda_available is None else cuda_available
             quantization = resolve_quantization(config.quantization, cuda)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from red_aes.data.aggregate import direction_of
-from red_aes.data.judges import PairToJudge, load_judge
+from red_aes.data.judges import InvalidVote, PairToJudge, load_judge
 from red_aes.data.rationale import RationaleError, RationaleInput, load_rationale_writer
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
@@ -26,12 +26,25 @@ def pair(photo_paths: list[Path]) -> PairToJudge:
 
 
 def test_vlm_judge_votes_what_the_scorer_answers(tiny_model_dir: Path, pair: PairToJudge) -> None:
-    judge = load_judge({"name": "vlm", "model": str(tiny_model_dir), "mode": "fast", "device": "cpu"})
-    expected = load_scorer(str(tiny_model_dir), device="cpu").compare(
-        pair.original, pair.edited, pair.instruction, mode="fast"
+    judge = load_judge(
+        {"name": "vlm", "model": str(tiny_model_dir), "device": "cpu", "max_reasoning_tokens": 4}
     )
-    assert expected.valid  # fast mode: the expected value of the answer, always a number
-    assert judge.judge([pair]) == [Verdict(f"vlm:{tiny_model_dir}", expected.delta, "", expected.attributes)]
+    expected = load_scorer(str(tiny_model_dir), device="cpu").compare(
+        pair.original, pair.edited, pair.instruction, max_reasoning_tokens=4
+    )
+    assert expected.valid  # reasoning mode: the constraint always yields a number
+    label = f"vlm:{tiny_model_dir}"
+    assert judge.judge([pair]) == [
+        Verdict(label, expected.delta, expected.reasoning or "", expected.attributes)
+    ]
+
+
+def test_vlm_judge_records_an_untrained_fast_answer_as_an_invalid_vote(
+    tiny_model_dir: Path, pair: PairToJudge
+) -> None:
+    judge = load_judge({"name": "vlm", "model": str(tiny_model_dir), "mode": "fast", "device": "cpu"})
+    (vote,) = judge.judge([pair])
+    assert isinstance(vote, InvalidVote) and "total probability" in vote.error  # the mass, not a guess
 
 
 @pytest.mark.slow

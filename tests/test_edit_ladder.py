@@ -86,3 +86,20 @@ def test_measured_scorer_climbs_the_ladder(photos_dir: Path, tmp_path: Path) -> 
         assert members[-1.0] < members[0.0], group
     overall = report.metrics["pairwise_accuracy"]
     assert overall.ci95 is not None and overall.ci95[0] <= overall.value <= overall.ci95[1]
+
+
+def test_ladder_originals_are_the_working_copy_the_editor_edits(tmp_path: Path) -> None:
+    """A photo larger than the editor's working resolution: original and edits have the same size."""
+    import numpy as np
+    from PIL import Image
+
+    from red_aes.editing.classical import ClassicalEditor
+    from red_aes.evaluation.edit_ladder import build_edit_ladder
+
+    path = tmp_path / "wide.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (300, 2600, 3), dtype=np.uint8)).save(path)
+    editor = ClassicalEditor(long_side=1024)
+    items = build_edit_ladder([path], ladders=("sharpness",), strengths=(1.0,), editor=editor)
+    sizes = {item.image().size for item in items}
+    assert sizes == {(1024, 118)}

@@ -34,10 +34,14 @@ SCALE_NOTE = (
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
-        required=True,
-        help="'measured' (offline, no download), a VLM checkpoint or adapter directory, or a Hub id",
+        default="red-lite",
+        help="'red-lite' (default: offline learned CPU model), 'measured' (statistics, no model), a VLM "
+        "checkpoint or adapter directory, or a Hub id",
     )
-    parser.add_argument("--adapter", help="PEFT LoRA adapter (directory or Hub id) on top of --model")
+    parser.add_argument(
+        "--adapter",
+        help="PEFT LoRA adapter (directory or Hub id) on top of a VLM --model, or a RED-Lite head for red-lite",
+    )
     parser.add_argument("--quantization", help="load the VLM in '4bit' (nf4) or '8bit' with bitsandbytes")
     parser.add_argument("--mode", choices=MODES, default="reasoning", help="reasoning (default) or fast")
     parser.add_argument(

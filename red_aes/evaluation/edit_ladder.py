@@ -52,7 +52,7 @@ class LadderImage:
     editor: ClassicalEditor
 
     def __call__(self) -> Image.Image:
-        image = load_image(self.photo, max_pixels=self.editor.max_pixels)
+        image = load_image(self.photo, max_pixels=self.editor.max_pixels, long_side=self.editor.long_side)
         if self.direction is None:
             return image
         if self.ladder in EXTRA_LADDERS:
