@@ -40,7 +40,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--adapter",
-        help="PEFT LoRA adapter (directory or Hub id) on top of a VLM --model, or a RED-Lite head for red-lite",
+        help="PEFT LoRA adapter (directory or Hub id) of a VLM --model, or a RED-Lite head for red-lite",
     )
     parser.add_argument("--quantization", help="load the VLM in '4bit' (nf4) or '8bit' with bitsandbytes")
     parser.add_argument("--mode", choices=MODES, default="reasoning", help="reasoning (default) or fast")
