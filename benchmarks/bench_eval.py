@@ -17,7 +17,7 @@ from red_aes.evaluation.benchmarks import LoadRequest, load_benchmark
 from red_aes.evaluation.cache import PredictionCache
 from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.runner import evaluate
-from red_aes.scorers import load_scorer
+from red_aes.scoring import load_scorer
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from red_aes.evaluation.benchmarks import LoadRequest, load_benchmark
 from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.runner import evaluate, is_relative
 from red_aes.images import load_image
-from red_aes.measured_scorer import MeasuredScorer
+from red_aes.scoring.measured import MeasuredScorer
 
 PHOTOS = Path(__file__).resolve().parent.parent / "examples" / "photos"
 

@@ -24,7 +24,7 @@ import torch
 from PIL import Image
 
 from red_aes.lite.model import DEFAULT_WEIGHTS, METADATA_NAME
-from red_aes.scorers import load_scorer
+from red_aes.scoring import load_scorer
 
 PHOTOS = Path(__file__).resolve().parent.parent / "examples" / "photos"
 
@@ -56,13 +56,13 @@ def main() -> None:
     print(f"RED-Lite on CPU, {torch.get_num_threads()} threads")
     for side in (512, 1024):
         images = _resized(side)
-        seconds = _best_of(lambda images=images: scorer.score(images, mode="fast"), repeats=2)
+        seconds = _best_of(lambda images=images: scorer.score(images, decoding="fast"), repeats=2)
         print(f"(a) {side:>4} px: {len(images) / seconds:.2f} images/s ({seconds / len(images):.3f} s each)")
     big = _resized(1024)
-    pair = _best_of(lambda: scorer.compare(big[0], big[1], mode="reasoning"))
+    pair = _best_of(lambda: scorer.compare(big[0], big[1], decoding="reasoning"))
     print(f"(b) one pair at 1024 px, reasoning: {pair:.3f} s (target <= 1 s)")
-    as_list = _best_of(lambda: scorer.score(big, mode="fast"), repeats=2)
-    one_by_one = _best_of(lambda: [scorer.score(image, mode="fast") for image in big], repeats=2)
+    as_list = _best_of(lambda: scorer.score(big, decoding="fast"), repeats=2)
+    one_by_one = _best_of(lambda: [scorer.score(image, decoding="fast") for image in big], repeats=2)
     print(f"(c) list of 8 vs 8 single calls: {as_list / one_by_one:.2f}x the time")
     meta_file = DEFAULT_WEIGHTS / METADATA_NAME
     if meta_file.is_file():

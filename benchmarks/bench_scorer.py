@@ -24,7 +24,7 @@ import torch
 
 from red_aes.images import load_image
 from red_aes.prompts import THINK_OPEN, build_messages
-from red_aes.scorer import RedAesScorer
+from red_aes.scoring.vlm import RedAesScorer
 from red_aes.testing import make_tiny_model
 
 PHOTOS = Path(__file__).resolve().parent.parent / "examples" / "photos"
@@ -92,7 +92,7 @@ def overhead_and_batching(model_dir: Path, device: str) -> None:
         f"(b) per-pair throughput, batch {PAIRS} vs batch 1: {batch1 / scorer_time:.2f}x  [target >= 2x]  "
         f"({PAIRS / scorer_time:.2f} vs {PAIRS / batch1:.2f} pairs/s)"
     )
-    (fast,) = _best_of(lambda: scorer.compare(originals, edited, mode="fast"))
+    (fast,) = _best_of(lambda: scorer.compare(originals, edited, decoding="fast"))
     print(
         f"(c) fast vs reasoning ({BUDGET}-token budget): fast is {scorer_time / fast:.1f}x faster "
         f"({fast:.2f}s vs {scorer_time:.2f}s for {PAIRS} pairs)"

@@ -38,10 +38,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from red_aes.decoding import expected_answer
 from red_aes.images import load_image
 from red_aes.prompts import THINK_OPEN, build_messages
-from red_aes.scorer import DEFAULT_IMAGE_TOKENS, DEFAULT_MAX_IMAGE_PIXELS, RedAesScorer
+from red_aes.scoring.budget import DEFAULT_IMAGE_TOKENS, DEFAULT_MAX_IMAGE_PIXELS
+from red_aes.scoring.decoding import expected_answer
+from red_aes.scoring.vlm import RedAesScorer
 from red_aes.testing import QWEN_MAX_PIXELS, QWEN_MIN_PIXELS, QWEN_SPECIAL_TOKENS, make_tiny_processor
 
 PHOTOS = Path(__file__).resolve().parent.parent / "examples" / "photos"
@@ -319,7 +320,7 @@ def overhead_and_throughput(bench: Bench) -> list[str]:
             alone_texts = [d.raw_text for d in alone]
     first = bench.scale.budgets[0]
     fast_time, reasoning_time = bench.best_of(
-        lambda: bench.compare(mode="fast"), lambda: bench.compare(max_reasoning_tokens=first)
+        lambda: bench.compare(decoding="fast"), lambda: bench.compare(max_reasoning_tokens=first)
     )
     print(
         f"[3] fast vs reasoning (budget {first}, {n} pairs): fast is {reasoning_time / fast_time:.1f}x "
@@ -343,7 +344,7 @@ def large_pair(bench: Bench) -> None:
     for mode in ("fast", "reasoning"):
 
         def run(mode: str = mode) -> Any:
-            return bench.scorer.compare(*pair, mode=mode, max_reasoning_tokens=budget)
+            return bench.scorer.compare(*pair, decoding=mode, max_reasoning_tokens=budget)
 
         if bench.device.type == "cuda":
             run()  # warm-up (kernels for these shapes)
@@ -354,7 +355,7 @@ def large_pair(bench: Bench) -> None:
 
 def fast_memory_per_pair(bench: Bench) -> None:
     """Measure 5: peak memory of fast mode on the whole batch, per pair."""
-    memory, _ = bench.peak_memory(lambda: bench.compare(mode="fast"))
+    memory, _ = bench.peak_memory(lambda: bench.compare(decoding="fast"))
     n = bench.scale.pairs
     per_pair = None if memory is None else memory / n
     print(f"[5] fast mode, batch {n}: peak memory above the weights {_gib(per_pair)} per pair", flush=True)

@@ -10,10 +10,11 @@ import importlib.util
 import sys
 from typing import Any
 
+from red_aes._version import __version__
 from red_aes.images import ImageLoadError, load_image
 from red_aes.parsing import ParseError, parse_answer
 from red_aes.prompts import PROMPT_VERSION
-from red_aes.scorers import BaseScorer, load_scorer
+from red_aes.scoring import BaseScorer, load_scorer
 from red_aes.types import (
     ATTRIBUTES,
     DELTA_MAX,
@@ -28,10 +29,8 @@ from red_aes.types import (
     Verdict,
 )
 
-__version__ = "0.1.0"
-
 #: Heavy public classes, imported on first access so that ``import red_aes`` stays light.
-_LAZY = {"RedAesScorer": "red_aes.scorer", "RedAesPipeline": "red_aes.pipeline"}
+_LAZY = {"RedAesScorer": "red_aes.scoring.vlm", "RedAesPipeline": "red_aes.pipeline"}
 
 
 def __getattr__(name: str) -> Any:
@@ -95,6 +94,7 @@ __all__ = [
     "RedAesPipeline",
     "RedAesScorer",
     "Verdict",
+    "__version__",
     "load_image",
     "load_scorer",
     "parse_answer",

@@ -2,8 +2,9 @@
 exposes ``register(subparsers)``; heavy libraries are imported inside the command functions so that
 ``red-aes --help`` stays fast.
 
-Bad input (a missing or corrupt image, an unknown option value, an unusable model) exits with code 2
-and a one-line message naming the input and the reason, never a traceback.
+Bad input (a missing or corrupt image, an unknown option value, an unusable model: every
+:class:`~red_aes.errors.RedAesError`, and a missing file) exits with code 2 and a one-line message naming
+the input and the reason. Any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import argparse
 import importlib
 import sys
 
-from red_aes.images import ImageLoadError
-from red_aes.parsing import ParseError
+from red_aes.errors import RedAesError
 
 #: Sub-command modules, each with ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -26,14 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 #: Errors that mean "the user's input is wrong", reported as one line with exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ImageLoadError,
-    ParseError,
-    FileNotFoundError,
-    NotADirectoryError,
-    ValueError,
-    KeyError,
-)
+USER_ERRORS: tuple[type[BaseException], ...] = (RedAesError, FileNotFoundError, NotADirectoryError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except USER_ERRORS as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"red-aes {args.command}: error: {message}", file=sys.stderr)
+        print(f"red-aes {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"red-aes {args.command}: interrupted", file=sys.stderr)

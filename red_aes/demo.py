@@ -29,6 +29,7 @@ from PIL import Image
 
 from red_aes.editing import load_editor
 from red_aes.editing.base import BaseEditor, check_seed
+from red_aes.errors import InputError
 from red_aes.images import (
     DEFAULT_MAX_PIXELS,
     MAX_REQUEST_PIXELS,
@@ -39,7 +40,7 @@ from red_aes.images import (
     load_image,
 )
 from red_aes.measure import METRICS, PairMeasurements, describe_changes, measure_pair
-from red_aes.scorers import SCORERS, BaseScorer, load_scorer
+from red_aes.scoring import SCORERS, BaseScorer, load_scorer
 from red_aes.types import DELTA_MAX, SCORE_MAX, SCORE_MIN, AestheticDelta
 
 logger = logging.getLogger(__name__)
@@ -139,11 +140,11 @@ class DemoConfig:
 
     def __post_init__(self) -> None:
         if self.quantization not in QUANTIZATIONS:
-            raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}")
+            raise InputError(f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}")
         if self.max_pixels < 1:
-            raise ValueError(f"max_pixels must be >= 1, got {self.max_pixels}")
+            raise InputError(f"max_pixels must be >= 1, got {self.max_pixels}")
         if self.concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+            raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
 
 
 def build_arg_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
@@ -348,7 +349,7 @@ class DemoActions:
         """Load an uploaded image's working copy under the pixel budget; a ValueError naming ``what``
         and the reason."""
         if image is None:
-            raise ValueError(f"No {what}: upload an image first.")
+            raise InputError(f"No {what}: upload an image first.")
         try:
             return load_image(image, max_pixels=self.max_pixels, long_side=WORKING_LONG_SIDE)
         except ValueError as err:
@@ -360,7 +361,7 @@ class DemoActions:
         sizes = []
         for image, what in images:
             if image is None:
-                raise ValueError(f"No {what}: upload an image first.")
+                raise InputError(f"No {what}: upload an image first.")
             try:
                 sizes.append(declared_size(image))
             except ValueError as err:
@@ -368,7 +369,7 @@ class DemoActions:
         try:
             check_total_pixels(sizes, self.max_request_pixels)
         except ValueError as err:
-            raise ValueError(f"Request too large: {getattr(err, 'reason', err)}.") from err
+            raise InputError(f"Request too large: {getattr(err, 'reason', err)}.") from err
         return [self.load(image, what) for image, what in images]
 
     def edit_and_assess(
@@ -382,11 +383,11 @@ class DemoActions:
         """Edit ``image`` as ``instruction`` says, then stream the assessment of the edit."""
         _check_length(instruction, "Edit prompt")
         if not (instruction or "").strip():
-            raise ValueError("Empty edit prompt: say what to change, e.g. 'make it a bit brighter'.")
+            raise InputError("Empty edit prompt: say what to change, e.g. 'make it a bit brighter'.")
         seed = check_seed(seed)
         name = editor or self.backends.default_editor
         if name not in self.backends.editors:
-            raise ValueError(f"Unknown editor {name!r}; loaded editors: {', '.join(self.backends.editors)}.")
+            raise InputError(f"Unknown editor {name!r}; loaded editors: {', '.join(self.backends.editors)}.")
         original = self.load_all([(image, "photo")])[0]
         result = self.backends.editors[name].edit(original, instruction, seed=seed, strength=strength)
         extra = {"editor": result.backend, "instruction": result.instruction, "edit_params": result.params}
@@ -404,9 +405,9 @@ class DemoActions:
     def score(self, images: Sequence[ImageInput] | None) -> RankingView:
         """Score several images and rank them, best first (invalid answers last, with the reason)."""
         if not images:
-            raise ValueError("No images: upload one or more images to score.")
+            raise InputError("No images: upload one or more images to score.")
         if len(images) > MAX_SCORE_IMAGES:
-            raise ValueError(f"Too many images: {len(images)} (at most {MAX_SCORE_IMAGES} per request).")
+            raise InputError(f"Too many images: {len(images)} (at most {MAX_SCORE_IMAGES} per request).")
         names = [
             Path(x).name if isinstance(x, (str, os.PathLike)) else f"image {i + 1}"
             for i, x in enumerate(images)
@@ -446,9 +447,9 @@ def _check_length(text: str | None, what: str) -> None:
     """Refuse text that is not a string or is longer than :data:`MAX_PROMPT_CHARS` (before any work, and
     without echoing it)."""
     if text is not None and not isinstance(text, str):
-        raise ValueError(f"{what} must be text, got {type(text).__name__}.")
+        raise InputError(f"{what} must be text, got {type(text).__name__}.")
     if text is not None and len(text) > MAX_PROMPT_CHARS:
-        raise ValueError(f"{what} too long: {len(text):,} characters (at most {MAX_PROMPT_CHARS}).")
+        raise InputError(f"{what} too long: {len(text):,} characters (at most {MAX_PROMPT_CHARS}).")
 
 
 def stream_delta(

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from huggingface_hub import DatasetCard, DatasetCardData, HfApi, ModelCard, ModelCardData
 
+from red_aes.errors import InputError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATASET_CARD_TEMPLATE = REPO_ROOT / "dataset_card" / "template.md"
 MODEL_CARD_TEMPLATE = REPO_ROOT / "model_card" / "template.md"
@@ -48,7 +50,7 @@ def token_from_env(variable: str | None) -> str | None:
         return None
     token = os.environ.get(variable)
     if not token:
-        raise ValueError(f"environment variable {variable} (the Hub token) is not set")
+        raise InputError(f"environment variable {variable} (the Hub token) is not set")
     return token
 
 

@@ -25,6 +25,8 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from red_aes.errors import InputError
+
 ImageInput = str | os.PathLike | bytes | bytearray | IO[bytes] | np.ndarray | Image.Image
 
 #: Default pixel budget (width * height): 64 megapixels, above any camera photo a user would score.
@@ -40,7 +42,7 @@ UNSUPPORTED_INPUT = "unsupported input type (give a path, bytes, a numpy array o
 _RESAMPLABLE = frozenset({"L", "LA", "RGB", "RGBA"})
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(InputError):
     """An input could not be turned into an image; ``str()`` names the input and the reason."""
 
     def __init__(self, name: str, reason: str) -> None:
@@ -121,7 +123,7 @@ def working_size(width: int, height: int, long_side: int | None) -> tuple[int, i
     if long_side is None or max(width, height) <= long_side:
         return width, height
     if long_side < 1:
-        raise ValueError(f"long_side must be a positive number of pixels, got {long_side}")
+        raise InputError(f"long_side must be a positive number of pixels, got {long_side}")
     scale = long_side / max(width, height)
     return max(1, round(width * scale)), max(1, round(height * scale))
 
@@ -211,7 +213,7 @@ def load_image(
     """
     name = describe(source)
     if long_side is not None and long_side < 1:
-        raise ValueError(f"long_side must be a positive number of pixels, got {long_side}")
+        raise InputError(f"long_side must be a positive number of pixels, got {long_side}")
     if isinstance(source, Image.Image):
         _check_budget(source.width, source.height, max_pixels, name)
         image = source

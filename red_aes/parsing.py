@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from red_aes.errors import InputError
 from red_aes.prompts import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
 
@@ -22,7 +23,7 @@ _NUMBER = re.compile(rf"^{NUMBER_PATTERN}$")
 RANGES: dict[str, tuple[float, float]] = {"delta": (DELTA_MIN, DELTA_MAX), "score": (SCORE_MIN, SCORE_MAX)}
 
 
-class ParseError(ValueError):
+class ParseError(InputError):
     """The model output does not follow the answer format; the message says how."""
 
 
@@ -68,7 +69,7 @@ def parse_answer(text: str, kind: Kind = "delta", *, strict: bool = False) -> Pa
     ``value=None`` and the reason in ``error``.
     """
     if kind not in RANGES:
-        raise ValueError(f"kind must be one of {sorted(RANGES)}, got {kind!r}")
+        raise InputError(f"kind must be one of {sorted(RANGES)}, got {kind!r}")
     try:
         reasoning, body = _split(text)
         if not _NUMBER.match(body):

@@ -1,17 +1,19 @@
 """``pipeline("red-aes", model=...)``: RED-Aes as a transformers pipeline.
 
-The pipeline is a thin adapter around :class:`red_aes.scorer.RedAesScorer` (prompts, decoding and
+The pipeline is a thin adapter around :class:`red_aes.scoring.vlm.RedAesScorer` (prompts, decoding and
 parsing live there, once). Inputs::
 
     pipe({"original": a, "edited": b, "instruction": "brighten"})  -> {"delta": +1.2, "reasoning": ..., ...}
     pipe(image)                                                      -> {"score": 6.4, ...}
-    pipe([item, item, ...], mode="fast")                             -> [dict, dict, ...] (batched)
+    pipe([item, item, ...], decoding="fast")                         -> [dict, dict, ...] (batched)
 
 Images are anything :func:`red_aes.images.load_image` accepts. Options, at construction or per call:
-``mode`` (``"reasoning"`` or ``"fast"``), ``max_reasoning_tokens``, ``batch_size``. Construction only:
+``decoding`` (``"reasoning"`` or ``"fast"``; ``mode`` is its deprecated name), ``max_reasoning_tokens``,
+``batch_size``. Construction only:
 ``prompt_version`` (default: the checkpoint's ``red_aes.json``, else the current version),
 ``max_image_pixels`` (the processor's resize budget per image; default: the checkpoint's ``red_aes.json``,
-else :data:`red_aes.scorer.DEFAULT_MAX_IMAGE_PIXELS` = 401,408 pixels = 512 visual tokens, as the scorer).
+else :data:`red_aes.scoring.budget.DEFAULT_MAX_IMAGE_PIXELS` = 401,408 pixels = 512 visual tokens,
+as the scorer).
 Results are the scorer's ``to_dict()``: fast-mode results carry ``answer_mass``, reasoning results
 ``forced``.
 
@@ -23,12 +25,15 @@ by ``RedAesScorer.save_pretrained`` so that ``pipeline(model=dir, trust_remote_c
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from transformers import Pipeline
 
-from red_aes.scorer import PIPELINE_TASK, RedAesScorer, checkpoint_metadata, resolve_prompt_version
-from red_aes.types import Mode
+from red_aes.checkpoints import checkpoint_metadata, resolve_prompt_version
+from red_aes.errors import InputError
+from red_aes.scoring.vlm import PIPELINE_TASK, RedAesScorer
+from red_aes.types import Decoding
 
 _PAIR_KEYS = ("original", "edited")
 
@@ -63,13 +68,17 @@ class RedAesPipeline(Pipeline):
 
     def _sanitize_parameters(
         self,
-        mode: Mode | None = None,
+        decoding: Decoding | None = None,
         max_reasoning_tokens: int | None = None,
         batch_size: int | None = None,
+        mode: Decoding | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         forward: dict[str, Any] = {}
         if mode is not None:
-            forward["mode"] = mode
+            warnings.warn("the pipeline option mode is deprecated; use decoding", FutureWarning, stacklevel=3)
+            decoding = decoding or mode
+        if decoding is not None:
+            forward["decoding"] = decoding
         if max_reasoning_tokens is not None:
             forward["max_reasoning_tokens"] = max_reasoning_tokens
         if batch_size is not None:
@@ -81,10 +90,10 @@ class RedAesPipeline(Pipeline):
         if isinstance(inputs, dict):
             missing = [key for key in _PAIR_KEYS if key not in inputs]
             if missing:
-                raise ValueError(f"a pair input needs the keys {list(_PAIR_KEYS)}; missing {missing}")
+                raise InputError(f"a pair input needs the keys {list(_PAIR_KEYS)}; missing {missing}")
             unknown = sorted(set(inputs) - {*_PAIR_KEYS, "instruction"})
             if unknown:
-                raise ValueError(
+                raise InputError(
                     f"unknown keys {unknown} in a pair input (use original, edited, instruction)"
                 )
             return {
@@ -135,7 +144,10 @@ def register_pipeline() -> None:
     from transformers.pipelines import PIPELINE_REGISTRY
 
     PIPELINE_REGISTRY.register_pipeline(
-        PIPELINE_TASK, pipeline_class=RedAesPipeline, pt_model=AutoModelForImageTextToText, type="multimodal"
+        PIPELINE_TASK,
+        pipeline_class=RedAesPipeline,
+        pt_model=AutoModelForImageTextToText,
+        type="multimodal",
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from red_aes.errors import InputError, UnknownNameError
 from red_aes.types import ATTRIBUTES, DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
@@ -68,7 +69,7 @@ def get_template(version: str = PROMPT_VERSION) -> PromptTemplate:
     try:
         return PROMPTS[version]
     except KeyError:
-        raise KeyError(f"unknown prompt version {version!r}; known: {sorted(PROMPTS)}") from None
+        raise UnknownNameError(f"unknown prompt version {version!r}; known: {sorted(PROMPTS)}") from None
 
 
 def pair_text(instruction: str | None = None, version: str = PROMPT_VERSION) -> str:
@@ -96,10 +97,10 @@ def build_messages(
         ]
     elif kind == "single":
         if instruction is not None:
-            raise ValueError("a single-image prompt takes no edit instruction")
+            raise InputError("a single-image prompt takes no edit instruction")
         content = [{"type": "image"}, {"type": "text", "text": template.single}]
     else:
-        raise ValueError(f"prompt kind must be 'pair' or 'single', got {kind!r}")
+        raise InputError(f"prompt kind must be 'pair' or 'single', got {kind!r}")
     return [
         {"role": "system", "content": [{"type": "text", "text": template.system}]},
         {"role": "user", "content": content},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from red_aes.errors import InputError
 from red_aes.types import SCORE_MAX, SCORE_MIN
 
 _MID = (SCORE_MIN + SCORE_MAX) / 2
@@ -19,14 +20,14 @@ _HALF = (SCORE_MAX - SCORE_MIN) / 2
 def squash_score(raw: float, width: float = _HALF) -> float:
     """``MID + HALF · tanh((raw − MID) / width)``: slope 1 at the middle when ``width == HALF``."""
     if width <= 0:
-        raise ValueError(f"width must be positive, got {width}")
+        raise InputError(f"width must be positive, got {width}")
     return _MID + _HALF * math.tanh((raw - _MID) / width)
 
 
 def squash_slope(raw: float, width: float = _HALF) -> float:
     """The derivative of :func:`squash_score` at ``raw`` (``HALF / width`` at the middle, > 0 everywhere)."""
     if width <= 0:
-        raise ValueError(f"width must be positive, got {width}")
+        raise InputError(f"width must be positive, got {width}")
     return _HALF / width / math.cosh((raw - _MID) / width) ** 2
 
 
@@ -42,5 +43,5 @@ def secant_slope(raw_a: float, raw_b: float, width: float = _HALF) -> float:
 def unsquash_score(score: float, width: float = _HALF) -> float:
     """The inverse of :func:`squash_score` for a score strictly inside the scale."""
     if not SCORE_MIN < score < SCORE_MAX:
-        raise ValueError(f"score must lie strictly inside ({SCORE_MIN}, {SCORE_MAX}), got {score}")
+        raise InputError(f"score must lie strictly inside ({SCORE_MIN}, {SCORE_MAX}), got {score}")
     return _MID + width * math.atanh((score - _MID) / _HALF)

@@ -7,9 +7,10 @@ improved the photo.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from PIL import Image
 
@@ -21,7 +22,10 @@ DELTA_MAX: float = SCORE_MAX - SCORE_MIN
 #: evaluation's direction accuracy all use this one band.
 NO_CHANGE_BAND: float = 0.25
 
-Mode = Literal["reasoning", "fast"]
+#: How a scorer answers: reasoning text then the number, or the number alone (see red_aes.scoring).
+Decoding = Literal["reasoning", "fast"]
+#: Deprecated name of :data:`Decoding`.
+Mode = Decoding
 Direction = Literal["improve", "degrade"]
 
 
@@ -46,50 +50,61 @@ class Attribute(str, Enum):
 ATTRIBUTES: tuple[str, ...] = tuple(a.value for a in Attribute)
 
 
-@dataclass
-class AestheticDelta:
-    """How much ``edited`` is better (+) or worse (-) than ``original``, with the model's reasoning.
+@dataclass(kw_only=True)
+class AestheticResult:
+    """What every scorer answer carries besides its number (:class:`AestheticDelta`, :class:`AestheticScore`).
 
-    ``valid`` is False when no number could be read from the model's answer; ``delta`` is then None and
-    ``error`` says why. Never a guessed or default number. ``forced`` is True when the reasoning budget
-    ran out and the answer was forced; ``answer_mass`` is fast mode's total probability of well-formed
-    answers (None for backends without one).
+    ``valid`` is False when no number could be read from the answer; the number is then None and
+    ``error`` says why. Never a guessed or default number. ``decoding`` is how it was answered
+    (``reasoning`` or ``fast``); ``forced`` is True when the reasoning budget ran out and the answer was
+    forced; ``answer_mass`` is fast decoding's total probability of well-formed answers (None for
+    backends without one). ``to_dict()`` also writes ``decoding`` under its old key ``mode`` for one
+    release (deprecated).
     """
+
+    #: The name of the number's field in the subclass.
+    VALUE: ClassVar[str]
+
+    reasoning: str | None = None
+    raw_text: str = ""
+    error: str | None = None
+    attributes: dict[str, float] = field(default_factory=dict)
+    model: str | None = None
+    prompt_version: str | None = None
+    decoding: str | None = None
+    forced: bool = False
+    answer_mass: float | None = None
+
+    @property
+    def mode(self) -> str | None:
+        """Deprecated name of :attr:`decoding`."""
+        warnings.warn("result.mode is deprecated; use result.decoding", FutureWarning, stacklevel=2)
+        return self.decoding
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        first = {key: data.pop(key) for key in (self.VALUE, "valid")}
+        return {**first, **data, "mode": self.decoding}
+
+
+@dataclass
+class AestheticDelta(AestheticResult):
+    """How much ``edited`` is better (+) or worse (-) than ``original``, with the model's reasoning."""
+
+    VALUE: ClassVar[str] = "delta"
 
     delta: float | None
     valid: bool
-    reasoning: str | None = None
-    raw_text: str = ""
-    error: str | None = None
-    attributes: dict[str, float] = field(default_factory=dict)
-    model: str | None = None
-    prompt_version: str | None = None
-    mode: str | None = None
-    forced: bool = False
-    answer_mass: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
-class AestheticScore:
+class AestheticScore(AestheticResult):
     """An absolute aesthetic score in [SCORE_MIN, SCORE_MAX] for one image."""
+
+    VALUE: ClassVar[str] = "score"
 
     score: float | None
     valid: bool
-    reasoning: str | None = None
-    raw_text: str = ""
-    error: str | None = None
-    attributes: dict[str, float] = field(default_factory=dict)
-    model: str | None = None
-    prompt_version: str | None = None
-    mode: str | None = None
-    forced: bool = False
-    answer_mass: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

@@ -15,8 +15,8 @@ from red_aes.evaluation.benchmarks import Benchmark, ImageItem
 from red_aes.evaluation.cache import PredictionCache
 from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.runner import evaluate
-from red_aes.scorers import BaseScorer
-from red_aes.types import AestheticDelta, AestheticScore, Mode
+from red_aes.scoring import BaseScorer
+from red_aes.types import AestheticDelta, AestheticScore, Decoding
 
 
 def test_choose_anchors_spans_the_range() -> None:
@@ -118,7 +118,7 @@ class SecondFavouringJudge(BaseScorer):
         originals: list[Image.Image],
         edited: list[Image.Image],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
     ) -> list[AestheticDelta]:
         self.compared += len(originals)
         return [
@@ -126,7 +126,7 @@ class SecondFavouringJudge(BaseScorer):
             for a, b in zip(originals, edited, strict=True)
         ]
 
-    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
+    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
         raise NotImplementedError("this judge only compares images")
 
 
@@ -153,7 +153,7 @@ def test_both_orders_cancel_position_bias(tmp_path: Path) -> None:
             judge,
             bench,
             model_id="biased",
-            mode="anchored",
+            scoring="anchored",
             anchors=anchors,
             anchor_order=order,  # type: ignore[arg-type]
             cache=cache,

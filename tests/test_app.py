@@ -44,7 +44,7 @@ from red_aes.demo import (  # noqa: E402
 from red_aes.images import load_image  # noqa: E402
 from red_aes.measure import METRICS  # noqa: E402
 from red_aes.parsing import parse_answer  # noqa: E402
-from red_aes.scorers import BaseScorer, load_scorer  # noqa: E402
+from red_aes.scoring import BaseScorer, load_scorer  # noqa: E402
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -489,7 +489,7 @@ def test_tiny_models_serve_every_endpoint(
         api_name="/edit_and_assess",
     )
     assert details["scorer"] == str(tiny_model_dir) and details["editor"] != DEFAULT_EDITOR
-    assert details["prompt_version"] and details["mode"] == "reasoning"
+    assert details["prompt_version"] and details["decoding"] == "reasoning"
     assert load_image(after).size[0] > 0 and len(table["data"]) > 0
     check_delta_result(card, details)
 

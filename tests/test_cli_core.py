@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from red_aes.cli import main
-from red_aes.decoding import MIN_ANSWER_MASS
 from red_aes.parsing import parse_answer
+from red_aes.scoring.decoding import MIN_ANSWER_MASS
 from red_aes.testing import TINY_MAX_PIXELS
 
 
@@ -34,7 +34,7 @@ def test_compare_json_is_one_document(capsys, tiny_model_dir: Path, photo_paths:
     assert record["original"] == str(photo_paths[0]) and record["instruction"] == "make it warmer"
     assert record["valid"] and -9 <= record["delta"] <= 9
     assert parse_answer(record["raw_text"], "delta").value == record["delta"]
-    assert record["mode"] == "reasoning" and record["model"] == str(tiny_model_dir)
+    assert record["decoding"] == record["mode"] == "reasoning" and record["model"] == str(tiny_model_dir)
     assert record["forced"] is True and record["answer_mass"] is None  # 2 tokens: the budget ran out
     assert record["max_image_pixels"] == 6 * 784
 
@@ -60,19 +60,20 @@ def test_compare_text_output(capsys, tiny_model_dir: Path, photo_paths: list[Pat
 
 def test_score_json_lists_every_file(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
     code, out, _ = _run(
-        capsys, "score", *photo_paths[:2], "--model", tiny_model_dir, "--mode", "fast", "--json"
+        capsys, "score", *photo_paths[:2], "--model", tiny_model_dir, "--decoding", "fast", "--json"
     )
     assert code == 1  # the untrained model puts almost no probability on well-formed answers
     records = json.loads(out)
     assert [r["file"] for r in records] == [str(p) for p in photo_paths[:2]]
     for r in records:
-        assert not r["valid"] and r["score"] is None and r["mode"] == "fast" and r["forced"] is False
+        assert not r["valid"] and r["score"] is None and r["decoding"] == "fast" and r["forced"] is False
         assert 0 < r["answer_mass"] < MIN_ANSWER_MASS and f"{r['answer_mass']:.3g}" in r["error"]
         assert r["max_image_pixels"] == TINY_MAX_PIXELS  # the tiny processor's own, tighter limit
 
 
 def test_fast_text_output_gives_the_mass(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
-    code, out, _ = _run(capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--mode", "fast")
+    with pytest.warns(FutureWarning, match="--mode is deprecated; use --decoding"):
+        code, out, _ = _run(capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--mode", "fast")
     assert code == 1 and "no valid answer (well-formed answers have total probability" in out
 
 
@@ -104,7 +105,7 @@ def test_unknown_quantization_is_a_one_line_error(
 
 
 def test_measured_model(capsys, photo_paths: list[Path]) -> None:
-    pytest.importorskip("red_aes.measured_scorer")
+    pytest.importorskip("red_aes.scoring.measured")
     code, out, _ = _run(capsys, "compare", photo_paths[0], photo_paths[1], "--model", "measured", "--json")
     assert code == 0
     record = json.loads(out)

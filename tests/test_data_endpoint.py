@@ -1,7 +1,7 @@
 """The endpoint judge, planner and teacher against a local stub of the OpenAI chat-completions API.
 
 The stub stands in for a vLLM server or hosted API (unreachable here): it records each request and
-answers with scripted text, so the real client code (:mod:`red_aes.data.endpoint`) does the HTTP, the
+answers with scripted text, so the real client code (:mod:`red_aes.chat`) does the HTTP, the
 image encoding and the parsing.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from red_aes.data.endpoint import ChatEndpoint, EndpointError
+from red_aes.chat import ChatEndpoint, EndpointError
 from red_aes.data.judges import EndpointJudge, InvalidVote, PairToJudge, load_judge
 from red_aes.data.plans import EndpointWriter, PlanError
 from red_aes.data.rationale import EndpointTeacher, RationaleError, RationaleInput
@@ -199,7 +199,7 @@ def test_endpoint_teacher_regenerates_until_the_direction_agrees(
 
 
 def test_image_data_url_round_trips_exact_pixels(pair: PairToJudge) -> None:
-    from red_aes.data.endpoint import image_data_url
+    from red_aes.chat import image_data_url
 
     decoded = _decode_data_url(image_data_url(pair.edited))
     assert np.array_equal(np.asarray(decoded), np.asarray(pair.edited))

@@ -12,7 +12,7 @@ from red_aes.data.judges import InvalidVote, PairToJudge, load_judge
 from red_aes.data.rationale import RationaleError, RationaleInput, load_rationale_writer
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
-from red_aes.scorers import load_scorer
+from red_aes.scoring import load_scorer
 from red_aes.types import Verdict
 
 
@@ -55,7 +55,7 @@ def test_vlm_teacher_keeps_its_reasoning_only_when_its_direction_agrees(
         {"name": "vlm", "model": str(tiny_model_dir)}, neutral_band=0.25, device="cpu"
     )
     own = load_scorer(str(tiny_model_dir), device="cpu").compare(
-        pair.original, pair.edited, pair.instruction, mode="reasoning"
+        pair.original, pair.edited, pair.instruction, decoding="reasoning"
     )
     assert own.valid and own.reasoning
     own_direction = direction_of(own.delta, 0.25)

@@ -14,7 +14,7 @@ from red_aes.evaluation.edit_ladder import build_edit_ladder, ladder_names
 from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.runner import evaluate
 from red_aes.images import load_image
-from red_aes.measured_scorer import MeasuredScorer
+from red_aes.scoring.measured import MeasuredScorer
 
 
 def test_ladder_groups_have_the_known_order(photo_paths: list[Path]) -> None:

@@ -19,29 +19,32 @@ from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.reports import write_outputs
 from red_aes.evaluation.runner import evaluate
 from red_aes.images import load_image
-from red_aes.measured_scorer import MeasuredScorer
+from red_aes.scoring.measured import MeasuredScorer
 
 BOOT = BootstrapConfig(n_resamples=20, seed=0)
 
 
 class Counting(MeasuredScorer):
-    """The real measured scorer, counting the images and pairs its backend is asked about."""
+    """The real measured scorer, counting the images and pairs its backend is asked about; declared
+    relative (the interface's default), so a harness must ask it every pair."""
+
+    relative = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.scored = self.compared = 0
 
-    def _score_batch(self, images, mode):
+    def _score_batch(self, images, decoding):
         self.scored += len(images)
-        return super()._score_batch(images, mode)
+        return super()._score_batch(images, decoding)
 
-    def _compare_batch(self, originals, edited, instructions, mode):
+    def _compare_batch(self, originals, edited, instructions, decoding):
         self.compared += len(originals)
-        return super()._compare_batch(originals, edited, instructions, mode)
+        return super()._compare_batch(originals, edited, instructions, decoding)
 
 
 class AbsoluteCounting(Counting):
-    """Declared absolute (``relative = False``), as the measured scorer's class says it is."""
+    """Declared absolute (``relative = False``), as the measured scorer's own class is."""
 
     relative = False
 
@@ -114,7 +117,7 @@ def test_forced_and_low_mass_answers_are_stored_counted_and_excludable(
 ) -> None:
     """The untrained tiny VLM: a 2-token reasoning budget forces its answers; in fast mode it puts
     almost no probability on well-formed answers, so they are invalid with their mass."""
-    from red_aes.scorer import RedAesScorer
+    from red_aes.scoring.vlm import RedAesScorer
 
     bench = load_benchmark("ava", LoadRequest(root=photos)).head(4)
     scorer = RedAesScorer.from_pretrained(str(tiny_model_dir), device="cpu", max_reasoning_tokens=2)
@@ -141,7 +144,7 @@ def test_forced_and_low_mass_answers_are_stored_counted_and_excludable(
         (train / "labels.csv").write_text("file,score\nt0.png,3\nt1.png,7\n", encoding="utf-8")
         anchors = Anchors.from_benchmark(load_benchmark("ava", LoadRequest(root=train)), 2)
         anchored = evaluate(
-            scorer, bench, model_id="tiny", mode="anchored", anchors=anchors, cache=cache, boot=BOOT
+            scorer, bench, model_id="tiny", scoring="anchored", anchors=anchors, cache=cache, boot=BOOT
         )
         assert all(p.forced for p in anchored.predictions if p.valid)
         assert anchored.report.counts["forced"] == sum(p.valid for p in anchored.predictions) > 0
@@ -196,7 +199,7 @@ def test_absolute_scorers_score_each_pair_image_once(photos: Path, tmp_path: Pat
         assert (again.computed, again.cached, scorer.scored) == (0, len(images), len(images))
     # the same deltas as asking the measured scorer each pair
     items = list(bench.items)
-    asked = MeasuredScorer().compare([it.first for it in items], [it.second for it in items], mode="fast")
+    asked = MeasuredScorer().compare([it.first for it in items], [it.second for it in items], decoding="fast")
     assert [p.value for p in result.predictions] == pytest.approx([d.delta for d in asked], abs=1e-9)
     # a relative scorer (the class default) is still asked every pair
     relative = Counting()
@@ -209,7 +212,7 @@ def test_anchors_overlapping_the_benchmark_are_refused(photos: Path, tmp_path: P
     scorer = Counting()
     same_files = Anchors.from_benchmark(bench, 2)
     with pytest.raises(ValueError, match=r"has the same file bytes as the anchor .*must not overlap"):
-        evaluate(scorer, bench, model_id="measured", mode="anchored", anchors=same_files)
+        evaluate(scorer, bench, model_id="measured", scoring="anchored", anchors=same_files)
     assert scorer.compared == 0  # refused before any question
     # the same pixels in another file: refused by the pixel hash as the items load
     copies = tmp_path / "train"
@@ -222,12 +225,12 @@ def test_anchors_overlapping_the_benchmark_are_refused(photos: Path, tmp_path: P
     (copies / "labels.csv").write_text("file,score\n" + "".join(train_rows), encoding="utf-8")
     pixel_twins = Anchors.from_benchmark(load_benchmark("ava", LoadRequest(root=copies)), 2)
     with pytest.raises(ValueError, match=r"has the same pixels as the anchor 'copy-"):
-        evaluate(scorer, bench, model_id="measured", mode="anchored", anchors=pixel_twins)
+        evaluate(scorer, bench, model_id="measured", scoring="anchored", anchors=pixel_twins)
     # anchors apart from the benchmark (blurred copies) are accepted
     for i, path in enumerate(_images(photos)[:3]):
         load_image(path).filter(ImageFilter.GaussianBlur(2)).save(copies / f"copy-{i}.png")
     apart = Anchors.from_benchmark(load_benchmark("ava", LoadRequest(root=copies)), 2)
-    result = evaluate(scorer, bench, model_id="measured", mode="anchored", anchors=apart, boot=BOOT)
+    result = evaluate(scorer, bench, model_id="measured", scoring="anchored", anchors=apart, boot=BOOT)
     assert result.n_invalid == 0 and result.anchors == list(apart.ids)
 
 
@@ -245,7 +248,7 @@ def test_cli_scoring_flag_and_the_deprecated_mode_flag(photos: Path, tmp_path: P
         assert _cli([*argv, "--mode", "anchored", "--out", str(tmp_path / "old")]) == 0
     for name in ("new", "old"):
         result = json.loads((tmp_path / name / "results.json").read_text())["results"][0]
-        assert result["mode"] == "anchored" and result["anchor_order"] == "both"
+        assert result["scoring"] == result["mode"] == "anchored" and result["anchor_order"] == "both"
     assert (tmp_path / "new" / "predictions.csv").read_text() == (
         tmp_path / "old" / "predictions.csv"
     ).read_text()

@@ -19,7 +19,7 @@ from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.reports import write_outputs
 from red_aes.evaluation.runner import evaluate
 from red_aes.images import load_image
-from red_aes.measured_scorer import MeasuredScorer
+from red_aes.scoring.measured import MeasuredScorer
 from red_aes.types import NO_CHANGE_BAND, AestheticDelta, AestheticScore
 
 BOOT = BootstrapConfig(n_resamples=50, seed=0)
@@ -123,7 +123,7 @@ def test_cache_means_a_repeated_run_scores_nothing(
             boot=BOOT,
         )
         assert third_scorer.scored == 7
-    direct = [s.score for s in MeasuredScorer().score([it.image for it in bench.items], mode="fast")]
+    direct = [s.score for s in MeasuredScorer().score([it.image for it in bench.items], decoding="fast")]
     assert [p.value for p in first.predictions] == pytest.approx(direct)
 
 
@@ -174,7 +174,7 @@ def test_invalid_answers_are_counted_and_reported(
         GrayBlindScorer(),
         bench,
         model_id="gray-blind",
-        mode="anchored",
+        scoring="anchored",
         anchors=anchors,
         boot=BOOT,
         progress=False,
@@ -209,18 +209,18 @@ def test_anchored_scores_follow_direct_scores(small_photos: Path, tmp_path: Path
         train_photos.append(train_dir / f"{p.stem}.png")
         load_image(p).filter(ImageFilter.GaussianBlur(1.5)).save(train_photos[-1])
     train = train_dir / "train.csv"
-    train_scores = [s.score for s in scorer.score(train_photos, mode="fast")]
+    train_scores = [s.score for s in scorer.score(train_photos, decoding="fast")]
     rows = "".join(f"{p.name},{s}\n" for p, s in zip(train_photos, train_scores, strict=True))
     train.write_text("file,score\n" + rows, encoding="utf-8")
     anchors = Anchors.from_benchmark(load_benchmark("ava", LoadRequest(root=train_dir, labels=train)), 3)
-    direct = [s.score for s in scorer.score(photos, mode="fast")]
+    direct = [s.score for s in scorer.score(photos, decoding="fast")]
     labels = tmp_path / "test.csv"
     rows = "".join(f"{p.name},{s}\n" for p, s in zip(photos, direct, strict=True))
     labels.write_text("file,score\n" + rows, encoding="utf-8")
     bench = load_benchmark("ava", LoadRequest(root=small_photos, labels=labels))
     scorer.compared = 0
     result = evaluate(
-        scorer, bench, model_id="measured", mode="anchored", decoding="fast", anchors=anchors, boot=BOOT
+        scorer, bench, model_id="measured", scoring="anchored", decoding="fast", anchors=anchors, boot=BOOT
     )
     # each (anchor, image) pair in both orders, each distinct question once
     assert scorer.compared == 2 * 3 * len(bench)
@@ -228,7 +228,7 @@ def test_anchored_scores_follow_direct_scores(small_photos: Path, tmp_path: Path
     anchored = [p.value for p in result.predictions]
     assert stats.spearmanr(anchored, direct).statistic > 0.9
     with pytest.raises(ValueError, match="needs anchor images"):
-        evaluate(scorer, bench, model_id="measured", mode="anchored")
+        evaluate(scorer, bench, model_id="measured", scoring="anchored")
 
 
 class RelativeCounting(CountingScorer):
@@ -260,7 +260,7 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
     assert scorer.compared == 4 and scorer.scored == 0
     assert result.report.metrics["pairwise_accuracy"].value == 1.0
     with pytest.raises(ValueError, match="use mode 'direct'"):
-        evaluate(scorer, bench, model_id="measured", mode="anchored")
+        evaluate(scorer, bench, model_id="measured", scoring="anchored")
 
     n = len(photos)
     columns = {

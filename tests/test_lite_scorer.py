@@ -10,7 +10,7 @@ from PIL import Image
 
 from red_aes.editing.classical import ClassicalEditor
 from red_aes.editing.operations import Operation
-from red_aes.scorers import load_scorer
+from red_aes.scoring import load_scorer
 
 #: Strong degradations of each kind the acceptance names (blur, grain, darkening, JPEG).
 STRONG = {

@@ -7,9 +7,9 @@ import pytest
 
 from red_aes.editing import ClassicalEditor, Operation
 from red_aes.images import load_image
-from red_aes.measured_scorer import MeasuredConfig, MeasuredScorer
 from red_aes.scale import squash_score
-from red_aes.scorers import load_scorer
+from red_aes.scoring import load_scorer
+from red_aes.scoring.measured import MeasuredConfig, MeasuredScorer
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta
 
 #: Clear degradations: heavy blur, strong noise, severe under- and over-exposure, heavy JPEG.
@@ -53,7 +53,7 @@ def degraded(photos) -> dict[tuple[str, str], object]:
 
 
 def test_original_photos_get_plausible_scores(scorer, photos) -> None:
-    scores = scorer.score(list(photos.values()), mode="fast")
+    scores = scorer.score(list(photos.values()), decoding="fast")
     for name, s in zip(photos, scores, strict=True):
         assert s.valid and SCORE_MIN <= s.score <= SCORE_MAX
         assert 4.5 <= s.score <= 7.5, f"{name} scored {s.score}"
@@ -70,9 +70,9 @@ def test_original_photos_get_plausible_scores(scorer, photos) -> None:
 
 
 def test_clear_degradations_score_lower_on_every_photo(scorer, photos, degraded) -> None:
-    originals = dict(zip(photos, scorer.score(list(photos.values()), mode="fast"), strict=True))
+    originals = dict(zip(photos, scorer.score(list(photos.values()), decoding="fast"), strict=True))
     keys = list(degraded)
-    scores = dict(zip(keys, scorer.score([degraded[k] for k in keys], mode="fast"), strict=True))
+    scores = dict(zip(keys, scorer.score([degraded[k] for k in keys], decoding="fast"), strict=True))
     for (name, kind), s in scores.items():
         assert s.score <= originals[name].score - 0.5, f"{kind} {name}: {originals[name].score} -> {s.score}"
         dominant = DOMINANT[kind]
@@ -86,7 +86,7 @@ def test_delta_is_negative_and_equals_the_score_difference(kind: str, scorer, ph
     delta = scorer.compare(photos[name], degraded[(name, kind)], f"degrade: {kind}")
     assert isinstance(delta, AestheticDelta) and delta.valid
     assert DELTA_MIN <= delta.delta < 0
-    before, after = scorer.score([photos[name], degraded[(name, kind)]], mode="fast")
+    before, after = scorer.score([photos[name], degraded[(name, kind)]], decoding="fast")
     assert delta.delta == pytest.approx(after.score - before.score, abs=1e-9)
     assert sum(delta.attributes.values()) == pytest.approx(delta.delta, abs=0.02)
     assert delta.reasoning and "Measured changes:" in delta.reasoning
@@ -104,7 +104,7 @@ def test_reasoning_cites_the_measured_change(scorer, photos, degraded) -> None:
 
 def test_improvement_and_identity(scorer, photos) -> None:
     photo = photos["astronaut.png"]
-    same = scorer.compare(photo, photo, mode="fast")
+    same = scorer.compare(photo, photo, decoding="fast")
     assert same.delta == 0.0 and same.reasoning is None
     blurred = ClassicalEditor().apply(photo, [Operation("blur", 3.0)]).image
     restored = scorer.compare(blurred, photo)  # the reverse of a degradation is an improvement
@@ -130,9 +130,14 @@ def test_from_pretrained_options() -> None:
     assert MeasuredScorer.higher_is_better and MeasuredScorer.score_range == (SCORE_MIN, SCORE_MAX)
 
 
-def test_mode_is_checked(scorer, photos) -> None:
-    with pytest.raises(ValueError, match="mode must be one of"):
-        scorer.score(photos["china.jpg"], mode="slow")  # type: ignore[arg-type]
+def test_decoding_is_checked_and_mode_is_its_deprecated_name(scorer, photos) -> None:
+    with pytest.raises(ValueError, match="decoding must be one of"):
+        scorer.score(photos["china.jpg"], decoding="slow")  # type: ignore[arg-type]
+    with pytest.warns(FutureWarning, match="decoding="):
+        old = scorer.score(photos["china.jpg"], mode="fast")
+    assert old == scorer.score(photos["china.jpg"], decoding="fast")
+    with pytest.warns(FutureWarning, match="result.decoding"):
+        assert old.mode == old.decoding == "fast"
 
 
 def test_strong_degradation_of_an_already_poor_photo_still_scores_lower(scorer, photos) -> None:
@@ -142,10 +147,10 @@ def test_strong_degradation_of_an_already_poor_photo_still_scores_lower(scorer, 
     for name, photo in photos.items():
         poor = editor.apply(photo, [Operation("exposure", -3.0), Operation("blur", 8.0)]).image
         worse = editor.apply(poor, [Operation("exposure", -2.0)]).image
-        before, after = scorer.score([poor, worse], mode="fast")
+        before, after = scorer.score([poor, worse], decoding="fast")
         assert scorer.config.base + sum(before.attributes.values()) < SCORE_MIN  # below the old clip
         assert SCORE_MIN < after.score < before.score < 2.0, (name, before.score, after.score)
-        delta = scorer.compare(poor, worse, mode="fast")
+        delta = scorer.compare(poor, worse, decoding="fast")
         assert delta.delta < 0 and delta.delta == pytest.approx(after.score - before.score, abs=1e-9)
         assert sum(delta.attributes.values()) == pytest.approx(delta.delta, abs=1e-3)
 

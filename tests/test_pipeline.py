@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import red_aes
-from red_aes.scorer import RedAesScorer
+from red_aes.scoring.vlm import RedAesScorer
 
 BUDGET = 6
 
@@ -50,13 +50,13 @@ def test_pair_and_image_results_match_the_scorer(pipe, tiny_model_dir: Path, pho
 
 def test_lists_batch_and_keep_order(pipe, photo_paths: list[Path]) -> None:
     inputs = [_pair(photo_paths), photo_paths[2], _pair(photo_paths, None), photo_paths[3]]
-    batch = pipe(inputs, mode="fast")
-    single = [pipe(x, mode="fast") for x in inputs]
+    batch = pipe(inputs, decoding="fast")
+    single = [pipe(x, decoding="fast") for x in inputs]
     assert [("delta" in r, "score" in r) for r in batch] == [(True, False), (False, True)] * 2
     for got, want in zip(batch, single, strict=True):
         # the untrained model's fast answers are invalid; their answer masses still identify the item
         assert got["answer_mass"] == pytest.approx(want["answer_mass"], rel=1e-3)
-        assert got["mode"] == "fast" and got["reasoning"] is None and not got["valid"]
+        assert got["decoding"] == "fast" and got["reasoning"] is None and not got["valid"]
     assert len({round(r["answer_mass"], 20) for r in batch}) == len(batch)
 
 

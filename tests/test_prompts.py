@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from red_aes.decoding import answer_grid
 from red_aes.parsing import parse_answer
 from red_aes.prompts import PROMPT_VERSION, build_messages, format_answer, format_delta, format_score
+from red_aes.scoring.decoding import answer_grid
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from red_aes.decoding import (
+from red_aes.checkpoints import METADATA_FILE, ModelLoadError, read_metadata, write_metadata
+from red_aes.images import load_image
+from red_aes.parsing import parse_answer
+from red_aes.prompts import PROMPTS, THINK_OPEN, PromptTemplate, format_delta, format_score
+from red_aes.scoring.decoding import (
     MIN_ANSWER_MASS,
     AnswerConstraint,
     TokenTable,
@@ -18,16 +22,7 @@ from red_aes.decoding import (
     expected_answer,
     token_bytes,
 )
-from red_aes.images import load_image
-from red_aes.parsing import parse_answer
-from red_aes.prompts import PROMPTS, THINK_OPEN, PromptTemplate, format_delta, format_score
-from red_aes.scorer import (
-    METADATA_FILE,
-    ModelLoadError,
-    RedAesScorer,
-    read_metadata,
-    write_metadata,
-)
+from red_aes.scoring.vlm import RedAesScorer
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta
 
 BUDGET = 8
@@ -144,7 +139,7 @@ def test_compare_reasoning_gives_a_parsed_in_range_delta(
     assert delta.raw_text.startswith(THINK_OPEN)
     assert delta.raw_text.endswith(f"</think><answer>{format_delta(delta.delta)}</answer>")
     assert parse_answer(delta.raw_text, "delta").value == delta.delta
-    assert (delta.mode, delta.prompt_version, delta.model) == ("reasoning", "v1", str(scorer.model_name))
+    assert (delta.decoding, delta.prompt_version, delta.model) == ("reasoning", "v1", str(scorer.model_name))
     assert len(scorer.tokenizer(delta.raw_text)["input_ids"]) >= BUDGET
     assert delta.forced and delta.answer_mass is None  # the untrained model never closes </think> itself
 
@@ -228,7 +223,7 @@ def test_batch_equals_single_in_fast_mode(scorer: RedAesScorer, images: list) ->
         [_fast(scorer, "single", [[i]], [None])[0].item() for i in images], abs=1e-4
     )
     # through the public API: the same (invalid, below-threshold) results with the same masses
-    results = scorer.compare(originals, edited, instructions, mode="fast", batch_size=3)
+    results = scorer.compare(originals, edited, instructions, decoding="fast", batch_size=3)
     assert [r.answer_mass for r in results] == pytest.approx(batch_masses.tolist(), rel=1e-3)
 
 
@@ -275,7 +270,7 @@ def test_adapter_changes_the_output_and_loads_alone(
     assert adapted.valid and adapted.raw_text != base.raw_text
     assert alone.compare(photo_paths[0], photo_paths[1]).raw_text == adapted.raw_text
     fast = [
-        s.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass for s in (scorer, with_adapter)
+        s.compare(photo_paths[0], photo_paths[1], decoding="fast").answer_mass for s in (scorer, with_adapter)
     ]
     assert fast[0] != pytest.approx(fast[1], rel=1e-2)
 
@@ -304,7 +299,7 @@ def test_4bit_loads_bitsandbytes_layers_on_cpu_and_answers(
     quantized = RedAesScorer.from_pretrained(tiny_model_dir, quantization="4bit", device="cpu")
     assert sum(isinstance(m, Linear4bit) for m in quantized.model.modules()) > 0
     assert quantized.model.get_memory_footprint() > 0
-    delta = quantized.compare(photo_paths[0], photo_paths[1], mode="fast")
+    delta = quantized.compare(photo_paths[0], photo_paths[1], decoding="fast")
     assert delta.answer_mass is not None and 0.0 < delta.answer_mass < 1.0
 
 
@@ -379,7 +374,7 @@ def test_save_pretrained_round_trips(
 ) -> None:
     adapted = RedAesScorer.from_pretrained(adapter_dir, max_reasoning_tokens=BUDGET)
     before = adapted.compare(photo_paths[0], photo_paths[1])
-    before_fast = adapted.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass
+    before_fast = adapted.compare(photo_paths[0], photo_paths[1], decoding="fast").answer_mass
 
     adapter_only = adapted.save_pretrained(tmp_path / "adapter-copy", merge=False)
     assert (adapter_only / "adapter_model.safetensors").is_file()
@@ -395,7 +390,7 @@ def test_save_pretrained_round_trips(
     assert read_metadata(merged_dir)["base_model"] == str(tiny_model_dir.resolve())
     merged = RedAesScorer.from_pretrained(merged_dir, max_reasoning_tokens=BUDGET)
     assert merged.compare(photo_paths[0], photo_paths[1]).raw_text == before.raw_text
-    assert merged.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass == pytest.approx(
+    assert merged.compare(photo_paths[0], photo_paths[1], decoding="fast").answer_mass == pytest.approx(
         before_fast, rel=1e-3
     )
 
@@ -406,7 +401,7 @@ def test_abandoned_stream_releases_the_model(scorer: RedAesScorer, photo_paths: 
     next(stream)
     stream.close()
     assert not scorer._model_lock.locked()
-    assert scorer.compare(photo_paths[0], photo_paths[1], mode="fast").answer_mass is not None
+    assert scorer.compare(photo_paths[0], photo_paths[1], decoding="fast").answer_mass is not None
 
 
 def test_threads_sharing_a_scorer_get_the_single_thread_results(scorer: RedAesScorer, images: list) -> None:

@@ -12,16 +12,15 @@ import pytest
 import torch
 from PIL import Image
 
-from red_aes.decoding import MIN_ANSWER_MASS
-from red_aes.scorer import (
+from red_aes.checkpoints import read_metadata, write_metadata
+from red_aes.scoring.budget import (
     DEFAULT_IMAGE_TOKENS,
     DEFAULT_MAX_IMAGE_PIXELS,
-    RedAesScorer,
     image_pixel_limits,
-    read_metadata,
     set_image_pixel_limits,
-    write_metadata,
 )
+from red_aes.scoring.decoding import MIN_ANSWER_MASS
+from red_aes.scoring.vlm import RedAesScorer
 from red_aes.testing import QWEN_MAX_PIXELS, QWEN_MIN_PIXELS, TINY_MAX_PIXELS, make_tiny_model
 
 
@@ -71,7 +70,7 @@ def test_default_budget_makes_a_12mp_pair_cost_what_a_1mp_pair_costs(qwen_limits
 
 def test_scoring_a_12mp_pair_runs_under_the_budget(qwen_limits_dir: Path) -> None:
     scorer = RedAesScorer.from_pretrained(qwen_limits_dir, device="cpu", max_reasoning_tokens=2)
-    delta = scorer.compare(_noise(4000, 3000, 2), _noise(4000, 3000, 3), mode="fast")
+    delta = scorer.compare(_noise(4000, 3000, 2), _noise(4000, 3000, 3), decoding="fast")
     assert delta.answer_mass is not None and 0.0 <= delta.answer_mass <= 1.0
 
 
@@ -189,8 +188,8 @@ def test_fast_mode_of_an_untrained_model_is_invalid_and_gives_the_mass(
     tiny_model_dir: Path, photo_paths: list[Path]
 ) -> None:
     scorer = RedAesScorer.from_pretrained(tiny_model_dir, device="cpu")
-    deltas = scorer.compare(photo_paths[:2], photo_paths[1:3], mode="fast")
-    score = scorer.score(photo_paths[0], mode="fast")
+    deltas = scorer.compare(photo_paths[:2], photo_paths[1:3], decoding="fast")
+    score = scorer.score(photo_paths[0], decoding="fast")
     for result, value in [(d, d.delta) for d in deltas] + [(score, score.score)]:
         assert not result.valid and value is None
         assert 0.0 < result.answer_mass < MIN_ANSWER_MASS
@@ -217,7 +216,7 @@ def test_fast_mode_computes_logits_only_where_it_needs_them(
         lambda module, args, output: shapes.append(tuple(output.shape))
     )
     try:
-        scorer.compare(photo_paths[:3], photo_paths[1:4], mode="fast")
+        scorer.compare(photo_paths[:3], photo_paths[1:4], decoding="fast")
     finally:
         hook.remove()
     nodes = len(scorer.table.answer_trie("delta").tokens)

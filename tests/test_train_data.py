@@ -115,7 +115,7 @@ def test_sft_answer_only_examples_are_the_tokens_fast_mode_scores(
     """What TRL's collator trains on starts with exactly the token ids fast mode feeds the model."""
     from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
 
-    from red_aes.scorer import RedAesScorer
+    from red_aes.scoring.vlm import RedAesScorer
 
     scorer = RedAesScorer.from_pretrained(tiny_model_dir, device="cpu")
     examples = sft_examples(red_train, PROMPT_VERSION)

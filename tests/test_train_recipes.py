@@ -199,7 +199,7 @@ def test_each_stage_loads_in_scorer_and_pipeline_and_changes_the_answers(
     from transformers import pipeline
 
     import red_aes  # noqa: F401  (registers the "red-aes" pipeline)
-    from red_aes.scorer import RedAesScorer
+    from red_aes.scoring.vlm import RedAesScorer
 
     original, edited = photo_paths[0], photo_paths[1]
     base = RedAesScorer.from_pretrained(str(tiny_model_dir))
@@ -207,16 +207,16 @@ def test_each_stage_loads_in_scorer_and_pipeline_and_changes_the_answers(
     assert tuned.metadata["stage"] == STAGE_NAMES[name]
     assert tuned.max_image_pixels == TINY_MAX_PIXELS
     assert tuned.metadata["max_image_pixels_source"] == "red_aes.json"
-    base_delta = base.compare(original, edited, "brighten the photo", mode="fast")
-    tuned_delta = tuned.compare(original, edited, "brighten the photo", mode="fast")
+    base_delta = base.compare(original, edited, "brighten the photo", decoding="fast")
+    tuned_delta = tuned.compare(original, edited, "brighten the photo", decoding="fast")
     # SFT (with its answer-only targets) taught the answer form fast mode reads
     assert tuned_delta.answer_mass > 10 * base_delta.answer_mass
-    assert tuned.score(original, mode="fast").answer_mass != pytest.approx(
-        base.score(original, mode="fast").answer_mass, rel=1e-2
+    assert tuned.score(original, decoding="fast").answer_mass != pytest.approx(
+        base.score(original, decoding="fast").answer_mass, rel=1e-2
     )
 
     pipe = pipeline("red-aes", model=str(chain["dirs"][name]))
-    out = pipe({"original": original, "edited": edited, "instruction": "brighten the photo"}, mode="fast")
+    out = pipe({"original": original, "edited": edited, "instruction": "brighten the photo"}, decoding="fast")
     assert out["answer_mass"] == pytest.approx(tuned_delta.answer_mass, rel=1e-3)
     assert out["delta"] == (pytest.approx(tuned_delta.delta, abs=1e-4) if tuned_delta.valid else None)
 

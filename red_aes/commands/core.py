@@ -3,16 +3,19 @@
 Examples::
 
     red-aes compare before.jpg after.jpg --instruction "brighten the shadows" --model red-aes/red-aes-7b
-    red-aes compare before.jpg after.jpg --model Qwen/Qwen2.5-VL-7B-Instruct --adapter ./adapter --mode fast
+    red-aes compare a.jpg b.jpg --model Qwen/Qwen2.5-VL-7B-Instruct --adapter ./adapter --decoding fast
     red-aes score a.jpg b.jpg --model measured --json
+    red-aes compare before.jpg after.jpg --model endpoint --endpoint-url http://localhost:8000/v1
     red-aes make-tiny-model ./tiny-vlm
 
 Images are loaded (and rejected with a reason) before any model is loaded. ``--json`` prints exactly one
 JSON document: an object for ``compare``, a list of objects (each with its ``file``) for ``score``; each
 object holds the result's fields (``forced``: a reasoning answer written after the budget ran out;
-``answer_mass``: fast mode's probability of a well-formed answer) and, for VLM scorers, the
+``answer_mass``: fast decoding's probability of a well-formed answer) and, for VLM scorers, the
 ``max_image_pixels`` the images were resized within. The exit code is 1 when the model gave no valid
-answer for some input (a fast-mode answer mass below the threshold counts as none), 2 for bad input.
+answer for some input (a fast-decoding answer mass below the threshold counts as none), 2 for bad input.
+``--mode`` is the deprecated spelling of ``--decoding``; the JSON results carry ``decoding`` (and, for one
+release, the same value under the deprecated key ``mode``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import argparse
 import json
 from typing import Any
 
+from red_aes.commands.options import add_renamed, renamed
 from red_aes.prompts import format_delta, format_score
-from red_aes.scorers import MODES
+from red_aes.scoring import DECODINGS
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
 
 SCALE_NOTE = (
@@ -35,15 +39,15 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default="red-lite",
-        help="'red-lite' (default: offline learned CPU model), 'measured' (statistics, no model), a VLM "
-        "checkpoint or adapter directory, or a Hub id",
+        help="'red-lite' (default: offline learned CPU model), 'measured' (statistics, no model), "
+        "'endpoint' (a served model, see --endpoint-url), a VLM checkpoint or adapter directory, or a Hub id",
     )
     parser.add_argument(
         "--adapter",
         help="PEFT LoRA adapter (directory or Hub id) of a VLM --model, or a RED-Lite head for red-lite",
     )
     parser.add_argument("--quantization", help="load the VLM in '4bit' (nf4) or '8bit' with bitsandbytes")
-    parser.add_argument("--mode", choices=MODES, default="reasoning", help="reasoning (default) or fast")
+    add_renamed(parser, "--decoding", "--mode", choices=DECODINGS, help="reasoning (default) or fast")
     parser.add_argument(
         "--max-reasoning-tokens",
         type=int,
@@ -56,6 +60,13 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         "adapter's red_aes.json, else 401408 = 512 tokens)",
     )
     parser.add_argument("--device", help="VLM device: cpu, cuda, cuda:1 or auto (default: cuda if available)")
+    parser.add_argument(
+        "--endpoint-url",
+        help="--model endpoint: the OpenAI-compatible API root, e.g. http://localhost:8000/v1",
+    )
+    parser.add_argument(
+        "--endpoint-model", help="--model endpoint: the served model's name (default: the first it lists)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
@@ -93,7 +104,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load_scorer(args: argparse.Namespace) -> Any:
-    from red_aes.scorers import load_scorer
+    from red_aes.registry import given
+    from red_aes.scoring import load_scorer
 
     options = {
         "adapter": args.adapter,
@@ -101,13 +113,15 @@ def _load_scorer(args: argparse.Namespace) -> Any:
         "max_reasoning_tokens": args.max_reasoning_tokens,
         "max_image_pixels": args.max_image_pixels,
         "device": args.device,
+        "base_url": args.endpoint_url,
+        "endpoint_model": args.endpoint_model,
     }
-    return load_scorer(args.model, **{k: v for k, v in options.items() if v is not None})
+    return load_scorer(args.model, **given(options))
 
 
-def _value_text(value: float, mode: str, kind: str) -> str:
-    """As the model writes it in reasoning mode; two decimals for fast mode's expected values."""
-    if mode == "reasoning":
+def _value_text(value: float, decoding: str, kind: str) -> str:
+    """As the model writes it in reasoning decoding; two decimals for fast decoding's expected values."""
+    if decoding == "reasoning":
         return format_delta(value) if kind == "delta" else format_score(value)
     return f"{value:+.2f}" if kind == "delta" else f"{value:.2f}"
 
@@ -131,13 +145,14 @@ def _compare(args: argparse.Namespace) -> int:
     from red_aes.images import load_image
 
     original, edited = load_image(args.original), load_image(args.edited)
+    decoding = renamed(args, "--decoding", "--mode", "reasoning")
     scorer = _load_scorer(args)
-    delta = scorer.compare(original, edited, args.instruction, mode=args.mode)
+    delta = scorer.compare(original, edited, args.instruction, decoding=decoding)
     if args.json:
         record = {"original": args.original, "edited": args.edited, "instruction": args.instruction}
         print(json.dumps({**record, **delta.to_dict(), **_settings(scorer)}))
     elif delta.valid:
-        value = _value_text(delta.delta, args.mode, "delta")
+        value = _value_text(delta.delta, decoding, "delta")
         print(f"delta: {value}  ({SCALE_NOTE}){_validity_note(delta)}")
         if delta.reasoning:
             print(f"reasoning: {delta.reasoning}")
@@ -151,8 +166,9 @@ def _score(args: argparse.Namespace) -> int:
     from red_aes.images import load_image
 
     images = [load_image(path) for path in args.images]
+    decoding = renamed(args, "--decoding", "--mode", "reasoning")
     scorer = _load_scorer(args)
-    scores = scorer.score(images, mode=args.mode, progress=not args.json and len(images) > 1)
+    scores = scorer.score(images, decoding=decoding, progress=not args.json and len(images) > 1)
     if args.json:
         settings = _settings(scorer)
         records = [
@@ -162,9 +178,7 @@ def _score(args: argparse.Namespace) -> int:
     else:
         print(f"scores in [{SCORE_MIN:.0f}, {SCORE_MAX:.0f}], higher is better")
         for path, s in zip(args.images, scores, strict=True):
-            valid = (
-                f"{path}: {_value_text(s.score, args.mode, 'score')}{_validity_note(s)}" if s.valid else ""
-            )
+            valid = f"{path}: {_value_text(s.score, decoding, 'score')}{_validity_note(s)}" if s.valid else ""
             print(valid or f"{path}: no valid answer ({s.error})")
             if s.reasoning:
                 print(f"  reasoning: {s.reasoning}")

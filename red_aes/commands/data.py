@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from red_aes.commands.options import add_push_options, push_options
+
 
 def _yaml_value(text: str) -> Any:
     """A flag value written in YAML (``measured``, ``{name: vlm, model: x}``, ``{train: 0.9, test: 0.1}``)."""
@@ -110,10 +112,8 @@ def _card(args: argparse.Namespace) -> int:
 
 def _push(args: argparse.Namespace) -> int:
     from red_aes.data.publish import push_dataset
-    from red_aes.hub import token_from_env
 
-    token = token_from_env(args.token_env)
-    print(push_dataset(args.out_dir, args.repo_id, private=args.private, token=token, endpoint=args.endpoint))
+    print(push_dataset(args.out_dir, args.repo_id, **push_options(args)))
     return 0
 
 
@@ -146,7 +146,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     push = commands.add_parser("push", help="upload the dataset and its card to a Hub dataset repo")
     push.add_argument("out_dir", metavar="OUT_DIR")
     push.add_argument("repo_id", metavar="REPO_ID")
-    push.add_argument("--private", action="store_true", help="create the repo as private")
-    push.add_argument("--endpoint", help="Hub URL (default: HF_ENDPOINT or https://huggingface.co)")
-    push.add_argument("--token-env", help="environment variable holding the Hub token (default: your login)")
+    add_push_options(push)
     push.set_defaults(func=_push)

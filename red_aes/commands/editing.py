@@ -19,6 +19,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from red_aes.errors import InputError
+
 FULL_RESOLUTION_HELP = (
     "work on every pixel of the input instead of its working copy (at most 2048 px on the long side)"
 )
@@ -76,9 +78,9 @@ def _check_output(out: str, image: str) -> Path:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{out}: output folder {str(path.parent)!r} does not exist")
     if path.suffix.lower() not in Image.registered_extensions():
-        raise ValueError(f"{out}: unknown image extension {path.suffix!r} (use .png, .jpg, .webp, ...)")
+        raise InputError(f"{out}: unknown image extension {path.suffix!r} (use .png, .jpg, .webp, ...)")
     if Path(image).exists() and path.exists() and path.resolve() == Path(image).resolve():
-        raise ValueError(f"{out}: refusing to overwrite the input image")
+        raise InputError(f"{out}: refusing to overwrite the input image")
     return path
 
 
@@ -92,7 +94,7 @@ def _editor_options(args: argparse.Namespace) -> dict[str, Any]:
     chosen = {k: v for k, v in options.items() if v is not None}
     if args.editor == "classical" and chosen:
         flags = ", ".join("--" + k.replace("num_inference_", "").replace("_", "-") for k in chosen)
-        raise ValueError(f"{flags} only apply to diffusion editors, not 'classical'")
+        raise InputError(f"{flags} only apply to diffusion editors, not 'classical'")
     return chosen
 
 

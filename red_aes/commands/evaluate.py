@@ -23,9 +23,11 @@ the cache (VLM scorers on the process's own device) and the main process writes 
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from red_aes.commands.options import add_renamed, renamed
+from red_aes.errors import InputError
 
 if TYPE_CHECKING:
     from accelerate import PartialState
@@ -62,7 +64,7 @@ def _shard(text: str) -> tuple[int, int]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     from red_aes.evaluation.benchmarks import BENCHMARKS
     from red_aes.evaluation.runner import ANCHOR_ORDERS, SCORING_MODES
-    from red_aes.scorers import MODES
+    from red_aes.scoring import DECODINGS
 
     p = subparsers.add_parser(
         "eval",
@@ -107,13 +109,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--strengths", type=float, nargs="+", help="edit-ladder strengths (default: 0.25 0.5 0.75 1)"
     )
-    p.add_argument(
+    add_renamed(
+        p,
         "--scoring",
+        "--mode",
         choices=SCORING_MODES,
         help="direct scores (default) or scores solved from comparisons with anchors",
-    )
-    p.add_argument(
-        "--mode", dest="legacy_mode", choices=SCORING_MODES, help="deprecated spelling of --scoring"
     )
     p.add_argument("--anchors", type=Path, help="anchored mode: labels CSV of a training split (file,score)")
     p.add_argument("--anchor-root", type=Path, help="image folder of --anchors (default: its folder)")
@@ -127,7 +128,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="anchored mode: compare each (anchor, image) pair in both orders and average the two deltas, "
         "cancelling the judge's position bias (default), or anchor first only (half the questions)",
     )
-    p.add_argument("--decoding", choices=MODES, default="reasoning", help="scorer decoding mode")
+    p.add_argument(
+        "--decoding",
+        choices=DECODINGS,
+        default="reasoning",
+        help="how the scorer answers (default reasoning)",
+    )
     p.add_argument(
         "--exclude-forced",
         action="store_true",
@@ -167,7 +173,7 @@ def _anchors(args: argparse.Namespace, benchmark: Any) -> Any:
     from red_aes.evaluation.benchmarks import LoadRequest, load_benchmark
 
     if args.anchors is None:
-        raise ValueError("--scoring anchored needs --anchors CSV (file,score of a training split)")
+        raise InputError("--scoring anchored needs --anchors CSV (file,score of a training split)")
     name = benchmark.name if benchmark.kind == "score" else "imagefolder"
     request = LoadRequest(
         root=args.anchor_root or args.anchors.parent,
@@ -179,19 +185,6 @@ def _anchors(args: argparse.Namespace, benchmark: Any) -> Any:
     return Anchors.from_benchmark(load_benchmark(name, request), args.num_anchors)
 
 
-def _scoring(args: argparse.Namespace) -> str:
-    """``--scoring``, or the deprecated ``--mode`` with a warning (default ``direct``)."""
-    if args.legacy_mode is not None:
-        warnings.warn(
-            "red-aes eval --mode is deprecated; use --scoring (direct|anchored)", FutureWarning, stacklevel=2
-        )
-        if args.scoring is not None and args.scoring != args.legacy_mode:
-            raise ValueError(
-                f"--scoring {args.scoring} and --mode {args.legacy_mode} disagree; give --scoring"
-            )
-    return args.scoring or args.legacy_mode or "direct"
-
-
 def _launched(args: argparse.Namespace) -> PartialState | None:
     """The accelerate process state when launched with several processes (None for one process)."""
     from red_aes.processes import process_state
@@ -201,9 +194,9 @@ def _launched(args: argparse.Namespace) -> PartialState | None:
         return None
     launch = f"accelerate launch with {state.num_processes} processes"
     if args.shard is not None:
-        raise ValueError(f"--shard splits a run by hand; {launch} splits it already (leave --shard out)")
+        raise InputError(f"--shard splits a run by hand; {launch} splits it already (leave --shard out)")
     if args.device is not None:
-        raise ValueError(f"--device {args.device}: under {launch} each process uses its own device")
+        raise InputError(f"--device {args.device}: under {launch} each process uses its own device")
     return state
 
 
@@ -213,13 +206,14 @@ def run(args: argparse.Namespace) -> int:
     from red_aes.evaluation.metrics import BootstrapConfig
     from red_aes.evaluation.reports import results_markdown, write_outputs
     from red_aes.evaluation.runner import evaluate, evaluate_across_processes
-    from red_aes.scorers import SCORERS, load_scorer
+    from red_aes.registry import given
+    from red_aes.scoring import SCORERS, load_scorer
 
     spec = get_spec(args.benchmark)
-    scoring = _scoring(args)
+    scoring = renamed(args, "--scoring", "--mode", "direct")
     state = _launched(args)
     if args.model_card is not None and len(args.models) != 1:
-        raise ValueError(
+        raise InputError(
             f"--model-card describes one model; got {len(args.models)} --model (run them separately)"
         )
     request = LoadRequest(
@@ -247,12 +241,12 @@ def run(args: argparse.Namespace) -> int:
         "max_reasoning_tokens": args.max_reasoning_tokens,
         "max_image_pixels": args.max_image_pixels,
     }
-    load_options = {k: v for k, v in loading.items() if v is not None}
+    load_options = given(loading)
     results = []
     with PredictionCache(args.out / "cache.sqlite") as cache:
         for entry in args.models:
             kwargs = dict(load_options, **({"adapter": entry["adapter"]} if entry["adapter"] else {}))
-            if state is not None and entry["model"] not in SCORERS:  # a VLM: on this process's device
+            if state is not None and SCORERS.accepts(entry["model"], "device"):  # on this process's device
                 kwargs["device"] = str(state.device)
             elif args.device is not None:
                 kwargs["device"] = args.device
@@ -260,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
             settings = {
                 "model_id": entry["model"],
                 "adapter": entry["adapter"],
-                "mode": scoring,
+                "scoring": scoring,
                 "decoding": args.decoding,
                 "exclude_forced": args.exclude_forced,
                 "load_options": load_options,

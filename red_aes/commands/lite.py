@@ -12,7 +12,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
+
+from red_aes.commands.options import add_push_options, push_options
+from red_aes.errors import InputError
+from red_aes.registry import given
+
+
+@contextmanager
+def _lite_input() -> Iterator[None]:
+    """RED-Lite's configuration and loading checks raise ``ValueError``/``LiteLoadError`` (not yet
+    :class:`~red_aes.errors.RedAesError`): report them as bad input, one line with exit code 2."""
+    try:
+        yield
+    except ValueError as err:
+        raise InputError(str(err)) from err
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -27,10 +43,11 @@ def _train(args: argparse.Namespace) -> int:
 
     overrides = {f.name: getattr(args, f.name, None) for f in fields(LiteTrainConfig)}
     overrides["progress"] = False if args.no_progress else None
-    if args.config:
-        config = LiteTrainConfig.from_yaml(args.config, **overrides)
-    else:
-        config = LiteTrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+    with _lite_input():
+        if args.config:
+            config = LiteTrainConfig.from_yaml(args.config, **overrides)
+        else:
+            config = LiteTrainConfig(**given(overrides))
     out = train(config)
     metadata = json.loads((out / "red_aes.json").read_text())
     summary = {
@@ -44,21 +61,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from red_aes.hub import token_from_env
     from red_aes.lite.card import write_card
     from red_aes.lite.model import RedLiteModel
 
-    model = RedLiteModel.from_pretrained(args.folder)
+    with _lite_input():
+        model = RedLiteModel.from_pretrained(args.folder)
     write_card(args.folder, model)
-    print(
-        model.push_to_hub(
-            args.repo_id,
-            folder=args.folder,
-            private=args.private,
-            token=token_from_env(args.token_env),
-            endpoint=args.endpoint,
-        )
-    )
+    print(model.push_to_hub(args.repo_id, folder=args.folder, **push_options(args)))
     return 0
 
 
@@ -95,7 +104,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("push", help="push a RED-Lite folder (weights, config, card) as a Hub model repo")
     p.add_argument("folder")
     p.add_argument("repo_id")
-    p.add_argument("--private", action="store_true")
-    p.add_argument("--token-env", help="environment variable holding the Hub token")
-    p.add_argument("--endpoint", help="Hub endpoint (default: huggingface_hub's, e.g. HF_ENDPOINT)")
+    add_push_options(p)
     p.set_defaults(func=_push)

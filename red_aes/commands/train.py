@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 
+from red_aes.commands.options import add_push_options, push_options
+
 
 def _train(args: argparse.Namespace) -> int:
     from red_aes.train.config import recipe_stage
@@ -31,18 +33,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _push_model(args: argparse.Namespace) -> int:
-    from red_aes.hub import token_from_env
     from red_aes.train.outputs import push_model
 
-    print(
-        push_model(
-            args.folder,
-            args.repo_id,
-            private=args.private,
-            token=token_from_env(args.token_env),
-            endpoint=args.endpoint,
-        )
-    )
+    print(push_model(args.folder, args.repo_id, **push_options(args)))
     return 0
 
 
@@ -67,9 +60,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("folder", help="output_dir of a training stage")
     p.add_argument("repo_id", help="model repository, e.g. me/red-aes-qwen2.5-vl-7b")
-    p.add_argument(
-        "--endpoint", default=None, help="Hub endpoint URL (default: HF_ENDPOINT or huggingface.co)"
-    )
-    p.add_argument("--private", action="store_true", help="create the repository as private")
-    p.add_argument("--token-env", help="environment variable holding the Hub token (default: your login)")
+    add_push_options(p)
     p.set_defaults(func=_push_model)

@@ -50,9 +50,10 @@ from red_aes.data.plans import (
 from red_aes.data.rationale import RationaleError, RationaleInput, RationaleWriter, load_rationale_writer
 from red_aes.data.schema import FEATURES, SPLITS, validate_features, validate_row
 from red_aes.data.shards import Manifest, ShardStore, SourceEntry, atomic_write_json
-from red_aes.data.sources import FolderSource, PhotoSource, open_source
+from red_aes.data.sources import DatasetSource, FolderSource, PhotoSource
 from red_aes.data.splits import assign_split
 from red_aes.editing.base import UnsupportedEditError
+from red_aes.errors import InputError
 from red_aes.types import EditResult
 
 SHARDS_DIR = "shards"
@@ -103,7 +104,7 @@ def load_components(config: BuildConfig, device: str | None = None) -> Component
         judges.append(load_judge(spec))
     labels = [j.label for j in judges]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"judges must have distinct labels (set 'label' in their config), got {labels}")
+        raise InputError(f"judges must have distinct labels (set 'label' in their config), got {labels}")
     return Components(
         editors=editors,
         capabilities={name: editor_capabilities(editor) for name, editor in editors.items()},
@@ -367,7 +368,7 @@ def merge_shards(store: ShardStore, manifest: Manifest, out: Path) -> dict[str, 
                 files, features=FEATURES, cache_dir=str(store.root / ".cache")
             )
     if not splits:
-        raise ValueError(
+        raise InputError(
             f"{out}: no pair survived the filter, judges and rationale checks; see {out / BUILD_STATS}"
         )
     dataset = DatasetDict(splits)
@@ -393,9 +394,19 @@ def merge_shards(store: ShardStore, manifest: Manifest, out: Path) -> dict[str, 
 
 
 def _open_source(config: BuildConfig) -> PhotoSource:
-    return open_source(
-        config.source, config.source_type, config.image_column, config.source_split, config.source_config
-    )
+    """The build's photos: a folder (``source_type`` ``folder``, or ``auto`` and the folder exists), the
+    photos of a Debian photo list (``debian``: ``source`` is the list's CSV, fetched once into a cache
+    folder), or a dataset."""
+    source, kind = config.source, config.source_type
+    if kind == "debian":
+        from red_aes.data.debian import cached_photo_folder
+
+        return FolderSource(cached_photo_folder(source))
+    if kind == "folder" or (kind == "auto" and Path(source).is_dir()):
+        return FolderSource(source)
+    if kind == "auto" and Path(source).is_file():
+        raise NotADirectoryError(f"{source}: is a file; give a folder of photos or a dataset id")
+    return DatasetSource(source, config.image_column, config.source_split, config.source_config)
 
 
 def prepare(config: BuildConfig, out: Path, overwrite: bool, source: PhotoSource) -> Manifest:

@@ -28,6 +28,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from red_aes.data.config import BuildConfig
 from red_aes.data.schema import FEATURES, SPLITS
 from red_aes.data.shards import atomic_write_text
+from red_aes.errors import InputError
 from red_aes.hub import render_dataset_card
 
 BUILD_CONFIG = "build_config.yaml"
@@ -148,7 +149,7 @@ def render_card(out_dir: str | Path) -> DatasetCard:
     stats = json.loads((out / BUILD_STATS).read_text(encoding="utf-8"))
     dataset = load_from_disk(str(out))
     if not isinstance(dataset, DatasetDict):
-        raise ValueError(f"{out}: holds a single Dataset, not the DatasetDict a RED build saves")
+        raise InputError(f"{out}: holds a single Dataset, not the DatasetDict a RED build saves")
     deltas = [float(d) for split in dataset.values() for d in split["delta"]]
     split_rows = [
         {"split": name, "pairs": len(dataset[name]), "photos": len(set(dataset[name]["source_id"]))}

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.prompts import PROMPT_VERSION
 from red_aes.types import ATTRIBUTES, DELTA_MAX, NO_CHANGE_BAND
@@ -147,64 +148,64 @@ class BuildConfig:
         from red_aes.data.schema import DIRECTIONS, SPLITS
 
         if not self.source:
-            raise ValueError("source: give a folder of photos or a Hub dataset id")
+            raise InputError("source: give a folder of photos or a Hub dataset id")
         if not self.out:
-            raise ValueError("out: give an output folder")
+            raise InputError("out: give an output folder")
         if self.source_type not in ("auto", "folder", "hub", "debian"):
-            raise ValueError(
+            raise InputError(
                 f"source_type must be 'auto', 'folder', 'hub' or 'debian', got {self.source_type!r}"
             )
         if not self.editors:
-            raise ValueError("editors: name at least one editor")
+            raise InputError("editors: name at least one editor")
         stray = sorted(set(self.editor_options) - set(self.editors))
         if stray:
-            raise ValueError(f"editor_options names editors {stray} that are not in editors {self.editors}")
+            raise InputError(f"editor_options names editors {stray} that are not in editors {self.editors}")
         if not self.judges:
-            raise ValueError("judges: name at least one judge")
+            raise InputError("judges: name at least one judge")
         if self.ladder_kinds:
             from red_aes.data.ladder import check_kinds
 
             check_kinds(self.ladder_kinds)
             if self.editors != ["classical"]:
-                raise ValueError(
+                raise InputError(
                     f"ladder mode edits with the classical editor only; editors is {self.editors}"
                 )
         if self.cross_photo_pairs < 0 or (self.cross_photo_pairs and not self.ladder_kinds):
-            raise ValueError("cross_photo_pairs must be >= 0 and needs ladder mode (ladder_kinds)")
+            raise InputError("cross_photo_pairs must be >= 0 and needs ladder mode (ladder_kinds)")
         if self.pairs_per_source < 1:
-            raise ValueError(f"pairs_per_source must be >= 1, got {self.pairs_per_source}")
+            raise InputError(f"pairs_per_source must be >= 1, got {self.pairs_per_source}")
         bad = [a for a in self.attributes if a not in ATTRIBUTES]
         if bad or not self.attributes:
-            raise ValueError(f"attributes {bad or '[]'} not in the taxonomy {list(ATTRIBUTES)}")
+            raise InputError(f"attributes {bad or '[]'} not in the taxonomy {list(ATTRIBUTES)}")
         bad = [d for d in self.directions if d not in DIRECTIONS]
         if bad or not self.directions:
-            raise ValueError(f"directions {bad or '[]'} must be among {list(DIRECTIONS)}")
+            raise InputError(f"directions {bad or '[]'} must be among {list(DIRECTIONS)}")
         bad_strengths = [s for s in self.strengths if not 0.0 < s <= 1.0]
         if bad_strengths or not self.strengths:
-            raise ValueError(f"strengths {bad_strengths or '[]'} must lie in (0, 1]")
+            raise InputError(f"strengths {bad_strengths or '[]'} must lie in (0, 1]")
         if set(self.split_fractions) - set(SPLITS):
-            raise ValueError(
+            raise InputError(
                 f"split_fractions keys {sorted(self.split_fractions)} must be among {list(SPLITS)}"
             )
         if (
             any(v < 0 for v in self.split_fractions.values())
             or abs(sum(self.split_fractions.values()) - 1) > 1e-6
         ):
-            raise ValueError(f"split_fractions {self.split_fractions} must be >= 0 and sum to 1")
+            raise InputError(f"split_fractions {self.split_fractions} must be >= 0 and sum to 1")
         if self.shard_size < 1:
-            raise ValueError(f"shard_size must be >= 1, got {self.shard_size}")
+            raise InputError(f"shard_size must be >= 1, got {self.shard_size}")
         if self.max_side is not None and self.max_side < 16:
-            raise ValueError(f"max_side must be >= 16 pixels, got {self.max_side}")
+            raise InputError(f"max_side must be >= 16 pixels, got {self.max_side}")
         if not 0.0 <= self.min_change < 1.0:
-            raise ValueError(f"min_change must be in [0, 1), got {self.min_change}")
+            raise InputError(f"min_change must be in [0, 1), got {self.min_change}")
         if not -1.0 <= self.min_ssim <= 1.0:
-            raise ValueError(f"min_ssim must be in [-1, 1], got {self.min_ssim}")
+            raise InputError(f"min_ssim must be in [-1, 1], got {self.min_ssim}")
         if self.min_valid_votes < 1 or self.min_valid_votes > len(self.judges):
-            raise ValueError(f"min_valid_votes must be in [1, {len(self.judges)}] (the number of judges)")
+            raise InputError(f"min_valid_votes must be in [1, {len(self.judges)}] (the number of judges)")
         if not 0.0 <= self.min_agreement <= 1.0:
-            raise ValueError(f"min_agreement must be in [0, 1], got {self.min_agreement}")
+            raise InputError(f"min_agreement must be in [0, 1], got {self.min_agreement}")
         if not 0.0 <= self.neutral_band < DELTA_MAX:
-            raise ValueError(f"neutral_band must be in [0, {DELTA_MAX:g}), got {self.neutral_band}")
+            raise InputError(f"neutral_band must be in [0, {DELTA_MAX:g}), got {self.neutral_band}")
         return self
 
     # -- (de)serialisation ---------------------------------------------------------------------------
@@ -225,7 +226,7 @@ class BuildConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"{where}: unknown keys {unknown}; known keys: {sorted(known)}")
+            raise InputError(f"{where}: unknown keys {unknown}; known keys: {sorted(known)}")
         return cls(**values)
 
     @classmethod
@@ -235,7 +236,7 @@ class BuildConfig:
             raise FileNotFoundError(f"{path}: build config not found")
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(values, dict):
-            raise ValueError(f"{path}: a build config must be a YAML mapping, got {type(values).__name__}")
+            raise InputError(f"{path}: a build config must be a YAML mapping, got {type(values).__name__}")
         return cls.from_dict(values, where=str(path))
 
     def replace(self, **overrides: Any) -> BuildConfig:
@@ -255,5 +256,5 @@ def normalize_spec(spec: str | ComponentSpec, where: str) -> ComponentSpec:
     if isinstance(spec, str):
         return {"name": spec}
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise ValueError(f"{where}: each entry must be a name or a mapping with a 'name' key, got {spec!r}")
+        raise InputError(f"{where}: each entry must be a name or a mapping with a 'name' key, got {spec!r}")
     return dict(spec)

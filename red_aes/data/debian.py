@@ -21,6 +21,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from red_aes.data.sources import source_id
+from red_aes.errors import InputError
 
 SOURCES_FILE = "sources.csv"
 COLUMNS = ("package", "version", "path", "license", "credit", "kind")
@@ -35,9 +36,9 @@ def read_photo_list(path: str | Path) -> list[dict[str, str]]:
     for number, row in enumerate(rows, start=2):
         missing = [c for c in COLUMNS if not row.get(c)]
         if missing:
-            raise ValueError(f"{path}:{number}: missing {', '.join(missing)}")
+            raise InputError(f"{path}:{number}: missing {', '.join(missing)}")
         if row["kind"] not in ALLOWED_KINDS:
-            raise ValueError(f"{path}:{number}: licence kind {row['kind']!r} is not one of {ALLOWED_KINDS}")
+            raise InputError(f"{path}:{number}: licence kind {row['kind']!r} is not one of {ALLOWED_KINDS}")
     return rows
 
 

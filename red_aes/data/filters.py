@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from red_aes.errors import InputError
 from red_aes.measure import luma, to_float
 
 REJECTION_REASONS: tuple[str, ...] = (
@@ -72,7 +73,7 @@ def structure_similarity(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None =
     with weights proportional to the larger local contrast of the two: structure lost and structure added
     both count, while areas flat in both images (where the term is 1 by construction) count little."""
     if a.shape != b.shape:
-        raise ValueError(f"structure_similarity needs equal shapes, got {a.shape} and {b.shape}")
+        raise InputError(f"structure_similarity needs equal shapes, got {a.shape} and {b.shape}")
     mu_a, mu_b = ndimage.gaussian_filter(a, _SIGMA), ndimage.gaussian_filter(b, _SIGMA)
     var_a = np.maximum(ndimage.gaussian_filter(a * a, _SIGMA) - mu_a**2, 0.0)
     var_b = np.maximum(ndimage.gaussian_filter(b * b, _SIGMA) - mu_b**2, 0.0)

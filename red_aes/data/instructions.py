@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 
+from red_aes.errors import InputError, UnknownNameError
 from red_aes.types import ATTRIBUTES
 
 #: Strength levels and the upper bound of the strength each covers (strength is in (0, 1]).
@@ -156,7 +157,7 @@ LIBRARIES: dict[str, tuple[dict[str, dict[str, tuple[str, ...]]], dict[str, tupl
 def strength_level(strength: float) -> str:
     """The level name of ``strength`` in (0, 1]: slight (<= 0.4), moderate (<= 0.7) or strong."""
     if not 0.0 < strength <= 1.0:
-        raise ValueError(f"strength must be in (0, 1], got {strength}")
+        raise InputError(f"strength must be in (0, 1], got {strength}")
     return next(name for name, upper in STRENGTH_LEVELS if strength <= upper)
 
 
@@ -164,16 +165,18 @@ def get_library(version: str) -> tuple[dict[str, dict[str, tuple[str, ...]]], di
     try:
         return LIBRARIES[version]
     except KeyError:
-        raise KeyError(f"unknown instruction library {version!r}; known: {sorted(LIBRARIES)}") from None
+        raise UnknownNameError(
+            f"unknown instruction library {version!r}; known: {sorted(LIBRARIES)}"
+        ) from None
 
 
 def phrase(attribute: str, direction: str, strength: float, rng: random.Random, version: str = "v1") -> str:
     """One wording of the plan, chosen with ``rng`` among the library's phrasings and amount words."""
     phrasings, amounts = get_library(version)
     if attribute not in phrasings:
-        raise ValueError(f"attribute {attribute!r} is not in the taxonomy {list(ATTRIBUTES)}")
+        raise InputError(f"attribute {attribute!r} is not in the taxonomy {list(ATTRIBUTES)}")
     if direction not in phrasings[attribute]:
-        raise ValueError(f"direction must be 'improve' or 'degrade', got {direction!r}")
+        raise InputError(f"direction must be 'improve' or 'degrade', got {direction!r}")
     template = rng.choice(phrasings[attribute][direction])
     return template.format(amount=rng.choice(amounts[strength_level(strength)])) + "."
 

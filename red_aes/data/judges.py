@@ -5,33 +5,31 @@
                stronger degradation beats a weaker one; Δ = −scale · strength (no image is looked at)
 ``red-lite``   the offline learned scorer RED-Lite (``load_scorer("red-lite", adapter)``; shipped
                weights by default): the offline judge for VLM datasets, not for RED-Lite's own data
-``measured``   the offline measured scorer (``red_aes.scorers.load_scorer("measured")``)
+``measured``   the offline measured scorer (``red_aes.scoring.load_scorer("measured")``)
 ``vlm``        a RED-Aes / chat VLM through ``load_scorer(model, adapter=..., quantization=...)``
-``endpoint``   an OpenAI-compatible chat endpoint (vLLM server or hosted API), asked with the project's
-               pair prompt (:func:`red_aes.prompts.build_messages`) and parsed with
-               :func:`red_aes.parsing.parse_answer`
+``endpoint``   an OpenAI-compatible chat endpoint (vLLM server or hosted API): the ``endpoint`` scorer
+               (:mod:`red_aes.scoring.endpoint`), asked with the project's pair prompt
 =============  =====================================================================================
 
 A vote is a :class:`red_aes.types.Verdict`, or an :class:`InvalidVote` when the judge's answer could
 not be parsed: an invalid vote is recorded, never replaced by a guessed number. Adding a judge is one
-class plus one line in :data:`JUDGES`.
+class (or factory) plus one line in :data:`JUDGES`; a judge that is a scorer is a :class:`ScorerJudge`.
 """
 
 from __future__ import annotations
 
-import inspect
+import warnings
 from abc import ABC, abstractmethod
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
-from red_aes.data.endpoint import ChatEndpoint, to_openai_messages
-from red_aes.parsing import parse_answer
-from red_aes.prompts import PROMPT_VERSION, build_messages
-from red_aes.scorers import load_scorer
-from red_aes.types import DELTA_MAX, Verdict
+from red_aes.errors import InputError
+from red_aes.prompts import PROMPT_VERSION
+from red_aes.registry import Registry
+from red_aes.scoring import load_scorer
+from red_aes.types import DELTA_MAX, Decoding, Verdict
 
 
 @dataclass(frozen=True)
@@ -72,9 +70,11 @@ class Judge(ABC):
 class ScorerJudge(Judge):
     """A judge backed by a RED-Aes scorer (``measured`` or a VLM): its ``compare`` delta and reasoning."""
 
-    def __init__(self, model: str, *, label: str, mode: str = "reasoning", **scorer_kwargs: Any) -> None:
+    def __init__(
+        self, model: str, *, label: str, decoding: Decoding = "reasoning", **scorer_kwargs: Any
+    ) -> None:
         self.label = label
-        self.mode = mode
+        self.decoding = decoding
         self.scorer = load_scorer(model, **scorer_kwargs)
 
     def judge(self, pairs: list[PairToJudge]) -> list[Vote]:
@@ -84,7 +84,7 @@ class ScorerJudge(Judge):
             [p.original for p in pairs],
             [p.edited for p in pairs],
             [p.instruction for p in pairs],
-            mode=self.mode,
+            decoding=self.decoding,
         )
         votes: list[Vote] = []
         for result in deltas:
@@ -108,7 +108,7 @@ class LadderJudge(Judge):
 
     def __init__(self, scale: float = 4.0) -> None:
         if not 0 < scale <= DELTA_MAX:
-            raise ValueError(f"ladder scale must be in (0, {DELTA_MAX:g}], got {scale}")
+            raise InputError(f"ladder scale must be in (0, {DELTA_MAX:g}], got {scale}")
         self.scale = scale
 
     def _one(self, pair: PairToJudge) -> Vote:
@@ -150,19 +150,25 @@ def vlm_judge(
     *,
     adapter: str | None = None,
     quantization: str | None = None,
-    mode: str = "reasoning",
+    decoding: Decoding = "reasoning",
+    mode: Decoding | None = None,
     label: str | None = None,
     **scorer_kwargs: Any,
 ) -> Judge:
-    """A VLM judge through ``RedAesScorer`` (local directory or Hub id, optional LoRA adapter)."""
+    """A VLM judge through ``RedAesScorer`` (local directory or Hub id, optional LoRA adapter).
+    ``mode`` is the deprecated name of ``decoding`` (a config key; warns)."""
+    if mode is not None:
+        warnings.warn("the vlm judge option mode is deprecated; use decoding", FutureWarning, stacklevel=2)
+        decoding = mode
     name = label or f"vlm:{model}" + (f"+{adapter}" if adapter else "")
     return ScorerJudge(
-        model, label=name, mode=mode, adapter=adapter, quantization=quantization, **scorer_kwargs
+        model, label=name, decoding=decoding, adapter=adapter, quantization=quantization, **scorer_kwargs
     )
 
 
-class EndpointJudge(Judge):
-    """A judge behind an OpenAI-compatible chat endpoint, asked with the versioned pair prompt."""
+class EndpointJudge(ScorerJudge):
+    """A judge behind an OpenAI-compatible chat endpoint: the ``endpoint`` scorer, asked with the
+    versioned pair prompt."""
 
     def __init__(
         self,
@@ -176,54 +182,33 @@ class EndpointJudge(Judge):
         timeout: float = 120.0,
         concurrency: int = 4,
     ) -> None:
-        self.client = ChatEndpoint(
-            base_url, model, api_key_env=api_key_env, max_tokens=max_tokens, temperature=0.0, timeout=timeout
+        super().__init__(
+            "endpoint",
+            label=label or f"endpoint:{model}",
+            base_url=base_url,
+            endpoint_model=model,
+            api_key_env=api_key_env,
+            prompt_version=prompt_version,
+            max_tokens=max_tokens,
+            timeout=timeout,
+            concurrency=concurrency,
         )
-        self.label = label or f"endpoint:{model}"
-        self.prompt_version = prompt_version
-        if concurrency < 1:
-            raise ValueError(f"endpoint judge concurrency must be >= 1, got {concurrency}")
-        self.concurrency = concurrency
-
-    def _one(self, pair: PairToJudge) -> Vote:
-        messages = build_messages("pair", pair.instruction, version=self.prompt_version)
-        text = self.client.chat(to_openai_messages(messages, [pair.original, pair.edited]))
-        parsed = parse_answer(text, "delta")
-        if not parsed.valid or parsed.value is None:
-            return InvalidVote(self.label, parsed.error or "invalid answer", text)
-        return Verdict(self.label, parsed.value, parsed.reasoning or "")
-
-    def judge(self, pairs: list[PairToJudge]) -> list[Vote]:
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(self._one, pairs))
 
 
 #: Judge name -> factory taking the options of its config entry.
-JUDGES: dict[str, Any] = {
-    "ladder": LadderJudge,
-    "red-lite": lite_judge,
-    "measured": measured_judge,
-    "vlm": vlm_judge,
-    "endpoint": EndpointJudge,
-}
+JUDGES = Registry(
+    "judge",
+    {
+        "ladder": "red_aes.data.judges:LadderJudge",
+        "red-lite": "red_aes.data.judges:lite_judge",
+        "measured": "red_aes.data.judges:measured_judge",
+        "vlm": "red_aes.data.judges:vlm_judge",
+        "endpoint": "red_aes.data.judges:EndpointJudge",
+    },
+)
 
 
 def load_judge(spec: dict[str, Any]) -> Judge:
     """Build a judge from its config entry ``{"name": ..., **options}``; unknown names/options are errors."""
     options = dict(spec)
-    name = options.pop("name")
-    if name not in JUDGES:
-        raise ValueError(f"unknown judge {name!r}; known judges: {sorted(JUDGES)}")
-    factory = JUDGES[name]
-    signature = inspect.signature(factory)
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
-    unknown = sorted(set(options) - set(signature.parameters))
-    if unknown and not takes_any:
-        raise ValueError(
-            f"judge {name!r}: unknown options {unknown}; it takes {sorted(signature.parameters)}"
-        )
-    try:
-        signature.bind(**options)
-    except TypeError as err:
-        raise ValueError(f"judge {name!r}: {err}") from None
-    return factory(**options)
+    return JUDGES.build(options.pop("name"), **options)

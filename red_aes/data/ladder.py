@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from red_aes.editing.operations import Operation
+from red_aes.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def check_kinds(kinds: list[str]) -> None:
     """ValueError naming unknown kinds (and listing the known ones)."""
     unknown = [k for k in kinds if k not in LADDER_KINDS]
     if unknown:
-        raise ValueError(f"unknown ladder kinds {unknown}; known: {', '.join(LADDER_KINDS)}")
+        raise InputError(f"unknown ladder kinds {unknown}; known: {', '.join(LADDER_KINDS)}")
 
 
 def is_cross_photo(row: dict[str, Any]) -> bool:

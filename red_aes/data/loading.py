@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from red_aes.data.schema import SPLITS, SchemaError, validate_features, validate_row
+from red_aes.errors import InputError
 from red_aes.parsing import ParseError, parse_answer
 
 #: The columns read for row-level checks (everything but the images, which would be decoded).
@@ -25,7 +26,7 @@ def load_red_dataset(path_or_id: str | Path, *, revision: str | None = None) -> 
     path = Path(path_or_id)
     if path.exists():
         if revision is not None:
-            raise ValueError(f"revision={revision!r} was given but {path} is a local folder")
+            raise InputError(f"revision={revision!r} was given but {path} is a local folder")
         if not (path / "dataset_dict.json").is_file():
             raise SchemaError(
                 f"{path}: no dataset_dict.json; not a DatasetDict saved by `red-aes data build`"

@@ -22,16 +22,18 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.data.endpoint import ChatEndpoint, image_data_url
+from red_aes.chat import ChatEndpoint, image_data_url
 from red_aes.data.instructions import phrase, strength_level
 from red_aes.editing.operations import Operation
+from red_aes.errors import InputError
+from red_aes.registry import Registry
 from red_aes.types import EditPlan
 
 #: (attribute, direction) pairs an editor can carry out; None means any (instruction-following editors).
 Capabilities = frozenset[tuple[str, str]] | None
 
 
-class PlanError(ValueError):
+class PlanError(InputError):
     """An instruction writer produced no usable instruction; the message says why."""
 
 
@@ -114,21 +116,19 @@ class EndpointWriter(InstructionWriter):
 
 
 #: Instruction writer name -> class taking the options of the config's ``planner`` entry.
-WRITERS: dict[str, type[InstructionWriter]] = {"library": LibraryWriter, "endpoint": EndpointWriter}
+WRITERS = Registry(
+    "planner",
+    {"library": "red_aes.data.plans:LibraryWriter", "endpoint": "red_aes.data.plans:EndpointWriter"},
+)
 
 
 def load_writer(spec: dict[str, Any], library_version: str) -> InstructionWriter:
     """The instruction writer of a ``planner`` config entry."""
     options = dict(spec)
     name = options.pop("name")
-    if name not in WRITERS:
-        raise ValueError(f"unknown planner {name!r}; known planners: {sorted(WRITERS)}")
     if name == "library":
         options.setdefault("version", library_version)
-    try:
-        return WRITERS[name](**options)
-    except TypeError as err:
-        raise ValueError(f"planner {name!r}: {err}") from None
+    return WRITERS.build(name, **options)
 
 
 def plan_grid(
@@ -147,7 +147,7 @@ def plan_grid(
         for strength in strengths
     ]
     if not grid:
-        raise ValueError(
+        raise InputError(
             f"no edit the editors {sorted(capabilities)} support matches attributes {attributes} and "
             f"directions {directions}"
         )

@@ -23,19 +23,21 @@ from typing import Any
 
 from PIL import Image
 
+from red_aes.chat import ChatEndpoint, to_openai_messages
 from red_aes.data.aggregate import direction_of
-from red_aes.data.endpoint import ChatEndpoint, to_openai_messages
+from red_aes.errors import InputError
 from red_aes.measure import ImageMeasurements, describe_changes, measure_image, pair_measurements
 from red_aes.parsing import ParseError, parse_answer
 from red_aes.prompts import PROMPT_VERSION, build_messages, format_answer, format_delta
-from red_aes.scorers import load_scorer
+from red_aes.registry import Registry
+from red_aes.scoring import load_scorer
 from red_aes.types import Verdict
 
 #: At most this many measured facts are quoted in a rationale.
 MAX_FACTS = 4
 
 
-class RationaleError(ValueError):
+class RationaleError(InputError):
     """No rationale consistent with the aggregated Δ could be written; the message says why."""
 
 
@@ -155,7 +157,7 @@ class EndpointTeacher(RationaleWriter):
     ) -> None:
         super().__init__(neutral_band)
         if max_attempts < 1:
-            raise ValueError(f"rationale max_attempts must be >= 1, got {max_attempts}")
+            raise InputError(f"rationale max_attempts must be >= 1, got {max_attempts}")
         self.client = ChatEndpoint(
             base_url, model, api_key_env=api_key_env, max_tokens=max_tokens, timeout=timeout
         )
@@ -200,7 +202,7 @@ class ScorerTeacher(RationaleWriter):
         self.scorer = load_scorer(model, **scorer_kwargs)
 
     def reasoning(self, item: RationaleInput) -> str:
-        result = self.scorer.compare(item.original, item.edited, item.instruction, mode="reasoning")
+        result = self.scorer.compare(item.original, item.edited, item.instruction, decoding="reasoning")
         if not result.valid or result.delta is None or not result.reasoning:
             raise RationaleError(
                 f"teacher {self.model} gave no usable answer: {result.error or 'no reasoning'}"
@@ -210,11 +212,14 @@ class ScorerTeacher(RationaleWriter):
 
 
 #: Rationale writer name -> class taking ``neutral_band`` and the options of the config's entry.
-WRITERS: dict[str, type[RationaleWriter]] = {
-    "offline": OfflineWriter,
-    "endpoint": EndpointTeacher,
-    "vlm": ScorerTeacher,
-}
+WRITERS = Registry(
+    "rationale writer",
+    {
+        "offline": "red_aes.data.rationale:OfflineWriter",
+        "endpoint": "red_aes.data.rationale:EndpointTeacher",
+        "vlm": "red_aes.data.rationale:ScorerTeacher",
+    },
+)
 
 
 def load_rationale_writer(
@@ -223,11 +228,6 @@ def load_rationale_writer(
     """The writer of a ``rationale`` config entry (``device`` goes to a VLM teacher unless set)."""
     options = dict(spec)
     name = options.pop("name")
-    if name not in WRITERS:
-        raise ValueError(f"unknown rationale writer {name!r}; known: {sorted(WRITERS)}")
     if name == "vlm" and device is not None:
         options.setdefault("device", device)
-    try:
-        return WRITERS[name](neutral_band, **options)
-    except TypeError as err:
-        raise ValueError(f"rationale writer {name!r}: {err}") from None
+    return WRITERS.build(name, neutral_band, **options)

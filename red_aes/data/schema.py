@@ -10,6 +10,7 @@ from typing import Any
 
 from datasets import Features, Image, Sequence, Value
 
+from red_aes.errors import InputError
 from red_aes.types import ATTRIBUTES, DELTA_MAX, DELTA_MIN
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
@@ -37,7 +38,7 @@ FEATURES = Features(
 )
 
 
-class SchemaError(ValueError):
+class SchemaError(InputError):
     """A dataset does not follow the RED schema; the message names the column and the problem."""
 
 

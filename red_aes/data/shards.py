@@ -24,6 +24,7 @@ from typing import Any
 from datasets import Dataset
 
 from red_aes.data.schema import FEATURES, SPLITS
+from red_aes.errors import InputError
 
 MANIFEST = "manifest.json"
 
@@ -114,17 +115,17 @@ class ShardStore:
             atomic_write_json(self.root / MANIFEST, manifest.to_dict())
             return
         if existing.fingerprint != manifest.fingerprint:
-            raise ValueError(
+            raise InputError(
                 f"{self.root}: holds shards of a build with another config (fingerprint "
                 f"{existing.fingerprint}, now {manifest.fingerprint}); use a new --out folder or --overwrite"
             )
         if existing.shard_size != manifest.shard_size:
-            raise ValueError(
+            raise InputError(
                 f"{self.root}: shards were cut with shard_size={existing.shard_size}, not "
                 f"{manifest.shard_size}; resume with the same shard_size, or use --overwrite"
             )
         if existing.entries != manifest.entries:
-            raise ValueError(
+            raise InputError(
                 f"{self.root}: the source photos changed since these shards were written; use --overwrite"
             )
 

@@ -16,6 +16,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from red_aes.data.shards import SourceEntry
+from red_aes.errors import InputError
 from red_aes.images import load_image
 
 #: File suffixes a folder source reads (case-insensitive).
@@ -80,7 +81,7 @@ class FolderSource(PhotoSource):
             key=lambda p: p.relative_to(self.folder).as_posix(),
         )
         if not self.files:
-            raise ValueError(f"{self.folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise InputError(f"{self.folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
         self.description = f"folder {self.folder}"
 
     def __len__(self) -> int:
@@ -107,11 +108,11 @@ class DatasetSource(PhotoSource):
 
         dataset = load_dataset(dataset_id, config_name, split=split)
         if image_column not in dataset.column_names:
-            raise ValueError(
+            raise InputError(
                 f"{dataset_id}: no image column {image_column!r}; columns: {dataset.column_names}"
             )
         if not isinstance(dataset.features[image_column], ImageFeature):
-            raise ValueError(
+            raise InputError(
                 f"{dataset_id}: column {image_column!r} is {dataset.features[image_column]!r}, "
                 "not an Image feature"
             )
@@ -133,24 +134,7 @@ class DatasetSource(PhotoSource):
             return value["bytes"]
         if value.get("path"):
             return Path(value["path"]).read_bytes()
-        raise ValueError(f"{self.description}: row {index} has neither image bytes nor a path")
+        raise InputError(f"{self.description}: row {index} has neither image bytes nor a path")
 
     def name(self, index: int) -> str:
         return f"{self.split}[{index}]"
-
-
-def open_source(
-    source: str, source_type: str, image_column: str, split: str, config_name: str | None
-) -> PhotoSource:
-    """A folder (``source_type='folder'``, or ``'auto'`` and the folder exists), the photos of a Debian
-    photo list (``'debian'``: ``source`` is the list's CSV, fetched once into a cache folder), or a dataset
-    source."""
-    if source_type == "debian":
-        from red_aes.data.debian import cached_photo_folder
-
-        return FolderSource(cached_photo_folder(source))
-    if source_type == "folder" or (source_type == "auto" and Path(source).is_dir()):
-        return FolderSource(source)
-    if source_type == "auto" and Path(source).is_file():
-        raise NotADirectoryError(f"{source}: is a file; give a folder of photos or a dataset id")
-    return DatasetSource(source, image_column, split, config_name)

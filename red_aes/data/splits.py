@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from red_aes.data.schema import SPLITS
+from red_aes.errors import InputError
 
 _SALT = "red-aes-split-v1"
 
@@ -25,7 +26,7 @@ def assign_split(source_id: str, fractions: dict[str, float]) -> str:
     point, cumulative = split_point(source_id), 0.0
     active = [s for s in SPLITS if fractions.get(s, 0.0) > 0.0]
     if not active:
-        raise ValueError(f"split fractions {fractions} give no split a positive share")
+        raise InputError(f"split fractions {fractions} give no split a positive share")
     for split in active:
         cumulative += fractions[split]
         if point < cumulative:

@@ -7,35 +7,31 @@ Adding a backend is one class plus one line in :data:`EDITORS`.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from red_aes.editing.base import BaseEditor, UnsupportedEditError
 from red_aes.editing.classical import ATTRIBUTE_EDITS, AttributeEdit, ClassicalEditor
 from red_aes.editing.operations import OPERATIONS, Operation
 from red_aes.editing.prompt_parser import VOCABULARY, describe_operation, parse_prompt
+from red_aes.registry import Registry
 
-#: Named editor backends: name -> "module:Class". Any other name is a diffusers pipeline id or directory.
-EDITORS: dict[str, str] = {
-    "classical": "red_aes.editing.classical:ClassicalEditor",
-}
-DEFAULT_DIFFUSION_BACKEND = "red_aes.editing.diffusion:DiffusionEditor"
+#: Named editor backends; any other name is a diffusers pipeline id or directory (the fallback).
+EDITORS = Registry(
+    "editor",
+    {"classical": "red_aes.editing.classical:ClassicalEditor.from_pretrained"},
+    fallback="red_aes.editing.diffusion:DiffusionEditor",
+)
 
 
 def available_editors() -> list[str]:
     """The registered editor names (diffusion pipelines are addressed by their Hub id or directory)."""
-    return sorted(EDITORS)
+    return EDITORS.names()
 
 
 def load_editor(name_or_id: str, **kwargs: Any) -> BaseEditor:
     """Build an editor: a registered name (``"classical"``) or a diffusers pipeline id / directory.
-    Keyword arguments go to the backend's ``from_pretrained``."""
-    if not isinstance(name_or_id, str) or not name_or_id.strip():
-        raise ValueError(
-            f"editor must be a name ({', '.join(available_editors())}) or a pipeline id/directory"
-        )
-    module, _, attr = EDITORS.get(name_or_id, DEFAULT_DIFFUSION_BACKEND).partition(":")
-    return getattr(importlib.import_module(module), attr).from_pretrained(name_or_id, **kwargs)
+    Keyword arguments go to the backend's constructor; options it does not take are refused."""
+    return EDITORS.build(name_or_id, **kwargs)
 
 
 __all__ = [

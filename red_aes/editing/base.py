@@ -11,11 +11,12 @@ import math
 import re
 from abc import ABC, abstractmethod
 
+from red_aes.errors import InputError
 from red_aes.images import ImageInput
 from red_aes.types import EditResult
 
 
-class UnsupportedEditError(ValueError):
+class UnsupportedEditError(InputError):
     """The editor cannot carry out this instruction; the message says what it supports instead."""
 
 
@@ -35,10 +36,10 @@ class BaseEditor(ABC):
 def check_instruction(instruction: object) -> str:
     """The instruction stripped of surrounding whitespace; a ValueError if it is not a non-empty string."""
     if not isinstance(instruction, str):
-        raise ValueError(f"edit instruction must be a string, got {type(instruction).__name__}")
+        raise InputError(f"edit instruction must be a string, got {type(instruction).__name__}")
     text = instruction.strip()
     if not text:
-        raise ValueError("edit instruction is empty: say what to change, e.g. 'make it a bit brighter'")
+        raise InputError("edit instruction is empty: say what to change, e.g. 'make it a bit brighter'")
     return text
 
 
@@ -53,9 +54,9 @@ def check_seed(seed: object) -> int:
         return 0
     whole = isinstance(seed, int) or (isinstance(seed, float) and math.isfinite(seed) and seed.is_integer())
     if isinstance(seed, bool) or not whole:
-        raise ValueError(f"seed must be a whole number, got {seed!r}")
+        raise InputError(f"seed must be a whole number, got {seed!r}")
     if not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"seed must be between 0 and {MAX_SEED}, got {int(seed)}")
+        raise InputError(f"seed must be between 0 and {MAX_SEED}, got {int(seed)}")
     return int(seed)
 
 
@@ -94,5 +95,5 @@ def check_strength(strength: float | None) -> float:
         return 1.0
     value = float(strength)
     if not 0.0 < value <= 1.0:
-        raise ValueError(f"strength must be in (0, 1], got {strength}")
+        raise InputError(f"strength must be in (0, 1], got {strength}")
     return value

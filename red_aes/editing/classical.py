@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from red_aes.editing.base import BaseEditor, UnsupportedEditError, check_seed, check_strength
 from red_aes.editing.operations import Operation, apply_operation, check_operation
 from red_aes.editing.prompt_parser import describe_operation, parse_prompt
+from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
 from red_aes.types import Direction, EditResult
 
@@ -65,18 +65,17 @@ class ClassicalEditor(BaseEditor):
         self.long_side = long_side
 
     @classmethod
-    def from_pretrained(cls, name: str = "classical", **kwargs: Any) -> ClassicalEditor:
-        """Registry constructor: the classical editor has no weights; its options are ``max_pixels`` and
-        ``long_side``."""
+    def from_pretrained(
+        cls,
+        name: str = "classical",
+        *,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        long_side: int | None = WORKING_LONG_SIDE,
+    ) -> ClassicalEditor:
+        """Registry constructor: the classical editor has no weights."""
         if name != cls.name:
-            raise ValueError(f"ClassicalEditor serves editor 'classical', not {name!r}")
-        unknown = sorted(set(kwargs) - {"max_pixels", "long_side"})
-        if unknown:
-            raise ValueError(
-                f"unknown options for the classical editor: {', '.join(unknown)} "
-                "(it takes max_pixels and long_side)"
-            )
-        return cls(**kwargs)
+            raise InputError(f"ClassicalEditor serves editor 'classical', not {name!r}")
+        return cls(max_pixels=max_pixels, long_side=long_side)
 
     def edit(
         self, image: ImageInput, instruction: str, *, seed: int | None = None, strength: float | None = None
@@ -97,7 +96,7 @@ class ClassicalEditor(BaseEditor):
         """Apply structured operations in order (all are checked before any pixel work) to the working
         copy of ``image`` (see ``long_side``)."""
         if not operations:
-            raise ValueError("no operations to apply")
+            raise InputError("no operations to apply")
         for op in operations:
             check_operation(op)
         seed = check_seed(seed)
@@ -131,7 +130,7 @@ class ClassicalEditor(BaseEditor):
                 f"it can edit: {', '.join(ATTRIBUTE_EDITS)}"
             )
         if direction not in ("improve", "degrade"):
-            raise ValueError(f"direction must be 'improve' or 'degrade', got {direction!r}")
+            raise InputError(f"direction must be 'improve' or 'degrade', got {direction!r}")
         base = entry.degrade if direction == "degrade" else entry.improve
         if base is None:
             raise UnsupportedEditError(

@@ -23,6 +23,7 @@ from typing import Any
 from PIL import Image
 
 from red_aes.editing.base import BaseEditor, check_instruction, check_not_negated, check_seed, check_strength
+from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from red_aes.types import EditResult
 
@@ -93,7 +94,7 @@ def _torch_dtype(dtype: str | None, device: str) -> Any:
     if dtype is None:
         return torch.bfloat16 if device.startswith("cuda") else torch.float32
     if not isinstance(getattr(torch, dtype, None), torch.dtype):
-        raise ValueError(f"unknown dtype {dtype!r} (use float32, float16 or bfloat16)")
+        raise InputError(f"unknown dtype {dtype!r} (use float32, float16 or bfloat16)")
     return getattr(torch, dtype)
 
 
@@ -131,11 +132,11 @@ def load_pipeline(
     from diffusers import DiffusionPipeline
 
     if quantization is not None and quantization not in QUANTIZATIONS:
-        raise ValueError(f"quantization must be one of {QUANTIZATIONS} or None, got {quantization!r}")
+        raise InputError(f"quantization must be one of {QUANTIZATIONS} or None, got {quantization!r}")
     if cpu_offload and not device.startswith("cuda"):
-        raise ValueError(f"cpu_offload moves components to a CUDA device on demand; got device {device!r}")
+        raise InputError(f"cpu_offload moves components to a CUDA device on demand; got device {device!r}")
     if quantization is not None and not device.startswith("cuda"):
-        raise ValueError(
+        raise InputError(
             f"{quantization} quantization of diffusion pipelines needs a CUDA device, got {device!r}"
         )
     torch_dtype = _torch_dtype(dtype, device)
@@ -148,7 +149,7 @@ def load_pipeline(
         pipe = DiffusionPipeline.from_pretrained(model, **kwargs)
     except (OSError, ValueError) as err:
         where = "directory" if Path(model).exists() else "Hub id (offline mode or a typo?)"
-        raise ValueError(f"cannot load diffusion editor {model!r} as a {where}: {err}") from err
+        raise InputError(f"cannot load diffusion editor {model!r} as a {where}: {err}") from err
     if cpu_offload:
         pipe.enable_model_cpu_offload(device=device)
     else:
@@ -192,7 +193,7 @@ class DiffusionEditor(BaseEditor):
         **call_kwargs: Any,
     ) -> None:
         if max_area < 64 * 64:
-            raise ValueError(f"max_area must be at least {64 * 64} pixels, got {max_area}")
+            raise InputError(f"max_area must be at least {64 * 64} pixels, got {max_area}")
         self.model = str(model)
         self.device = device or _default_device()
         self.pipeline = load_pipeline(
@@ -209,9 +210,9 @@ class DiffusionEditor(BaseEditor):
         accepted = inspect.signature(self.pipeline.__call__).parameters
         unknown = sorted(k for k in self.call_kwargs if k not in accepted)
         if unknown:
-            raise ValueError(f"{self.pipeline_class} does not take {', '.join(unknown)}")
+            raise InputError(f"{self.pipeline_class} does not take {', '.join(unknown)}")
         if "image" not in accepted or "prompt" not in accepted:
-            raise ValueError(f"{self.model!r} ({self.pipeline_class}) is not an image-editing pipeline")
+            raise InputError(f"{self.model!r} ({self.pipeline_class}) is not an image-editing pipeline")
 
     @classmethod
     def from_pretrained(cls, model: str, **kwargs: Any) -> DiffusionEditor:
@@ -236,7 +237,7 @@ class DiffusionEditor(BaseEditor):
         if strength is not None:
             arg = self.family.strength_arg
             if arg is None:
-                raise ValueError(
+                raise InputError(
                     f"strength is not supported for {self.pipeline_class} (no guidance argument known)"
                 )
             kwargs[arg] = 1.0 + (float(kwargs[arg]) - 1.0) * check_strength(strength)

@@ -28,6 +28,7 @@ from PIL import Image
 from scipy import ndimage, signal
 
 from red_aes.editing.base import UnsupportedEditError
+from red_aes.errors import InputError
 from red_aes.measure import (
     MIDDLE_GREY,
     TILT_MIN_CONFIDENCE,
@@ -320,11 +321,11 @@ def _crop_thirds(image: Image.Image, op: Operation, seed: int) -> Edited:
 def _crop_box(image: Image.Image, op: Operation, seed: int) -> Edited:
     """Crop to an explicit (left, top, right, bottom) pixel box inside the image."""
     if op.box is None:
-        raise ValueError("crop_box needs a box (left, top, right, bottom) in pixels")
+        raise InputError("crop_box needs a box (left, top, right, bottom) in pixels")
     left, top, right, bottom = op.box
     w, h = image.size
     if not (0 <= left < right <= w and 0 <= top < bottom <= h):
-        raise ValueError(f"crop box {op.box} is not inside the {w}x{h} image (need 0 <= left < right <= {w})")
+        raise InputError(f"crop box {op.box} is not inside the {w}x{h} image (need 0 <= left < right <= {w})")
     return _crop_to(image, (left, top, right, bottom))
 
 
@@ -593,11 +594,11 @@ def check_operation(op: Operation) -> OpSpec:
     if spec is None:
         raise UnsupportedEditError(f"unknown operation {op.op!r}; known: {', '.join(OPERATIONS)}")
     if not np.isfinite(op.amount) or not spec.low <= op.amount <= spec.high:
-        raise ValueError(f"{op.op} amount {op.amount} is outside [{spec.low}, {spec.high}] ({spec.unit})")
+        raise InputError(f"{op.op} amount {op.amount} is outside [{spec.low}, {spec.high}] ({spec.unit})")
     if spec.neutral is not None and op.amount == spec.neutral:
-        raise ValueError(f"{op.op} amount {spec.neutral:g} would leave the image unchanged")
+        raise InputError(f"{op.op} amount {spec.neutral:g} would leave the image unchanged")
     if op.box is not None and op.op != "crop_box":
-        raise ValueError(f"only crop_box takes a box, not {op.op}")
+        raise InputError(f"only crop_box takes a box, not {op.op}")
     return spec
 
 

@@ -44,6 +44,7 @@ from red_aes.editing.operations import (
     jpeg_amount,
     jpeg_quality,
 )
+from red_aes.errors import InputError
 from red_aes.types import Attribute
 
 #: Multipliers of the default amount for strength words (light, plain, strong).
@@ -242,14 +243,14 @@ def _explicit_amount(op: str, value: float, unit: str, clause: str) -> float:
     unit = _CANONICAL_UNIT.get(unit, unit)
     allowed = NUMBER_UNITS.get(op, _FRACTION_UNITS)
     if not allowed:
-        raise ValueError(f"in {clause!r}: {op} takes no number")
+        raise InputError(f"in {clause!r}: {op} takes no number")
     if unit not in allowed:
         names = {"": "a bare number", "ev": "EV/stops", "deg": "degrees", "px": "px", "%": "%"}
         units = " or ".join(names[u] for u in sorted(allowed))
-        raise ValueError(f"in {clause!r}: {op} takes {units}, not {unit!r}")
+        raise InputError(f"in {clause!r}: {op} takes {units}, not {unit!r}")
     if op in ("jpeg", "jpeg_repeat"):
         if not 1 <= value <= JPEG_BEST:
-            raise ValueError(f"in {clause!r}: JPEG quality must be between 1 and {JPEG_BEST}, got {value:g}")
+            raise InputError(f"in {clause!r}: JPEG quality must be between 1 and {JPEG_BEST}, got {value:g}")
         return jpeg_amount(value)
     return value / 100.0 if unit == "%" else value
 
@@ -289,7 +290,7 @@ def _parse_clause(clause: str, strength: float) -> Operation | None:
         box = tuple(int(float(sign + digits)) for sign, digits, _ in numbers)
         return Operation("crop_box", 1.0, box=box)  # type: ignore[arg-type]
     if len(numbers) > 1:
-        raise ValueError(f"in {clause!r}: more than one number; give one amount per edit")
+        raise InputError(f"in {clause!r}: more than one number; give one amount per edit")
     # Direction: the keyword's sign, flipped by a decreasing word outside the keyword itself and by an
     # explicit minus sign on the number.
     direction = (_rotation_sign(clause) or 1) if rule.op == "rotate" else rule.sign

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from red_aes.errors import InputError
 from red_aes.evaluation.benchmarks import Benchmark, ImageItem, ImageSource
 
 
@@ -43,11 +44,11 @@ def choose_anchors(scores: Sequence[float], k: int) -> list[int]:
     """
     values = np.asarray(scores, dtype=float)
     if k < 1:
-        raise ValueError(f"number of anchors must be >= 1, got {k}")
+        raise InputError(f"number of anchors must be >= 1, got {k}")
     if k > len(values):
-        raise ValueError(f"asked for {k} anchors from only {len(values)} labelled images")
+        raise InputError(f"asked for {k} anchors from only {len(values)} labelled images")
     if not np.isfinite(values).all():
-        raise ValueError("anchor scores must be finite numbers")
+        raise InputError("anchor scores must be finite numbers")
     order = np.argsort(values, kind="stable")
     targets = np.quantile(values, np.linspace(0.0, 1.0, k)) if k > 1 else np.array([np.median(values)])
     chosen: list[int] = []
@@ -64,12 +65,12 @@ def solve_scores(n_items: int, comparisons: Sequence[Comparison], known: dict[in
     its score is not determined and a ValueError names it.
     """
     if not known:
-        raise ValueError("anchored scoring needs at least one item with a known score")
+        raise InputError("anchored scoring needs at least one item with a known score")
     for c in comparisons:
         if not (0 <= c.first < n_items and 0 <= c.second < n_items) or c.first == c.second:
-            raise ValueError(f"comparison {c} refers to an invalid item pair for {n_items} items")
+            raise InputError(f"comparison {c} refers to an invalid item pair for {n_items} items")
         if not np.isfinite(c.delta):
-            raise ValueError(f"comparison {c} has a non-finite delta")
+            raise InputError(f"comparison {c} has a non-finite delta")
     _check_linked(n_items, comparisons, set(known))
     unknown = [i for i in range(n_items) if i not in known]
     scores = np.zeros(n_items)
@@ -106,7 +107,7 @@ def _check_linked(n_items: int, comparisons: Sequence[Comparison], known: set[in
     anchored_roots = {root(i) for i in known}
     loose = [i for i in range(n_items) if root(i) not in anchored_roots]
     if loose:
-        raise ValueError(
+        raise InputError(
             f"items {loose} are not linked to any anchor by a comparison; their scores are undetermined"
         )
 
@@ -126,7 +127,7 @@ class Anchors:
     def from_benchmark(cls, benchmark: Benchmark, k: int) -> Anchors:
         """Pick ``k`` anchors across the label range of a labelled (training-split) score benchmark."""
         if benchmark.kind != "score":
-            raise ValueError(f"anchors come from an absolute-score benchmark, not a {benchmark.kind!r} one")
+            raise InputError(f"anchors come from an absolute-score benchmark, not a {benchmark.kind!r} one")
         items: list[ImageItem] = list(benchmark.items)  # type: ignore[arg-type]
         picked = [items[i] for i in choose_anchors([it.label for it in items], k)]
         return cls(

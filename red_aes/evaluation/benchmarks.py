@@ -27,6 +27,7 @@ from typing import Literal
 
 from PIL import Image
 
+from red_aes.errors import InputError
 from red_aes.evaluation.metrics import BINARY_THRESHOLD
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from red_aes.types import SCORE_MAX, SCORE_MIN
@@ -125,13 +126,13 @@ class Benchmark:
         if limit is None:
             return self
         if limit < 1:
-            raise ValueError(f"limit must be >= 1, got {limit}")
+            raise InputError(f"limit must be >= 1, got {limit}")
         return replace(self, items=list(self.items[:limit]))
 
     def shard(self, index: int, count: int) -> Benchmark:
         """Every ``count``-th item from ``index`` on: one process's share of a split-up run."""
         if not 0 <= index < count:
-            raise ValueError(f"shard index must be in [0, {count}), got {index}")
+            raise InputError(f"shard index must be in [0, {count}), got {index}")
         return replace(self, items=list(self.items[index::count]))
 
     def native_to_model(self, value: float) -> float:
@@ -306,7 +307,7 @@ def get_spec(name: str) -> BenchmarkSpec:
     """The registry entry for ``name`` (case-insensitive); a clear error for an unknown name."""
     key = name.strip().lower()
     if key not in BENCHMARKS:
-        raise ValueError(f"unknown benchmark {name!r}; choose one of: {', '.join(BENCHMARKS)}")
+        raise InputError(f"unknown benchmark {name!r}; choose one of: {', '.join(BENCHMARKS)}")
     return BENCHMARKS[key]
 
 

@@ -28,8 +28,9 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.scorers import BaseScorer
-from red_aes.types import AestheticDelta, AestheticScore, Mode
+from red_aes.errors import InputError
+from red_aes.scoring import BaseScorer
+from red_aes.types import AestheticDelta, AestheticScore, Decoding
 
 _QUERY_CHUNK = 500
 #: Scorer attributes that determine its answers (read when present, next to its ``cache_identity()``).
@@ -61,7 +62,7 @@ class Answer:
     def from_result(cls, result: AestheticScore | AestheticDelta) -> Answer:
         value = result.score if isinstance(result, AestheticScore) else result.delta
         if result.valid and value is None:
-            raise ValueError(f"scorer returned valid=True without a number ({result!r})")
+            raise InputError(f"scorer returned valid=True without a number ({result!r})")
         return cls(
             value if result.valid else None,
             result.valid,
@@ -192,7 +193,7 @@ class CachedScorer:
         *,
         model_id: str,
         adapter: str | None,
-        decoding: Mode,
+        decoding: Decoding,
         batch_size: int | None = None,
         load_options: dict[str, Any] | None = None,
     ) -> None:
@@ -234,7 +235,7 @@ class CachedScorer:
         return self._answer(
             fields,
             lambda todo: self.scorer.score(
-                [images[i].image for i in todo], mode=self.decoding, batch_size=self.batch_size
+                [images[i].image for i in todo], decoding=self.decoding, batch_size=self.batch_size
             ),
         )
 
@@ -255,7 +256,7 @@ class CachedScorer:
                 [firsts[i].image for i in todo],
                 [seconds[i].image for i in todo],
                 [instructions[i] for i in todo],
-                mode=self.decoding,
+                decoding=self.decoding,
                 batch_size=self.batch_size,
             ),
         )

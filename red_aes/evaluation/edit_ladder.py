@@ -23,6 +23,7 @@ from PIL import Image
 
 from red_aes.editing.classical import ATTRIBUTE_EDITS, ClassicalEditor
 from red_aes.editing.operations import Operation
+from red_aes.errors import InputError
 from red_aes.evaluation.benchmarks import Benchmark, BenchmarkSpec, ImageItem, LoadRequest
 from red_aes.evaluation.loaders import check_root, reject_unused
 from red_aes.images import load_image
@@ -73,9 +74,9 @@ def list_photos(root: Path) -> list[Path]:
 
 def _check_strengths(strengths: tuple[float, ...]) -> tuple[float, ...]:
     if not strengths:
-        raise ValueError("the edit ladder needs at least one strength")
+        raise InputError("the edit ladder needs at least one strength")
     if any(not 0.0 < s <= 1.0 for s in strengths) or list(strengths) != sorted(set(strengths)):
-        raise ValueError(f"ladder strengths must be increasing, distinct and in (0, 1], got {strengths}")
+        raise InputError(f"ladder strengths must be increasing, distinct and in (0, 1], got {strengths}")
     return strengths
 
 
@@ -85,7 +86,7 @@ def _check_ladders(requested: tuple[str, ...] | None) -> tuple[str, ...]:
         return available
     unknown = [name for name in requested if name not in available]
     if unknown:
-        raise ValueError(f"edit ladder has no {unknown}; available: {', '.join(available)}")
+        raise InputError(f"edit ladder has no {unknown}; available: {', '.join(available)}")
     return tuple(dict.fromkeys(requested))
 
 

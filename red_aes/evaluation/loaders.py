@@ -16,6 +16,7 @@ from typing import Any
 from PIL import Image
 
 from red_aes.data.ladder import is_cross_photo
+from red_aes.errors import InputError
 from red_aes.evaluation.benchmarks import Benchmark, BenchmarkSpec, ImageItem, LoadRequest, PairItem
 from red_aes.evaluation.metrics import majority_preference
 
@@ -41,7 +42,7 @@ def reject_unused(spec: BenchmarkSpec, request: LoadRequest, used: set[str]) -> 
         if f.name not in used and getattr(request, f.name) != f.default and f.name != "split"
     ]
     if unused:
-        raise ValueError(f"benchmark {spec.name!r} does not use: {', '.join(unused)}")
+        raise InputError(f"benchmark {spec.name!r} does not use: {', '.join(unused)}")
 
 
 def check_root(root: Path) -> Path:
@@ -57,7 +58,7 @@ def _check_scale(scale: tuple[float, float] | None) -> None:
     if scale is not None and not (
         math.isfinite(scale[0]) and math.isfinite(scale[1]) and scale[0] < scale[1]
     ):
-        raise ValueError(f"label scale must be (low, high) with low < high, got {scale}")
+        raise InputError(f"label scale must be (low, high) with low < high, got {scale}")
 
 
 def read_labels_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
@@ -67,15 +68,15 @@ def read_labels_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
-            raise ValueError(f"{path}: empty labels CSV (expected a header with {', '.join(required)})")
+            raise InputError(f"{path}: empty labels CSV (expected a header with {', '.join(required)})")
         header = [name.strip() for name in reader.fieldnames]
         missing = [name for name in required if name not in header]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}; found {header}")
+            raise InputError(f"{path}: missing column(s) {missing}; found {header}")
         reader.fieldnames = header
         rows = [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
     if not rows:
-        raise ValueError(f"{path}: no rows under the header")
+        raise InputError(f"{path}: no rows under the header")
     return rows
 
 
@@ -84,15 +85,15 @@ def parse_number(text: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{where}: {text!r} is not a number") from None
+        raise InputError(f"{where}: {text!r} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"{where}: {text!r} is not a finite number")
+        raise InputError(f"{where}: {text!r} is not a finite number")
     return value
 
 
 def _check_in_scale(value: float, scale: tuple[float, float] | None, where: str) -> None:
     if scale is not None and not scale[0] <= value <= scale[1]:
-        raise ValueError(
+        raise InputError(
             f"{where}: label {value:g} is outside the native scale [{scale[0]:g}, {scale[1]:g}] "
             "(wrong score column, or pass the right scale)"
         )
@@ -103,7 +104,7 @@ def resolve_images(root: Path, names: list[tuple[str, str]], labels: Path | str)
     paths, missing = [], []
     for where, name in names:
         if not name:
-            raise ValueError(f"{where}: empty file name")
+            raise InputError(f"{where}: empty file name")
         path = root / name
         paths.append(path)
         if not path.is_file():
@@ -124,7 +125,7 @@ def open_dataset(location: str, split: str) -> Any:
         loaded = datasets.load_from_disk(str(path))
         if isinstance(loaded, datasets.DatasetDict):
             if split not in loaded:
-                raise ValueError(f"{location}: no split {split!r} (found: {', '.join(loaded)})")
+                raise InputError(f"{location}: no split {split!r} (found: {', '.join(loaded)})")
             return loaded[split]
         return loaded
     return datasets.load_dataset(location, split=split)
@@ -135,10 +136,10 @@ def _require_columns(dataset: Any, columns: tuple[str, ...], images: tuple[str, 
 
     missing = [name for name in columns if name not in dataset.column_names]
     if missing:
-        raise ValueError(f"{where}: missing column(s) {missing}; found {dataset.column_names}")
+        raise InputError(f"{where}: missing column(s) {missing}; found {dataset.column_names}")
     for name in images:
         if not isinstance(dataset.features[name], datasets.Image):
-            raise ValueError(
+            raise InputError(
                 f"{where}: column {name!r} is {dataset.features[name]!r}, expected an Image feature "
                 f"(cast it with dataset.cast_column({name!r}, datasets.Image()))"
             )
@@ -176,7 +177,7 @@ def _score_items_from_dataset(request: LoadRequest, scale: tuple[float, float] |
         row_where = f"{where} row {i}"
         value = table[request.score_column][i]
         if value is None:
-            raise ValueError(f"{row_where}: missing {request.score_column!r}")
+            raise InputError(f"{row_where}: missing {request.score_column!r}")
         label = parse_number(str(value), row_where)
         _check_in_scale(label, scale, row_where)
         name = table[request.file_column][i] if request.file_column in table else f"{request.split}-{i}"
@@ -189,7 +190,7 @@ def _score_items_from_csv(
     request: LoadRequest, scale: tuple[float, float] | None
 ) -> tuple[list[ImageItem], Path, Path]:
     if request.root is None:
-        raise ValueError("give a root image folder (with a labels CSV) or a Hub dataset id")
+        raise InputError("give a root image folder (with a labels CSV) or a Hub dataset id")
     root = check_root(Path(request.root))
     labels = Path(request.labels) if request.labels else root / "labels.csv"
     rows = read_labels_csv(labels, (request.file_column, request.score_column))
@@ -223,7 +224,7 @@ def load_score_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark
     _check_scale(scale)
     if request.hub_dataset is not None:
         if request.root is not None or request.labels is not None:
-            raise ValueError("give either a Hub dataset id or a root folder with labels, not both")
+            raise InputError("give either a Hub dataset id or a root folder with labels, not both")
         items = _score_items_from_dataset(request, scale)
         source = f"{request.hub_dataset} [{request.split}]"
     else:
@@ -237,11 +238,11 @@ def _preference(row: dict[str, str], where: str) -> float:
         votes_a = parse_number(row["votes_a"], f"{where} votes_a")
         votes_b = parse_number(row["votes_b"], f"{where} votes_b")
         if votes_a < 0 or votes_b < 0:
-            raise ValueError(f"{where}: vote counts must be >= 0")
+            raise InputError(f"{where}: vote counts must be >= 0")
         return float(majority_preference([votes_a], [votes_b])[0])
     choice = row["preferred"].lower()
     if choice not in PREFERENCES:
-        raise ValueError(f"{where}: preferred must be one of a, b, tie; got {row['preferred']!r}")
+        raise InputError(f"{where}: preferred must be one of a, b, tie; got {row['preferred']!r}")
     return PREFERENCES[choice]
 
 
@@ -253,13 +254,13 @@ def load_pairwise_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchm
     """
     reject_unused(spec, request, {"root", "labels", "subset_column"})
     if request.root is None:
-        raise ValueError("the pairwise benchmark needs a root image folder and a pairs CSV")
+        raise InputError("the pairwise benchmark needs a root image folder and a pairs CSV")
     root = check_root(Path(request.root))
     labels = Path(request.labels) if request.labels else root / "labels.csv"
     rows = read_labels_csv(labels, ("file_a", "file_b"))
     has_votes = "votes_a" in rows[0] and "votes_b" in rows[0]
     if has_votes == ("preferred" in rows[0]):
-        raise ValueError(
+        raise InputError(
             f"{labels}: give either votes_a,votes_b or a preferred column (a|b|tie), exactly one"
         )
     items = []
@@ -284,7 +285,7 @@ def load_red_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark:
     """RED pairs (``test`` split) from a ``save_to_disk`` folder (root) or a dataset id (hub_dataset)."""
     reject_unused(spec, request, {"root", "hub_dataset"})
     if (request.root is None) == (request.hub_dataset is None):
-        raise ValueError(
+        raise InputError(
             "the red benchmark needs exactly one of: a save_to_disk folder (root) or a Hub dataset id"
         )
     if request.root is not None:
@@ -301,7 +302,7 @@ def load_red_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark:
     for i in range(len(dataset)):
         delta = table["delta"][i]
         if delta is None:
-            raise ValueError(f"{where} row {i}: missing delta")
+            raise InputError(f"{where} row {i}: missing delta")
         items.append(
             PairItem(
                 str(table["pair_id"][i]),

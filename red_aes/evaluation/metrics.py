@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from red_aes.errors import InputError
 from red_aes.types import NO_CHANGE_BAND
 
 #: Threshold of the binary "high aesthetic" task on the RED-Aes/AVA score scale [1, 10] (AVA convention).
@@ -35,14 +36,29 @@ BINARY_THRESHOLD: float = 5.0
 ArrayLike = Sequence[float] | np.ndarray
 
 
+#: How reports and model cards title each metric.
+METRIC_TITLES: dict[str, str] = {
+    "srcc": "SRCC",
+    "krcc": "KRCC",
+    "plcc": "PLCC",
+    "plcc_logistic": "PLCC (logistic)",
+    "accuracy": "Acc.",
+    "pairwise_accuracy": "Pairwise acc.",
+    "direction_accuracy": "Direction acc.",
+    "delta_srcc": "Δ SRCC",
+    "delta_plcc": "Δ PLCC",
+    "delta_mae": "Δ MAE",
+}
+
+
 def _pair(labels: ArrayLike, preds: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     y, x = np.asarray(labels, dtype=float), np.asarray(preds, dtype=float)
     if y.shape != x.shape or y.ndim != 1:
-        raise ValueError(
+        raise InputError(
             f"labels and predictions must be 1-D and of equal length, got {y.shape} and {x.shape}"
         )
     if not (np.isfinite(y).all() and np.isfinite(x).all()):
-        raise ValueError("labels and predictions must be finite numbers (drop invalid predictions first)")
+        raise InputError("labels and predictions must be finite numbers (drop invalid predictions first)")
     return y, x
 
 
@@ -135,7 +151,7 @@ def binary_accuracy(
     """Share of items on the same side of the thresholds (``>= threshold`` is "high aesthetic")."""
     y, x = _pair(labels, preds)
     if len(y) == 0:
-        raise ValueError("binary accuracy of an empty sample")
+        raise InputError("binary accuracy of an empty sample")
     return float(np.mean((y >= label_threshold) == (x >= pred_threshold)))
 
 
@@ -143,7 +159,7 @@ def majority_preference(votes_a: ArrayLike, votes_b: ArrayLike) -> np.ndarray:
     """Majority vote per pair: +1 when b got more votes, -1 when a did, 0 for a tie."""
     a, b = _pair(votes_a, votes_b)
     if (a < 0).any() or (b < 0).any():
-        raise ValueError("vote counts must be >= 0")
+        raise InputError("vote counts must be >= 0")
     return np.sign(b - a)
 
 
@@ -191,7 +207,7 @@ def direction_accuracy(deltas: ArrayLike, preds: ArrayLike, band: float = NO_CHA
 def pairwise_accuracy(preference: ArrayLike, preds: ArrayLike) -> SignAgreement:
     """Pairwise preference accuracy: ``preference`` in {-1, 0, +1} (see :func:`majority_preference`)."""
     if not np.isin(np.asarray(preference, dtype=float), (-1.0, 0.0, 1.0)).all():
-        raise ValueError("preferences must be -1 (a preferred), 0 (tie) or +1 (b preferred)")
+        raise InputError("preferences must be -1 (a preferred), 0 (tie) or +1 (b preferred)")
     return sign_agreement(preference, preds)
 
 
@@ -230,7 +246,7 @@ def group_stats(labels: ArrayLike, preds: ArrayLike, groups: Sequence[str]) -> G
     """
     y, x = _pair(labels, preds)
     if len(groups) != len(y):
-        raise ValueError(f"got {len(groups)} group ids for {len(y)} items")
+        raise InputError(f"got {len(groups)} group ids for {len(y)} items")
     rho, correct, total = [], [], []
     for idx in group_indices(groups).values():
         value = srcc(y[idx], x[idx])
@@ -348,7 +364,7 @@ def _report_with_breakdown(
     report = compute(np.arange(n))
     if subsets is not None and any(s is not None for s in subsets):
         if len(subsets) != n:
-            raise ValueError(f"got {len(subsets)} subset names for {n} items")
+            raise InputError(f"got {len(subsets)} subset names for {n} items")
         keys = ["" if s is None else str(s) for s in subsets]
         report.breakdown = {key: compute(idx) for key, idx in sorted(group_indices(keys).items())}
     return report

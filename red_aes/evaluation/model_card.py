@@ -13,7 +13,8 @@ from pathlib import Path
 from huggingface_hub import EvalResult as HubEvalResult
 from huggingface_hub import ModelCard, ModelCardData
 
-from red_aes.evaluation.reports import METRIC_TITLES
+from red_aes.errors import InputError
+from red_aes.evaluation.metrics import METRIC_TITLES
 from red_aes.evaluation.runner import EvalResult
 
 TASK_TYPE = "image-aesthetics-assessment"
@@ -62,7 +63,7 @@ def update_model_card(path: Path, result: EvalResult, dataset_id: str | None = N
         card = ModelCard(f"---\n{ModelCardData().to_yaml()}\n---\n\n# {result.label}\n")
     new = hub_results(result, dataset_id)
     if not new:
-        raise ValueError(f"{result.label} has no defined metric on {result.benchmark.name} to add to {path}")
+        raise InputError(f"{result.label} has no defined metric on {result.benchmark.name} to add to {path}")
     kept = [old for old in card.data.eval_results or [] if not any(_same_slot(old, n) for n in new)]
     card.data.eval_results = kept + new
     if not card.data.model_name:

@@ -18,22 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from red_aes.evaluation.metrics import Metric, MetricReport
+from red_aes.errors import InputError
+from red_aes.evaluation.metrics import METRIC_TITLES, Metric, MetricReport
 from red_aes.evaluation.runner import EvalResult
-
-#: Column titles of the metrics in results.md.
-METRIC_TITLES: dict[str, str] = {
-    "srcc": "SRCC",
-    "krcc": "KRCC",
-    "plcc": "PLCC",
-    "plcc_logistic": "PLCC (logistic)",
-    "accuracy": "Acc.",
-    "pairwise_accuracy": "Pairwise acc.",
-    "direction_accuracy": "Direction acc.",
-    "delta_srcc": "Δ SRCC",
-    "delta_plcc": "Δ PLCC",
-    "delta_mae": "Δ MAE",
-}
 
 
 def slug(text: str) -> str:
@@ -171,9 +158,9 @@ def write_outputs(
     from red_aes.evaluation.plots import plot_scatter
 
     if not results:
-        raise ValueError("no results to write")
+        raise InputError("no results to write")
     if model_card is not None and len(results) != 1:
-        raise ValueError(f"a model card describes one model; got {len(results)} models (run them separately)")
+        raise InputError(f"a model card describes one model; got {len(results)} models (run them separately)")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for result, suffix in zip(results, output_names(results), strict=True):

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tqdm.auto import tqdm
 
+from red_aes.errors import InputError
 from red_aes.evaluation.anchored import Anchors, Comparison, solve_scores
 from red_aes.evaluation.benchmarks import Benchmark, ImageItem, PairItem, open_image
 from red_aes.evaluation.cache import Answer, CachedScorer, LoadedImage, PredictionCache
@@ -50,8 +52,8 @@ from red_aes.evaluation.metrics import (
     pairwise_metrics,
     score_metrics,
 )
-from red_aes.scorers import MODES, BaseScorer
-from red_aes.types import Mode
+from red_aes.scoring import DECODINGS, BaseScorer
+from red_aes.types import Decoding
 
 if TYPE_CHECKING:
     from accelerate import PartialState
@@ -85,8 +87,8 @@ class EvalResult:
     model: str
     adapter: str | None
     benchmark: Benchmark
-    mode: ScoringMode
-    decoding: Mode
+    scoring_mode: ScoringMode
+    decoding: Decoding
     predictions: list[Prediction]
     report: MetricReport
     computed: int = 0
@@ -98,7 +100,8 @@ class EvalResult:
     @property
     def scoring(self) -> str:
         """The scoring mode as reports name it: ``direct``, ``anchored-both`` or ``anchored-one``."""
-        return self.mode if self.anchor_order is None else f"{self.mode}-{self.anchor_order}"
+        mode = self.scoring_mode
+        return mode if self.anchor_order is None else f"{mode}-{self.anchor_order}"
 
     @property
     def label(self) -> str:
@@ -118,7 +121,8 @@ class EvalResult:
             "benchmark_name": self.benchmark.display_name,
             "split": self.benchmark.split,
             "source": self.benchmark.source,
-            "mode": self.mode,
+            "scoring": self.scoring_mode,
+            "mode": self.scoring_mode,  # deprecated key of "scoring", kept for one release
             "decoding": self.decoding,
             "anchors": self.anchors,
             "anchor_order": self.anchor_order,
@@ -207,7 +211,7 @@ def _refuse_overlap(anchor_by_hash: dict[str, str], item_id: str, digest: str | 
     """Raise when an item's hash (of its file bytes or pixels, named by ``same``) is an anchor's: the
     anchor's known score would leak into the result."""
     if digest is not None and digest in anchor_by_hash:
-        raise ValueError(
+        raise InputError(
             f"anchored mode: benchmark item {item_id!r} has the same {same} as the anchor "
             f"{anchor_by_hash[digest]!r}; anchors must not overlap the benchmark (take them from the "
             "training split)"
@@ -267,8 +271,8 @@ def evaluate(
     *,
     model_id: str,
     adapter: str | None = None,
-    mode: ScoringMode = "direct",
-    decoding: Mode = "reasoning",
+    scoring: ScoringMode = "direct",
+    decoding: Decoding = "reasoning",
     anchors: Anchors | None = None,
     anchor_order: AnchorOrder = "both",
     cache: PredictionCache | None = None,
@@ -277,33 +281,38 @@ def evaluate(
     progress: bool = True,
     exclude_forced: bool = False,
     load_options: dict[str, Any] | None = None,
+    mode: ScoringMode | None = None,
 ) -> EvalResult:
     """Score ``benchmark`` with ``scorer`` (named ``model_id``/``adapter`` in the cache and reports).
 
     ``load_options`` are the options ``scorer`` was loaded with (they join the cache key);
-    ``exclude_forced`` leaves forced answers out of the metrics (counted).
+    ``exclude_forced`` leaves forced answers out of the metrics (counted). ``mode`` is the deprecated
+    name of ``scoring``.
     """
-    if mode not in SCORING_MODES:
-        raise ValueError(f"mode must be one of {SCORING_MODES}, got {mode!r}")
+    if mode is not None:
+        warnings.warn("evaluate(mode=) is deprecated; use scoring=", FutureWarning, stacklevel=2)
+        scoring = mode
+    if scoring not in SCORING_MODES:
+        raise InputError(f"scoring must be one of {SCORING_MODES}, got {scoring!r}")
     if anchor_order not in ANCHOR_ORDERS:
-        raise ValueError(f"anchor_order must be one of {ANCHOR_ORDERS}, got {anchor_order!r}")
-    if decoding not in MODES:
-        raise ValueError(f"decoding must be one of {MODES}, got {decoding!r}")
+        raise InputError(f"anchor_order must be one of {ANCHOR_ORDERS}, got {anchor_order!r}")
+    if decoding not in DECODINGS:
+        raise InputError(f"decoding must be one of {DECODINGS}, got {decoding!r}")
     pairs = benchmark.kind in ("pairwise", "delta")
     if len(benchmark) == 0:
-        raise ValueError(f"benchmark {benchmark.name!r} has no items")
+        raise InputError(f"benchmark {benchmark.name!r} has no items")
     anchor_ids: list[str] = []
     anchor_images: list[LoadedImage] = []
     anchor_scores: tuple[float, ...] = ()
     anchor_pixels: dict[str, str] = {}  # pixel digest -> anchor id
-    if mode == "anchored":
+    if scoring == "anchored":
         if pairs:
-            raise ValueError(
+            raise InputError(
                 f"mode 'anchored' gives absolute scores; {benchmark.name!r} is a {benchmark.kind} benchmark "
                 "scored by comparing its pairs directly (use mode 'direct')"
             )
         if anchors is None or len(anchors) == 0:
-            raise ValueError(
+            raise InputError(
                 "mode 'anchored' needs anchor images with known scores (e.g. --anchors train.csv)"
             )
         anchor_ids, anchor_images, anchor_scores = (
@@ -352,7 +361,7 @@ def evaluate(
             else:
                 image_items: list[ImageItem] = items  # type: ignore[assignment]
                 loaded = _load([it.image for it in image_items], scorer)
-                if mode == "anchored":
+                if scoring == "anchored":
                     for item, image in zip(image_items, loaded, strict=True):
                         _refuse_overlap(anchor_pixels, item.id, image.digest, "pixels")
                     answers = _anchored_scores(answerer, anchor_images, anchor_scores, loaded, anchor_order)
@@ -369,14 +378,14 @@ def evaluate(
         model=model_id,
         adapter=adapter,
         benchmark=benchmark,
-        mode=mode,
+        scoring_mode=scoring,
         decoding=decoding,
         predictions=predictions,
         report=measure(benchmark, predictions, boot or BootstrapConfig(), exclude_forced=exclude_forced),
         computed=answerer.computed,
         cached=answerer.cached,
         anchors=anchor_ids,
-        anchor_order=anchor_order if mode == "anchored" else None,
+        anchor_order=anchor_order if scoring == "anchored" else None,
         exclude_forced=exclude_forced,
     )
 

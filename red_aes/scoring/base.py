@@ -1,27 +1,41 @@
-"""The scorer interface every backend implements, and the registry that maps model names to backends.
+"""The scorer interface every backend implements (the registry is :mod:`red_aes.scoring`).
 
 A scorer answers two questions: ``compare(original, edited)`` -> :class:`AestheticDelta` and
 ``score(image)`` -> :class:`AestheticScore`. Both take one item or a list; lists are loaded and
 validated up front, then processed in batches of ``batch_size``. Backends implement only the two batch
 methods. In the spirit of pyiqa, a scorer exposes its output ranges and direction (higher is better).
 
-Adding a backend is one class plus one line in :data:`SCORERS`.
+``decoding`` is how a backend answers: ``"reasoning"`` (reasoning text, then the number) or ``"fast"``
+(the number alone). The old keyword ``mode=`` still works for one release, with a ``FutureWarning``.
 """
 
 from __future__ import annotations
 
-import importlib
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from PIL import Image
 from tqdm.auto import tqdm
 
+from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
-from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta, AestheticScore, Mode
+from red_aes.parsing import Kind, parse_answer
+from red_aes.types import (
+    DELTA_MAX,
+    DELTA_MIN,
+    SCORE_MAX,
+    SCORE_MIN,
+    AestheticDelta,
+    AestheticScore,
+    Decoding,
+)
 
-MODES: tuple[str, ...] = ("reasoning", "fast")
+#: The decodings every scorer accepts (a backend without reasoning text may leave ``reasoning`` short).
+DECODINGS: tuple[str, ...] = ("reasoning", "fast")
+#: Deprecated name of :data:`DECODINGS`.
+MODES = DECODINGS
 
 
 def _is_batch(value: Any) -> bool:
@@ -45,7 +59,7 @@ class BaseScorer(ABC):
 
     def __init__(self, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise InputError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
         self.max_pixels = max_pixels
 
@@ -56,13 +70,15 @@ class BaseScorer(ABC):
         originals: list[Image.Image],
         edited: list[Image.Image],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
         **options: Any,
     ) -> list[AestheticDelta]:
         """Deltas for one batch of already-loaded RGB image pairs; ``options`` are the backend's own."""
 
     @abstractmethod
-    def _score_batch(self, images: list[Image.Image], mode: Mode, **options: Any) -> list[AestheticScore]:
+    def _score_batch(
+        self, images: list[Image.Image], decoding: Decoding, **options: Any
+    ) -> list[AestheticScore]:
         """Scores for one batch of already-loaded RGB images; ``options`` are the backend's own."""
 
     # -- public API ----------------------------------------------------------------------------
@@ -72,28 +88,29 @@ class BaseScorer(ABC):
         edited: ImageInput | Sequence[ImageInput],
         instruction: str | Sequence[str | None] | None = None,
         *,
-        mode: Mode = "reasoning",
+        decoding: Decoding = "reasoning",
         batch_size: int | None = None,
         progress: bool = False,
+        mode: Decoding | None = None,
         **options: Any,
     ) -> AestheticDelta | list[AestheticDelta]:
         """Predict ``score(edited) - score(original)``; a list of pairs returns a list of deltas.
 
         ``options`` are backend decoding options (e.g. ``max_reasoning_tokens`` of the VLM scorer); a
-        backend refuses options it does not have.
+        backend refuses options it does not have. ``mode`` is the deprecated name of ``decoding``.
         """
-        _check_mode(mode)
+        decoding = _check_decoding(decoding, mode)
         single = not _is_batch(original)
         originals = [original] if single else list(original)
         editeds = [edited] if single else list(edited)
         if len(originals) != len(editeds):
-            raise ValueError(f"got {len(originals)} originals but {len(editeds)} edited images")
+            raise InputError(f"got {len(originals)} originals but {len(editeds)} edited images")
         if instruction is None or isinstance(instruction, str):
             instructions: list[str | None] = [instruction] * len(originals)
         else:
             instructions = list(instruction)
             if len(instructions) != len(originals):
-                raise ValueError(f"got {len(instructions)} instructions for {len(originals)} pairs")
+                raise InputError(f"got {len(instructions)} instructions for {len(originals)} pairs")
         originals = [load_image(x, max_pixels=self.max_pixels) for x in originals]
         editeds = [load_image(x, max_pixels=self.max_pixels) for x in editeds]
         results: list[AestheticDelta] = []
@@ -104,7 +121,7 @@ class BaseScorer(ABC):
                 [originals[i] for i in idx],
                 [editeds[i] for i in idx],
                 [instructions[i] for i in idx],
-                mode,
+                decoding,
                 **options,
             )
         return results[0] if single else results
@@ -113,62 +130,84 @@ class BaseScorer(ABC):
         self,
         image: ImageInput | Sequence[ImageInput],
         *,
-        mode: Mode = "reasoning",
+        decoding: Decoding = "reasoning",
         batch_size: int | None = None,
         progress: bool = False,
+        mode: Decoding | None = None,
         **options: Any,
     ) -> AestheticScore | list[AestheticScore]:
         """Absolute aesthetic score in ``score_range``; a list of images returns a list of scores.
 
         ``options`` are backend decoding options, as for :meth:`compare`.
         """
-        _check_mode(mode)
+        decoding = _check_decoding(decoding, mode)
         single = not _is_batch(image)
         images = [load_image(x, max_pixels=self.max_pixels) for x in ([image] if single else image)]
         results: list[AestheticScore] = []
         for idx in tqdm(
             _batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress
         ):
-            results += self._score_batch([images[i] for i in idx], mode, **options)
+            results += self._score_batch([images[i] for i in idx], decoding, **options)
         return results[0] if single else results
 
+    def stream_compare(
+        self,
+        original: ImageInput,
+        edited: ImageInput,
+        instruction: str | None = None,
+        **options: Any,
+    ) -> Iterator[tuple[str, AestheticDelta | None]]:
+        """Reasoning decoding of one pair as a stream of ``(reasoning so far, None)`` updates, then
+        ``(final reasoning, delta)``. Backends that write as they go override it; this default yields
+        the final pair alone, the delta :meth:`compare` returns."""
+        delta = self.compare(original, edited, instruction, decoding="reasoning", **options)
+        yield delta.reasoning or "", delta
+
+    def cache_identity(self) -> dict[str, Any]:
+        """Settings besides the model and adapter names that determine the answers (none by default)."""
+        return {}
+
     def rank(
-        self, images: Sequence[ImageInput], *, mode: Mode = "reasoning"
+        self,
+        images: Sequence[ImageInput],
+        *,
+        decoding: Decoding = "reasoning",
+        mode: Decoding | None = None,
     ) -> list[tuple[int, AestheticScore]]:
         """Score ``images`` and return ``(input index, score)`` best first; invalid scores go last."""
-        scores = self.score(list(images), mode=mode)
+        scores = self.score(list(images), decoding=_check_decoding(decoding, mode))
         return sorted(enumerate(scores), key=lambda item: (not item[1].valid, -(item[1].score or 0.0)))
 
 
-def _check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+def _check_decoding(decoding: str, mode: str | None) -> Decoding:
+    """``decoding``, or the deprecated ``mode=`` when given; refuses anything but :data:`DECODINGS`."""
+    if mode is not None:
+        warnings.warn(
+            "the scorer keyword mode= is deprecated; use decoding= (it will be removed in the next release)",
+            FutureWarning,
+            stacklevel=3,
+        )
+        decoding = mode
+    if decoding not in DECODINGS:
+        raise InputError(f"decoding must be one of {DECODINGS}, got {decoding!r}")
+    return decoding  # type: ignore[return-value]
 
 
-#: Named scorer backends: model name -> "module:Class". Any other model string is a VLM id or directory.
-SCORERS: dict[str, str] = {
-    "measured": "red_aes.measured_scorer:MeasuredScorer",
-    "red-lite": "red_aes.lite.scorer:RedLiteScorer",
-    "stat-sharpness": "red_aes.statistic_scorer:StatisticScorer",
-    "stat-colorfulness": "red_aes.statistic_scorer:StatisticScorer",
-}
-DEFAULT_VLM_BACKEND = "red_aes.scorer:RedAesScorer"
+def result_type(kind: Kind) -> type[AestheticDelta] | type[AestheticScore]:
+    """The result class of an answer kind: ``delta`` -> AestheticDelta, ``score`` -> AestheticScore."""
+    return AestheticDelta if kind == "delta" else AestheticScore
 
 
-def _resolve(target: str) -> type[BaseScorer]:
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-def load_scorer(model: str, adapter: str | None = None, **kwargs: Any) -> BaseScorer:
-    """Build a scorer from a base model and an optional adapter (EditScore's pattern).
-
-    ``model`` is a registered backend (``"red-lite"``, ``"measured"``, ...) or a VLM id/directory;
-    ``adapter`` is a PEFT adapter of the VLM, or a RED-Lite head (folder or Hub repo) for ``"red-lite"``.
-    Other keyword arguments go to the backend's ``from_pretrained`` (``quantization``, ``device``,
-    ``dtype``, ...); a backend refuses options it does not have.
-    """
-    cls = _resolve(SCORERS.get(model, DEFAULT_VLM_BACKEND))
-    if adapter is not None:
-        kwargs["adapter"] = adapter
-    return cls.from_pretrained(model, **kwargs)
+def parsed_result(kind: Kind, text: str, **fields: Any) -> AestheticDelta | AestheticScore:
+    """A result read from a model's written answer with :func:`~red_aes.parsing.parse_answer`: valid only
+    when a number could be read (never a guessed one); ``fields`` are the backend's (model, decoding...)."""
+    parsed = parse_answer(text, kind)
+    cls = result_type(kind)
+    return cls(
+        parsed.value,
+        parsed.valid,
+        reasoning=parsed.reasoning,
+        raw_text=text,
+        error=parsed.error,
+        **fields,
+    )

@@ -45,6 +45,7 @@ from typing import Any
 import torch
 from transformers import LogitsProcessor
 
+from red_aes.errors import InputError
 from red_aes.parsing import Kind
 from red_aes.prompts import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, format_delta, format_score
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
@@ -65,7 +66,7 @@ def answer_grid(kind: Kind) -> dict[str, float]:
     elif kind == "score":
         low, high, fmt = SCORE_MIN, SCORE_MAX, format_score
     else:
-        raise ValueError(f"kind must be 'delta' or 'score', got {kind!r}")
+        raise InputError(f"kind must be 'delta' or 'score', got {kind!r}")
     return {fmt(k / 10): k / 10 for k in range(round(low * 10), round(high * 10) + 1)}
 
 
@@ -264,7 +265,7 @@ class AnswerConstraint(LogitsProcessor):
 
     def __init__(self, table: TokenTable, kind: Kind, prompt_length: int, max_reasoning_tokens: int) -> None:
         if max_reasoning_tokens < 0:
-            raise ValueError(f"max_reasoning_tokens must be >= 0, got {max_reasoning_tokens}")
+            raise InputError(f"max_reasoning_tokens must be >= 0, got {max_reasoning_tokens}")
         self.table, self.kind, self.prompt_length = table, kind, prompt_length
         self.budget = max_reasoning_tokens
         self.rows: list[dict[str, Any]] = []
@@ -412,7 +413,7 @@ def expected_answer(
     """
     implementation = getattr(model.config, "_attn_implementation", None)
     if implementation not in ("sdpa", "eager"):
-        raise ValueError(
+        raise InputError(
             "fast mode needs attn_implementation 'sdpa' or 'eager' (tree attention mask), "
             f"got {implementation!r}"
         )

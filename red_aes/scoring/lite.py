@@ -14,13 +14,21 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from red_aes.checkpoints import ModelLoadError
+from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.lite.explain import shapley_groups
-from red_aes.lite.model import RedLiteModel
+from red_aes.lite.model import LiteLoadError, RedLiteModel
 from red_aes.measure import describe_changes, describe_image, pair_measurements
 from red_aes.prompts import format_answer, format_delta, format_score
-from red_aes.scorers import BaseScorer
-from red_aes.types import AestheticDelta, AestheticScore, Mode
+from red_aes.scoring.base import BaseScorer
+from red_aes.types import AestheticDelta, AestheticScore, Decoding
+
+
+class RedLiteLoadError(ModelLoadError, LiteLoadError):
+    """A RED-Lite folder or repo that cannot be used, as the scorer registry reports it: a
+    :class:`~red_aes.checkpoints.ModelLoadError` that is still the model's own ``LiteLoadError``."""
+
 
 #: Shares of a delta smaller than this are left out of the reasoning (score points).
 MENTION_THRESHOLD = 0.05
@@ -56,20 +64,23 @@ class RedLiteScorer(BaseScorer):
         """Registry constructor. ``adapter`` is a RED-Lite folder or Hub model repo (the trained head on
         the frozen backbone); None loads the weights shipped in the package."""
         if model != cls.name:
-            raise ValueError(f"RedLiteScorer serves model 'red-lite', not {model!r}")
-        weights = RedLiteModel.from_pretrained(adapter, revision=revision, token=token)
+            raise InputError(f"RedLiteScorer serves model 'red-lite', not {model!r}")
+        try:
+            weights = RedLiteModel.from_pretrained(adapter, revision=revision, token=token)
+        except LiteLoadError as err:
+            raise RedLiteLoadError(str(err)) from err
         return cls(weights, batch_size=batch_size, max_pixels=max_pixels)
 
     def _features(self, image: Image.Image) -> tuple[np.ndarray, Any]:
         return self.model.extractor.extract(image)
 
-    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
+    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
         results = []
         for image in images:
             vector, measured = self._features(image)
             score = round(float(self.model.score_features(vector)[0]), 2)
             reasoning = None
-            if mode == "reasoning":
+            if decoding == "reasoning":
                 facts = "; ".join(describe_image(measured))
                 reasoning = f"RED-Lite score {format_score(score)}. Measured: {facts}."
             results.append(
@@ -79,7 +90,7 @@ class RedLiteScorer(BaseScorer):
                     reasoning=reasoning,
                     raw_text=format_answer(format_score(score), reasoning),
                     model=self.name,
-                    mode=mode,
+                    decoding=decoding,
                 )
             )
         return results
@@ -89,11 +100,11 @@ class RedLiteScorer(BaseScorer):
         originals: list[Image.Image],
         edited: list[Image.Image],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
     ) -> list[AestheticDelta]:
-        return [self._compare_one(o, e, mode) for o, e in zip(originals, edited, strict=True)]
+        return [self._compare_one(o, e, decoding) for o, e in zip(originals, edited, strict=True)]
 
-    def _compare_one(self, original: Image.Image, edited: Image.Image, mode: Mode) -> AestheticDelta:
+    def _compare_one(self, original: Image.Image, edited: Image.Image, decoding: Decoding) -> AestheticDelta:
         v_before, m_before = self._features(original)
         v_after, m_after = self._features(edited)
         s_before, s_after = (float(s) for s in self.model.score_features(np.stack([v_before, v_after])))
@@ -101,7 +112,7 @@ class RedLiteScorer(BaseScorer):
         shares = shapley_groups(self.model.score_features, v_before, v_after, self.model.extractor.groups())
         attributes = {k: round(v, 3) for k, v in shares.items()}
         reasoning = None
-        if mode == "reasoning":
+        if decoding == "reasoning":
             moved = sorted((k for k, v in shares.items() if abs(v) >= MENTION_THRESHOLD), key=shares.get)
             split = ", ".join(f"{_name(k)} {shares[k]:+.2f}" for k in moved)
             facts = describe_changes(pair_measurements(m_before, m_after))
@@ -121,5 +132,5 @@ class RedLiteScorer(BaseScorer):
             raw_text=format_answer(format_delta(delta), reasoning),
             attributes=attributes,
             model=self.name,
-            mode=mode,
+            decoding=decoding,
         )

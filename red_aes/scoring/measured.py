@@ -44,6 +44,7 @@ from typing import Any
 
 from PIL import Image
 
+from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.measure import (
     TILT_MIN_CONFIDENCE,
@@ -55,8 +56,8 @@ from red_aes.measure import (
 )
 from red_aes.prompts import format_answer, format_delta, format_score
 from red_aes.scale import secant_slope, squash_score
-from red_aes.scorers import BaseScorer
-from red_aes.types import AestheticDelta, AestheticScore, Mode
+from red_aes.scoring.base import BaseScorer
+from red_aes.types import AestheticDelta, AestheticScore, Decoding
 
 
 @dataclass(frozen=True)
@@ -177,21 +178,21 @@ class MeasuredScorer(BaseScorer):
         """Registry constructor. ``model`` must be "measured"; keyword arguments go to ``__init__``, and
         any :class:`MeasuredConfig` field (e.g. ``base=5.0``) overrides that constant."""
         if model != cls.name:
-            raise ValueError(f"MeasuredScorer serves model 'measured', not {model!r}")
+            raise InputError(f"MeasuredScorer serves model 'measured', not {model!r}")
         fields = MeasuredConfig.__dataclass_fields__
         overrides = {k: float(kwargs.pop(k)) for k in list(kwargs) if k in fields}
         unknown = set(kwargs) - {"config", "batch_size", "max_pixels"}
         if unknown:
-            raise ValueError(f"unknown options for the measured scorer: {', '.join(sorted(unknown))}")
+            raise InputError(f"unknown options for the measured scorer: {', '.join(sorted(unknown))}")
         config = kwargs.pop("config", None) or MeasuredConfig()
         return cls(config=MeasuredConfig(**{**config.to_dict(), **overrides}), **kwargs)
 
-    def _score_one(self, image: Image.Image, mode: Mode) -> AestheticScore:
+    def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
         m = measure_image(image, max_pixels=self.max_pixels)
         score, terms = measured_score(m, self.config)
         score = round(score, DECIMALS)
         reasoning = None
-        if mode == "reasoning":
+        if decoding == "reasoning":
             worst = min(terms, key=terms.__getitem__)
             reasoning = (
                 _sentence(describe_image(m))
@@ -205,13 +206,13 @@ class MeasuredScorer(BaseScorer):
             raw_text=format_answer(format_score(score), reasoning),
             attributes={k: round(v, 3) for k, v in terms.items()},
             model=self.name,
-            mode=mode,
+            decoding=decoding,
         )
 
-    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
-        return [self._score_one(image, mode) for image in images]
+    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
+        return [self._score_one(image, decoding) for image in images]
 
-    def _compare_one(self, original: Image.Image, edited: Image.Image, mode: Mode) -> AestheticDelta:
+    def _compare_one(self, original: Image.Image, edited: Image.Image, decoding: Decoding) -> AestheticDelta:
         before = measure_image(original, max_pixels=self.max_pixels)
         after = measure_image(edited, max_pixels=self.max_pixels)
         s_before, t_before = measured_score(before, self.config)
@@ -223,7 +224,7 @@ class MeasuredScorer(BaseScorer):
         )
         contributions = {k: round((t_after[k] - t_before[k]) * slope, DECIMALS) for k in t_before}
         reasoning = None
-        if mode == "reasoning":
+        if decoding == "reasoning":
             pair = pair_measurements(before, after)
             moved = sorted(
                 (k for k, v in contributions.items() if abs(v) >= 0.05), key=lambda k: contributions[k]
@@ -242,7 +243,7 @@ class MeasuredScorer(BaseScorer):
             raw_text=format_answer(format_delta(delta), reasoning),
             attributes=contributions,
             model=self.name,
-            mode=mode,
+            decoding=decoding,
         )
 
     def _compare_batch(
@@ -250,6 +251,6 @@ class MeasuredScorer(BaseScorer):
         originals: list[Image.Image],
         edited: list[Image.Image],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
     ) -> list[AestheticDelta]:
-        return [self._compare_one(o, e, mode) for o, e in zip(originals, edited, strict=True)]
+        return [self._compare_one(o, e, decoding) for o, e in zip(originals, edited, strict=True)]

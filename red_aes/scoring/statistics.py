@@ -21,12 +21,13 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.measure import analysis_image, luma, to_float
 from red_aes.prompts import format_answer, format_delta, format_score
 from red_aes.scale import squash_score
-from red_aes.scorers import BaseScorer
-from red_aes.types import AestheticDelta, AestheticScore, Mode
+from red_aes.scoring.base import BaseScorer
+from red_aes.types import AestheticDelta, AestheticScore, Decoding
 
 
 def log_laplacian_variance(image: Image.Image) -> float:
@@ -66,28 +67,27 @@ class StatisticScorer(BaseScorer):
 
     def __init__(self, name: str, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
         if name not in STATISTICS:
-            raise ValueError(f"unknown statistic scorer {name!r}; known: {', '.join(STATISTICS)}")
+            raise InputError(f"unknown statistic scorer {name!r}; known: {', '.join(STATISTICS)}")
         super().__init__(batch_size=batch_size, max_pixels=max_pixels)
         self.name = name
         self.statistic = STATISTICS[name]
 
     @classmethod
-    def from_pretrained(cls, model: str, **kwargs: Any) -> StatisticScorer:
-        """Registry constructor: ``model`` is the statistic's name; options are batch_size, max_pixels."""
-        unknown = sorted(set(kwargs) - {"batch_size", "max_pixels"})
-        if unknown:
-            raise ValueError(f"unknown options for the {model} scorer: {', '.join(unknown)}")
-        return cls(model, **kwargs)
+    def from_pretrained(
+        cls, model: str, *, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    ) -> StatisticScorer:
+        """Registry constructor: ``model`` is the statistic's name."""
+        return cls(model, batch_size=batch_size, max_pixels=max_pixels)
 
     def _value(self, image: Image.Image) -> tuple[float, float]:
         value = self.statistic.function(image)
         return value, squash_score(5.5 + (value - self.statistic.centre) / self.statistic.spread)
 
-    def _score_batch(self, images: list[Image.Image], mode: Mode) -> list[AestheticScore]:
+    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
         results = []
         for image in images:
             value, score = self._value(image)
-            reasoning = f"{self.statistic.description} {value:.3f}." if mode == "reasoning" else None
+            reasoning = f"{self.statistic.description} {value:.3f}." if decoding == "reasoning" else None
             results.append(
                 AestheticScore(
                     score=round(score, 4),
@@ -95,7 +95,7 @@ class StatisticScorer(BaseScorer):
                     reasoning=reasoning,
                     raw_text=format_answer(format_score(score), reasoning),
                     model=self.name,
-                    mode=mode,
+                    decoding=decoding,
                 )
             )
         return results
@@ -105,14 +105,14 @@ class StatisticScorer(BaseScorer):
         originals: list[Image.Image],
         edited: list[Image.Image],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
     ) -> list[AestheticDelta]:
         results = []
         for original, edit in zip(originals, edited, strict=True):
             (v0, s0), (v1, s1) = self._value(original), self._value(edit)
             delta = round(s1 - s0, 4)
             reasoning = None
-            if mode == "reasoning":
+            if decoding == "reasoning":
                 reasoning = f"{self.statistic.description} {v0:.3f} -> {v1:.3f}."
             results.append(
                 AestheticDelta(
@@ -121,7 +121,7 @@ class StatisticScorer(BaseScorer):
                     reasoning=reasoning,
                     raw_text=format_answer(format_delta(delta), reasoning),
                     model=self.name,
-                    mode=mode,
+                    decoding=decoding,
                 )
             )
         return results

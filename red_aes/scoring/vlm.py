@@ -3,7 +3,7 @@
 ``RedAesScorer.from_pretrained(model, adapter=None, quantization=None)`` loads any checkpoint that
 ``AutoModelForImageTextToText`` + ``AutoProcessor`` can load (a directory or a Hub id), or a PEFT adapter
 directory alone (its base is read from ``adapter_config.json``). ``compare`` and ``score`` come from
-:class:`~red_aes.scorers.BaseScorer`; the two decoding modes are described in :mod:`red_aes.decoding`.
+:class:`~red_aes.scoring.BaseScorer`; the two decoding modes are described in :mod:`red_aes.scoring.decoding`.
 ``save_pretrained`` writes a loadable checkpoint (merged or adapter-only) with its ``red_aes.json``
 metadata, and makes full checkpoints usable with ``transformers.pipeline(model=dir, trust_remote_code=True)``.
 
@@ -31,176 +31,29 @@ from typing import Any
 import torch
 from PIL import Image
 
-from red_aes.decoding import MIN_ANSWER_MASS, PAIR_KIND, AnswerConstraint, TokenTable, expected_answer
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
-from red_aes.parsing import Kind, parse_answer
-from red_aes.prompts import PROMPT_VERSION, THINK_CLOSE, THINK_OPEN, build_messages, get_template
-from red_aes.scorers import BaseScorer
-from red_aes.types import AestheticDelta, AestheticScore, Mode
-
-METADATA_FILE = "red_aes.json"
-METADATA_KEYS: tuple[str, ...] = (
-    "base_model",
-    "stage",
-    "prompt_version",
-    "dataset",
-    "dataset_revision",
-    "red_aes_version",
-    "max_image_pixels",
+from red_aes.checkpoints import (
+    METADATA_KEYS,
+    ModelLoadError,
+    check_adapter,
+    checkpoint_metadata,
+    first_line,
+    has_processor_files,
+    resolve_prompt_version,
+    resolve_source,
+    write_metadata,
 )
-#: Pixels of one visual token of Qwen2.5-VL: 14-pixel patches merged 2 x 2, i.e. 28 x 28 pixels.
-PIXELS_PER_VISUAL_TOKEN = 28 * 28
-#: The visual-token budget per image used by training, the scorer, the pipeline, judges, app and eval.
-DEFAULT_IMAGE_TOKENS = 512
-#: :data:`DEFAULT_IMAGE_TOKENS` in pixels: 401,408 (e.g. 728 x 532 for a 4:3 photo, 494 tokens).
-DEFAULT_MAX_IMAGE_PIXELS = DEFAULT_IMAGE_TOKENS * PIXELS_PER_VISUAL_TOKEN
+from red_aes.errors import InputError
+from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.parsing import Kind
+from red_aes.prompts import PROMPT_VERSION, THINK_CLOSE, THINK_OPEN, build_messages, get_template
+from red_aes.scoring.base import BaseScorer, parsed_result, result_type
+from red_aes.scoring.budget import image_pixel_limits, resolve_image_budget, set_image_pixel_limits
+from red_aes.scoring.decoding import MIN_ANSWER_MASS, PAIR_KIND, AnswerConstraint, TokenTable, expected_answer
+from red_aes.types import AestheticDelta, AestheticScore, Decoding
+
 QUANTIZATIONS: tuple[str, ...] = ("4bit", "8bit")
-ADAPTER_CONFIG = "adapter_config.json"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
 PIPELINE_MODULE = "red_aes_pipeline"
 PIPELINE_TASK = "red-aes"
-
-
-class ModelLoadError(ValueError):
-    """A model, adapter or option could not be used; the message names it and says what to pass or install."""
-
-
-# -- metadata --------------------------------------------------------------------------------------
-def read_metadata(directory: str | os.PathLike) -> dict[str, Any]:
-    """The ``red_aes.json`` fields of a checkpoint or adapter directory (``{}`` when it has none)."""
-    path = Path(directory) / METADATA_FILE
-    if not path.is_file():
-        return {}
-    try:
-        fields = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from err
-    if not isinstance(fields, dict):
-        raise ValueError(f"{path}: expected a JSON object, got {type(fields).__name__}")
-    return fields
-
-
-def write_metadata(directory: str | os.PathLike, **fields: Any) -> Path:
-    """Write ``red_aes.json`` (keys: :data:`METADATA_KEYS`) into ``directory``; returns its path.
-
-    ``red_aes_version`` defaults to the installed version. Unknown keys are rejected.
-    """
-    from red_aes import __version__
-
-    unknown = sorted(set(fields) - set(METADATA_KEYS))
-    if unknown:
-        raise ValueError(f"unknown red_aes.json keys {unknown}; known: {list(METADATA_KEYS)}")
-    fields.setdefault("red_aes_version", __version__)
-    path = Path(directory) / METADATA_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({k: fields[k] for k in METADATA_KEYS if k in fields}, indent=2) + "\n")
-    return path
-
-
-def resolve_prompt_version(explicit: str | None, metadata: dict[str, Any], source: str) -> str:
-    """The prompt version for ``source``: ``explicit``, else its metadata's, else the current one."""
-    version = explicit or metadata.get("prompt_version") or PROMPT_VERSION
-    try:
-        get_template(version)
-    except KeyError as err:
-        raise ModelLoadError(f"{source}: {err.args[0]}") from err
-    return version
-
-
-def _hub_metadata(repo_id: str, revision: str | None) -> dict[str, Any]:
-    """``red_aes.json`` of a Hub repository, if it has one (a plain base model has none)."""
-    from transformers.utils import cached_file
-
-    found = cached_file(
-        repo_id,
-        METADATA_FILE,
-        revision=revision,
-        _raise_exceptions_for_missing_entries=False,
-        _raise_exceptions_for_connection_errors=False,
-    )
-    return read_metadata(Path(found).parent) if found else {}
-
-
-# -- loading helpers -------------------------------------------------------------------------------
-def _looks_local(name: str) -> bool:
-    """A string that can only be a filesystem path, not a Hub id (``name`` or ``org/name``)."""
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
-
-
-def checkpoint_metadata(source: str, revision: str | None = None) -> dict[str, Any]:
-    """``red_aes.json`` of a checkpoint or adapter, a directory or a Hub id (``{}`` when it has none)."""
-    if Path(source).expanduser().is_dir():
-        return read_metadata(Path(source).expanduser())
-    return {} if _looks_local(source) else _hub_metadata(source, revision)
-
-
-def _adapter_base(adapter_dir: Path) -> str:
-    config = json.loads((adapter_dir / ADAPTER_CONFIG).read_text(encoding="utf-8"))
-    base = config.get("base_model_name_or_path")
-    if not base:
-        raise ModelLoadError(
-            f"{adapter_dir}: adapter_config.json names no base_model_name_or_path; "
-            f"pass model=BASE, adapter={adapter_dir}"
-        )
-    return str(base)
-
-
-def _resolve_source(model: str, adapter: str | None, revision: str | None) -> tuple[str, str | None]:
-    """(base checkpoint, adapter or None) from the user's ``model``/``adapter`` arguments."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        has_config = (path / "config.json").is_file()
-        if (path / ADAPTER_CONFIG).is_file() and not has_config:
-            if adapter is not None:
-                raise ModelLoadError(
-                    f"{model} is an adapter directory; pass it alone as model=, or its base as model="
-                )
-            return _adapter_base(path), str(path)
-        if not has_config:
-            raise ModelLoadError(
-                f"{model}: not a model checkpoint (no config.json or adapter_config.json in this directory)"
-            )
-        return str(path), adapter
-    if path.exists():
-        raise ModelLoadError(
-            f"{model}: is a file; pass a checkpoint directory, an adapter directory or a Hub id"
-        )
-    if _looks_local(model):
-        raise ModelLoadError(f"{model}: directory not found")
-    if adapter is None:
-        from transformers.utils import find_adapter_config_file
-
-        found = find_adapter_config_file(model, revision=revision)
-        if found:
-            return _adapter_base(Path(found).parent), model
-    return model, adapter
-
-
-def _check_adapter(adapter: str, revision: str | None) -> None:
-    """Refuse adapters without safetensors weights (PEFT would otherwise fall back to pickle)."""
-    path = Path(adapter).expanduser()
-    if path.is_dir():
-        if not (path / ADAPTER_CONFIG).is_file():
-            raise ModelLoadError(f"adapter {adapter}: no {ADAPTER_CONFIG} in this directory")
-        if not (path / ADAPTER_WEIGHTS).is_file():
-            raise ModelLoadError(
-                f"adapter {adapter}: no {ADAPTER_WEIGHTS} (only safetensors adapters are loaded)"
-            )
-        return
-    if _looks_local(adapter) or path.exists():
-        raise ModelLoadError(f"adapter {adapter}: directory not found")
-    from transformers.utils import cached_file
-
-    try:
-        cached_file(adapter, ADAPTER_WEIGHTS, revision=revision)
-    except OSError as err:
-        raise ModelLoadError(
-            f"adapter {adapter}: no {ADAPTER_WEIGHTS} found locally or on the Hub ({_first_line(err)})"
-        ) from err
-
-
-def _first_line(err: BaseException) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def _resolve_device(device: str | torch.device | None) -> torch.device | str:
@@ -251,101 +104,6 @@ def _quantization_config(quantization: str | None, dtype: torch.dtype) -> Any:
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
-PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")
-
-
-def _has_processor_files(source: str, revision: str | None = None) -> bool:
-    """Whether ``source`` (a directory or a Hub repository) carries its own processor files.
-
-    Hub repositories are asked through ``cached_file`` (the local cache when offline); an unreachable
-    Hub counts as "no files", so the base model's processor is used instead.
-    """
-    path = Path(source).expanduser()
-    if path.is_dir():
-        return any((path / name).is_file() for name in PROCESSOR_FILES)
-    if _looks_local(source) or path.exists():
-        return False
-    from transformers.utils import cached_file
-
-    return any(
-        cached_file(
-            source,
-            name,
-            revision=revision,
-            _raise_exceptions_for_missing_entries=False,
-            _raise_exceptions_for_connection_errors=False,
-        )
-        for name in PROCESSOR_FILES
-    )
-
-
-# -- visual-token budget ---------------------------------------------------------------------------
-def _pixel_size(processor: Any) -> dict[str, Any] | None:
-    """The image processor's Qwen-VL style ``size`` (``shortest_edge``/``longest_edge`` in pixels)."""
-    image_processor = getattr(processor, "image_processor", processor)
-    size = getattr(image_processor, "size", None)
-    if size is None:
-        return None
-    size = {k: v for k, v in dict(size).items() if v is not None}
-    return size if "longest_edge" in size else None
-
-
-def image_pixel_limits(processor: Any) -> tuple[int | None, int | None]:
-    """(min, max) pixels per image of a Qwen-VL style processor; (None, None) for other processors."""
-    size = _pixel_size(processor)
-    if size is None:
-        return None, None
-    return size.get("shortest_edge"), int(size["longest_edge"])
-
-
-def set_image_pixel_limits(processor: Any, max_pixels: int, min_pixels: int | None = None) -> None:
-    """Make the processor resize every image to at most ``max_pixels`` (and at least ``min_pixels``).
-
-    Raises :class:`ModelLoadError` for processors without a Qwen-VL style pixel budget. The lower bound
-    is lowered to ``max_pixels`` when it would exceed it.
-    """
-    size = _pixel_size(processor)
-    if size is None:
-        image_processor = getattr(processor, "image_processor", processor)
-        raise ModelLoadError(
-            f"{type(image_processor).__name__} has no pixel budget (size.longest_edge); "
-            "max_image_pixels needs a Qwen-VL style processor"
-        )
-    if max_pixels < 1:
-        raise ValueError(f"max_image_pixels must be positive, got {max_pixels}")
-    size["longest_edge"] = int(max_pixels)
-    if min_pixels is not None:
-        size["shortest_edge"] = int(min_pixels)
-    if "shortest_edge" in size:
-        size["shortest_edge"] = min(int(size["shortest_edge"]), int(max_pixels))
-    getattr(processor, "image_processor", processor).size = size
-
-
-def resolve_image_budget(
-    explicit: int | None, metadata: dict[str, Any], processor: Any
-) -> tuple[int | None, str]:
-    """(max pixels per image, where it came from) for a scorer.
-
-    Precedence: ``explicit`` (``"argument"``) > the ``max_image_pixels`` that training or
-    ``save_pretrained`` recorded in ``red_aes.json`` (``"red_aes.json"``) > the processor's own limit
-    when it is tighter than the default (``"processor"``, e.g. the tiny test checkpoints) >
-    :data:`DEFAULT_MAX_IMAGE_PIXELS` (``"default"``). Processors without a pixel budget give
-    ``(None, "processor")``.
-    """
-    if explicit is not None:
-        if explicit < 1:
-            raise ValueError(f"max_image_pixels must be positive, got {explicit}")
-        return int(explicit), "argument"
-    _, own = image_pixel_limits(processor)
-    if own is None:
-        return None, "processor"
-    if metadata.get("max_image_pixels"):
-        return int(metadata["max_image_pixels"]), METADATA_FILE
-    if own < DEFAULT_MAX_IMAGE_PIXELS:
-        return own, "processor"
-    return DEFAULT_MAX_IMAGE_PIXELS, "default"
-
-
 class RedAesScorer(BaseScorer):
     """Aesthetic deltas and scores from a chat VLM, in ``reasoning`` or ``fast`` mode.
 
@@ -377,7 +135,7 @@ class RedAesScorer(BaseScorer):
         super().__init__(batch_size=batch_size, max_pixels=max_pixels)
         get_template(prompt_version)
         if max_reasoning_tokens < 0:
-            raise ValueError(f"max_reasoning_tokens must be >= 0, got {max_reasoning_tokens}")
+            raise InputError(f"max_reasoning_tokens must be >= 0, got {max_reasoning_tokens}")
         metadata = dict(metadata or {})
         budget, source = resolve_image_budget(max_image_pixels, metadata, processor)
         if budget is not None:
@@ -432,9 +190,9 @@ class RedAesScorer(BaseScorer):
         """
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        base, adapter_id = _resolve_source(str(model), None if adapter is None else str(adapter), revision)
+        base, adapter_id = resolve_source(str(model), None if adapter is None else str(adapter), revision)
         if adapter_id is not None:
-            _check_adapter(adapter_id, revision)
+            check_adapter(adapter_id, revision)
         described = adapter_id or base
         metadata = checkpoint_metadata(described, revision)
         version = resolve_prompt_version(prompt_version, metadata, described)
@@ -442,7 +200,7 @@ class RedAesScorer(BaseScorer):
         resolved_dtype = _resolve_dtype(dtype, resolved_device)
         quantization_config = _quantization_config(quantization, resolved_dtype)
         device_map = "auto" if resolved_device == "auto" else {"": resolved_device}
-        processor_source = adapter_id if adapter_id and _has_processor_files(adapter_id, revision) else base
+        processor_source = adapter_id if adapter_id and has_processor_files(adapter_id, revision) else base
         try:
             processor = AutoProcessor.from_pretrained(
                 processor_source, trust_remote_code=trust_remote_code, revision=revision
@@ -459,7 +217,7 @@ class RedAesScorer(BaseScorer):
             )
         except (OSError, ValueError) as err:
             raise ModelLoadError(
-                f"cannot load model {base!r}: {_first_line(err)} "
+                f"cannot load model {base!r}: {first_line(err)} "
                 "(pass a local checkpoint or adapter directory, or a Hub id that is available)"
             ) from err
         if adapter_id is not None:
@@ -469,7 +227,7 @@ class RedAesScorer(BaseScorer):
                 vlm = PeftModel.from_pretrained(vlm, adapter_id, is_trainable=False, revision=revision)
             except (OSError, ValueError, RuntimeError) as err:
                 raise ModelLoadError(
-                    f"cannot load adapter {adapter_id!r} on {base!r}: {_first_line(err)}"
+                    f"cannot load adapter {adapter_id!r} on {base!r}: {first_line(err)}"
                 ) from err
         vlm.eval()
         return cls(
@@ -519,7 +277,7 @@ class RedAesScorer(BaseScorer):
         adapter_only = self._is_peft() and not merge
         if self._is_peft() and merge:
             if getattr(self.model.get_base_model(), "is_quantized", False):
-                raise ValueError(
+                raise InputError(
                     "cannot merge an adapter into quantized weights without loss; load the scorer without "
                     "quantization to save a merged checkpoint, or save with merge=False"
                 )
@@ -576,7 +334,7 @@ class RedAesScorer(BaseScorer):
         """The reasoning budget of one call: the argument, else the scorer's default."""
         budget = self.max_reasoning_tokens if max_reasoning_tokens is None else max_reasoning_tokens
         if budget < 0:
-            raise ValueError(f"max_reasoning_tokens must be >= 0, got {budget}")
+            raise InputError(f"max_reasoning_tokens must be >= 0, got {budget}")
         return budget
 
     def _generate(
@@ -614,27 +372,16 @@ class RedAesScorer(BaseScorer):
         texts = self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
         return [THINK_OPEN + text for text in texts], constraint.forced
 
-    def _common(self, mode: Mode) -> dict[str, Any]:
-        return {"model": self.model_name, "prompt_version": self.prompt_version, "mode": mode}
+    def _common(self, decoding: Decoding) -> dict[str, Any]:
+        return {"model": self.model_name, "prompt_version": self.prompt_version, "decoding": decoding}
 
     def _text_result(self, kind: Kind, text: str, forced: bool) -> Any:
-        """An AestheticDelta/AestheticScore parsed from a reasoning-mode text."""
-        cls, field = (AestheticDelta, "delta") if kind == "delta" else (AestheticScore, "score")
-        parsed = parse_answer(text, kind)
-        return cls(
-            **{field: parsed.value},
-            valid=parsed.valid,
-            reasoning=parsed.reasoning,
-            raw_text=text,
-            error=parsed.error,
-            forced=forced,
-            **self._common("reasoning"),
-        )
+        """An AestheticDelta/AestheticScore parsed from a reasoning-decoding text."""
+        return parsed_result(kind, text, forced=forced, **self._common("reasoning"))
 
     def _fast_result(self, kind: Kind, value: float, mass: float) -> Any:
         """An AestheticDelta/AestheticScore from fast mode's expected value and answer mass; invalid
         (no number) when the mass is below :data:`MIN_ANSWER_MASS` or the value is not finite."""
-        cls, field = (AestheticDelta, "delta") if kind == "delta" else (AestheticScore, "score")
         error = None
         if not mass >= MIN_ANSWER_MASS:
             error = (
@@ -643,9 +390,9 @@ class RedAesScorer(BaseScorer):
             )
         elif not math.isfinite(value):
             error = f"expected value is not finite ({value})"
-        return cls(
-            **{field: None if error else value},
-            valid=error is None,
+        return result_type(kind)(
+            None if error else value,
+            error is None,
             error=error,
             answer_mass=mass,
             **self._common("fast"),
@@ -657,12 +404,12 @@ class RedAesScorer(BaseScorer):
         kind: str,
         images: list[list[Image.Image]],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
         max_reasoning_tokens: int | None,
     ) -> list[Any]:
         answer, budget = PAIR_KIND[kind], self._budget(max_reasoning_tokens)
         with self._model_lock:
-            return self._run_locked(kind, answer, images, instructions, mode, budget)
+            return self._run_locked(kind, answer, images, instructions, decoding, budget)
 
     def _run_locked(
         self,
@@ -670,10 +417,10 @@ class RedAesScorer(BaseScorer):
         answer: Kind,
         images: list[list[Image.Image]],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
         budget: int,
     ) -> list[Any]:
-        if mode == "fast":
+        if decoding == "fast":
             inputs = self._inputs(kind, images, instructions, self.fast_prefix(answer))
             values, masses = expected_answer(self.model, inputs, self.table, answer)
             return [
@@ -687,20 +434,20 @@ class RedAesScorer(BaseScorer):
         originals: list[Image.Image],
         edited: list[Image.Image],
         instructions: list[str | None],
-        mode: Mode,
+        decoding: Decoding,
         *,
         max_reasoning_tokens: int | None = None,
     ) -> list[AestheticDelta]:
         """``max_reasoning_tokens`` (an option of ``compare``) overrides the budget for this call."""
         pairs = [[o, e] for o, e in zip(originals, edited, strict=True)]
-        return self._run("pair", pairs, instructions, mode, max_reasoning_tokens)
+        return self._run("pair", pairs, instructions, decoding, max_reasoning_tokens)
 
     def _score_batch(
-        self, images: list[Image.Image], mode: Mode, *, max_reasoning_tokens: int | None = None
+        self, images: list[Image.Image], decoding: Decoding, *, max_reasoning_tokens: int | None = None
     ) -> list[AestheticScore]:
         """``max_reasoning_tokens`` (an option of ``score``) overrides the budget for this call."""
         return self._run(
-            "single", [[image] for image in images], [None] * len(images), mode, max_reasoning_tokens
+            "single", [[image] for image in images], [None] * len(images), decoding, max_reasoning_tokens
         )
 
     def stream_compare(

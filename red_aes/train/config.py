@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from red_aes.errors import InputError
 from red_aes.prompts import PROMPT_VERSION
 
 #: Stage 1's default share of pairs that get an extra answer-only example, so that fast mode (which
@@ -81,19 +82,19 @@ class RedAesArguments:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.answer_only_share <= 1.0:
-            raise ValueError(f"answer_only_share must be in [0, 1], got {self.answer_only_share}")
+            raise InputError(f"answer_only_share must be in [0, 1], got {self.answer_only_share}")
         if self.stage not in STAGES:
-            raise ValueError(f"stage must be one of {sorted(STAGES)}, got {self.stage!r}")
+            raise InputError(f"stage must be one of {sorted(STAGES)}, got {self.stage!r}")
         if self.stage != "sft" and not self.reward_funcs:
-            raise ValueError(f"stage {self.stage!r} is GRPO and needs reward_funcs (dotted names)")
+            raise InputError(f"stage {self.stage!r} is GRPO and needs reward_funcs (dotted names)")
         if self.stage == "sft" and self.reward_funcs:
-            raise ValueError("stage 'sft' takes no reward_funcs")
+            raise InputError("stage 'sft' takes no reward_funcs")
 
 
 def _check_trainer(stage: str, config_class: type) -> None:
     expected = STAGES[stage][1]
     if config_class.__name__ != expected:
-        raise ValueError(
+        raise InputError(
             f"recipe stage {stage!r} is trained with {expected}; run it with "
             f"{'red_aes.train.sft' if expected == 'SFTConfig' else 'red_aes.train.grpo'} (or `red-aes train`)"
         )
@@ -123,7 +124,7 @@ def recipe_stage(path: str) -> str:
     with open(path) as handle:
         recipe = yaml.safe_load(handle)
     if not isinstance(recipe, dict) or "stage" not in recipe:
-        raise ValueError(f"{path}: a recipe is a YAML mapping with a 'stage' key ({sorted(STAGES)})")
+        raise InputError(f"{path}: a recipe is a YAML mapping with a 'stage' key ({sorted(STAGES)})")
     if recipe["stage"] not in STAGES:
-        raise ValueError(f"{path}: stage must be one of {sorted(STAGES)}, got {recipe['stage']!r}")
+        raise InputError(f"{path}: stage must be one of {sorted(STAGES)}, got {recipe['stage']!r}")
     return recipe["stage"]

@@ -33,6 +33,7 @@ from datasets import Dataset, Features, Json, List, Value, concatenate_datasets
 from datasets import Image as ImageFeature
 
 from red_aes.data.loading import load_red_dataset
+from red_aes.errors import InputError, UnknownNameError
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
 from red_aes.prompts import build_messages, format_answer, format_delta
@@ -70,9 +71,9 @@ def load_red(name_or_path: str, split: str, revision: str | None = None) -> Data
     :func:`red_aes.data.load_red_dataset`."""
     splits = load_red_dataset(name_or_path, revision=revision)
     if split not in splits:
-        raise KeyError(f"{name_or_path} has no split {split!r}; it has {sorted(splits)}")
+        raise UnknownNameError(f"{name_or_path} has no split {split!r}; it has {sorted(splits)}")
     if len(splits[split]) == 0:
-        raise ValueError(f"{name_or_path}[{split}] is empty")
+        raise InputError(f"{name_or_path}[{split}] is empty")
     return splits[split]
 
 
@@ -80,7 +81,7 @@ def check_prompt_version(red: Dataset, prompt_version: str) -> None:
     """Refuse to train with a prompt version other than the one the dataset's targets were written for."""
     found = sorted(set(red["prompt_version"]))
     if found != [prompt_version]:
-        raise ValueError(
+        raise InputError(
             f"the dataset was built with prompt version(s) {found}, but training uses {prompt_version!r}"
         )
 
@@ -94,9 +95,9 @@ def sft_target(row: dict[str, Any]) -> str:
     """The stage-1 completion text of a RED row: its rationale, checked against its delta."""
     parsed = parse_answer(row["rationale"], "delta")
     if not parsed.valid:
-        raise ValueError(f"pair {row['pair_id']}: rationale is not an answer-format target ({parsed.error})")
+        raise InputError(f"pair {row['pair_id']}: rationale is not an answer-format target ({parsed.error})")
     if format_delta(parsed.value) != format_delta(row["delta"]):
-        raise ValueError(
+        raise InputError(
             f"pair {row['pair_id']}: rationale answers {format_delta(parsed.value)} "
             f"but the delta column is {format_delta(row['delta'])}"
         )
@@ -107,7 +108,7 @@ def answer_only_rows(pair_ids: list[str], share: float) -> list[int]:
     """Row indices of the ``round(share * n)`` pairs whose ``pair_id`` SHA-256 is lowest (stable across
     runs, seeds and row order), in row order."""
     if not 0.0 <= share <= 1.0:
-        raise ValueError(f"answer_only_share must be in [0, 1], got {share}")
+        raise InputError(f"answer_only_share must be in [0, 1], got {share}")
     count = round(share * len(pair_ids))
     ranked = sorted(range(len(pair_ids)), key=lambda i: hashlib.sha256(pair_ids[i].encode()).hexdigest())
     return sorted(ranked[:count])
@@ -182,7 +183,7 @@ def plan_groups(
     shuffled with ``seed`` (the trainer itself must not shuffle, or groups would be split).
     """
     if group_size < 2:
-        raise ValueError(f"group_size must be >= 2 (the original and at least one edit), got {group_size}")
+        raise InputError(f"group_size must be >= 2 (the original and at least one edit), got {group_size}")
     edits = group_size - 1
     by_source: dict[str, list[int]] = defaultdict(list)
     for index, source in enumerate(source_ids):
@@ -218,7 +219,7 @@ def group_prompts(
     source_ids, pair_ids = red["source_id"], red["pair_id"]
     groups, skipped = plan_groups(source_ids, pair_ids, group_size, seed)
     if not groups:
-        raise ValueError(
+        raise InputError(
             f"no source photo has the {group_size - 1} edits a group of group_size={group_size} needs "
             f"({len(skipped)} sources skipped)"
         )
@@ -267,13 +268,13 @@ def check_group_batching(
     """
     completions = per_device_train_batch_size * steps_per_generation
     if completions % num_generations:
-        raise ValueError(
+        raise InputError(
             f"per_device_train_batch_size × steps_per_generation = {completions} must be a multiple of "
             f"num_generations = {num_generations} so that a prompt's samples stay on one process"
         )
     prompts = completions // num_generations
     if prompts % group_size:
-        raise ValueError(
+        raise InputError(
             f"a local generation batch holds {prompts} prompts, not a multiple of group_size = {group_size}: "
             "groups would be split across batches (change per_device_train_batch_size, "
             "steps_per_generation, num_generations or group_size)"
@@ -287,7 +288,7 @@ def _image_source(image: dict[str, Any]) -> bytes | str:
         return image["bytes"]
     if image.get("path"):
         return image["path"]
-    raise ValueError("image cell has neither bytes nor a path")
+    raise InputError("image cell has neither bytes nor a path")
 
 
 def with_decoded_images(table: Dataset) -> Dataset:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from red_aes.errors import InputError
 from red_aes.train.config import RedAesArguments, parse_recipe
 from red_aes.train.data import check_group_batching, group_prompts, load_red, pair_prompts
 from red_aes.train.modeling import load_policy, load_processor
@@ -39,16 +40,16 @@ def resolve_reward_funcs(names: Sequence[str]) -> list[Callable[..., list[float 
     for name in names:
         module_path, _, attr = name.rpartition(".")
         if not module_path:
-            raise ValueError(f"reward function {name!r} is not a dotted import path (module.function)")
+            raise InputError(f"reward function {name!r} is not a dotted import path (module.function)")
         try:
             module = importlib.import_module(module_path)
         except ModuleNotFoundError as err:
-            raise ValueError(
+            raise InputError(
                 f"reward function {name!r}: cannot import module {module_path!r} ({err})"
             ) from err
         func = getattr(module, attr, None)
         if not callable(func):
-            raise ValueError(f"reward function {name!r}: {module_path} has no callable {attr!r}")
+            raise InputError(f"reward function {name!r}: {module_path} has no callable {attr!r}")
         funcs.append(func)
     return funcs
 
@@ -56,22 +57,22 @@ def resolve_reward_funcs(names: Sequence[str]) -> list[Callable[..., list[float 
 def check_config(script_args: RedAesArguments, training_args: Any) -> None:
     """Refuse GRPO settings that would silently break the rewards' assumptions."""
     if script_args.stage not in ("pair", "group"):
-        raise ValueError(
+        raise InputError(
             f"red_aes.train.grpo trains stages 'pair' and 'group', the recipe says {script_args.stage!r}"
         )
     if training_args.remove_unused_columns:
-        raise ValueError("remove_unused_columns must be false: the reward functions read dataset columns")
+        raise InputError("remove_unused_columns must be false: the reward functions read dataset columns")
     if training_args.eval_strategy != "no":
-        raise ValueError(
+        raise InputError(
             "GRPO stages take no eval set here (eval_strategy must be 'no'); use `red-aes evaluate`"
         )
     if training_args.reward_weights is not None and len(training_args.reward_weights) != len(
         script_args.reward_funcs
     ):
         weights, funcs = len(training_args.reward_weights), len(script_args.reward_funcs)
-        raise ValueError(f"{weights} reward_weights for {funcs} reward_funcs")
+        raise InputError(f"{weights} reward_weights for {funcs} reward_funcs")
     if script_args.stage == "group" and training_args.shuffle_dataset:
-        raise ValueError(
+        raise InputError(
             "stage 'group' needs shuffle_dataset: false, or TRL's sampler would split the groups"
         )
     # Both rewards read a prompt's samples together (the pair reward its spread σ_g), so every prompt's
@@ -93,7 +94,7 @@ def build_dataset(script_args: RedAesArguments, training_args: Any) -> Any:
         dataset = group_prompts(red, script_args.prompt_version, script_args.group_size, training_args.seed)
     prompts_per_generation = training_args.generation_batch_size // training_args.num_generations
     if len(dataset) < prompts_per_generation:
-        raise ValueError(
+        raise InputError(
             f"{script_args.dataset_name}: {len(dataset)} {script_args.stage} prompts, fewer than the "
             f"{prompts_per_generation} prompts of one generation batch"
         )

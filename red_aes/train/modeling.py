@@ -12,7 +12,8 @@ from typing import Any
 
 import torch
 
-from red_aes.scorer import resolve_image_budget, set_image_pixel_limits
+from red_aes.errors import InputError
+from red_aes.scoring.budget import resolve_image_budget, set_image_pixel_limits
 from red_aes.train.config import RedAesArguments
 
 
@@ -20,7 +21,7 @@ def _dtype(name: str | None) -> torch.dtype | str | None:
     if name in (None, "auto"):
         return name
     if name not in ("bfloat16", "float16", "float32"):
-        raise ValueError(f"dtype must be 'auto', 'bfloat16', 'float16' or 'float32', got {name!r}")
+        raise InputError(f"dtype must be 'auto', 'bfloat16', 'float16' or 'float32', got {name!r}")
     return getattr(torch, name)
 
 
@@ -29,7 +30,7 @@ def load_processor(
 ) -> Any:
     """The base model's processor with the recipe's image resize bounds and left padding.
 
-    The budget is :func:`red_aes.scorer.resolve_image_budget`'s (the recipe's ``max_pixels``, else the
+    The budget is :func:`red_aes.scoring.budget.resolve_image_budget`'s (the recipe's ``max_pixels``, else the
     scorer's default), so the processor saved with the adapter resizes as inference will."""
     from transformers import AutoProcessor
 
@@ -40,14 +41,14 @@ def load_processor(
     )
     image_processor = getattr(processor, "image_processor", None)
     if image_processor is None:
-        raise ValueError(
+        raise InputError(
             f"{model_args.model_name_or_path}: the processor has no image processor (not a VLM?)"
         )
     budget, _ = resolve_image_budget(script_args.max_pixels, {}, processor)
     if budget is not None:
         set_image_pixel_limits(processor, budget, script_args.min_pixels)
     elif script_args.min_pixels is not None:
-        raise ValueError(
+        raise InputError(
             f"min_pixels is not supported by {type(image_processor).__name__} (it sets a Qwen-VL style "
             "pixel budget)"
         )
@@ -76,13 +77,13 @@ def load_policy(model_args: Any, script_args: RedAesArguments, trust_remote_code
     from trl import get_quantization_config
 
     if script_args.init_adapter and model_args.use_peft:
-        raise ValueError(
+        raise InputError(
             "init_adapter continues an existing LoRA adapter and use_peft starts a new one: set only one "
             f"(init_adapter={script_args.init_adapter!r}, use_peft=True)"
         )
     quantization = get_quantization_config(model_args)
     if quantization is not None and not (script_args.init_adapter or model_args.use_peft):
-        raise ValueError(
+        raise InputError(
             "load_in_4bit/load_in_8bit train an adapter on a quantized base: set use_peft or init_adapter"
         )
     kwargs: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 Every stage writes, in its ``output_dir``: the LoRA adapter (``adapter_config.json`` +
 ``adapter_model.safetensors``), the processor, the RED-Aes metadata (``red_aes.json`` through
-:func:`red_aes.scorer.write_metadata`: base model, stage, prompt version, dataset id and revision, and
+:func:`red_aes.checkpoints.write_metadata`: base model, stage, prompt version, dataset id and revision, and
 the processor's ``max_image_pixels``, which the scorer then uses) and a
 model card (``README.md``) rendered from ``model_card/template.md`` by :func:`red_aes.hub.render_model_card`.
 Pushing goes through :func:`red_aes.hub.push_folder`, never through the Trainer's own hub mechanism, so
@@ -21,15 +21,10 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 import red_aes
+from red_aes.checkpoints import ADAPTER_CONFIG, ADAPTER_WEIGHTS, METADATA_FILE, read_metadata, write_metadata
+from red_aes.errors import InputError
 from red_aes.hub import push_folder, render_model_card
-from red_aes.scorer import (
-    ADAPTER_CONFIG,
-    ADAPTER_WEIGHTS,
-    METADATA_FILE,
-    image_pixel_limits,
-    read_metadata,
-    write_metadata,
-)
+from red_aes.scoring.budget import image_pixel_limits
 from red_aes.train.config import STAGES, RedAesArguments
 
 STAGE_TITLES = {1: "cold-start SFT", 2: "pairwise GRPO", 3: "group-ranking GRPO"}
@@ -74,7 +69,7 @@ def take_hub_target(training_args: Any) -> HubTarget | None:
     if not training_args.push_to_hub:
         return None
     if not training_args.hub_model_id:
-        raise ValueError(
+        raise InputError(
             "push_to_hub needs hub_model_id (the repo to create, e.g. 'me/red-aes-qwen2.5-vl-7b')"
         )
     target = HubTarget(

@@ -63,6 +63,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from red_aes.errors import InputError
 from red_aes.parsing import RANGES, parse_answer
 
 #: Judge noise τ of the soft direction target Φ(Δ/τ), in score points.
@@ -87,7 +88,7 @@ def fidelity(p: float, q: float) -> float:
     """Fidelity ``sqrt(p q) + sqrt((1 − p)(1 − q))`` between two Bernoulli probabilities, in [0, 1]."""
     for name, value in (("p", p), ("q", q)):
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"fidelity: {name}={value} is not a probability in [0, 1]")
+            raise InputError(f"fidelity: {name}={value} is not a probability in [0, 1]")
     return math.sqrt(p * q) + math.sqrt((1.0 - p) * (1.0 - q))
 
 
@@ -110,13 +111,13 @@ def completion_text(completion: str | list[dict[str, Any]]) -> str:
 def parse_values(completions: Sequence[Any], kinds: Sequence[str]) -> list[float | None]:
     """Parse each completion as its kind (``"delta"`` or ``"score"``); ``None`` where it does not parse."""
     if len(kinds) != len(completions):
-        raise ValueError(f"got {len(kinds)} answer kinds for {len(completions)} completions")
+        raise InputError(f"got {len(kinds)} answer kinds for {len(completions)} completions")
     return [parse_answer(completion_text(c), kind).value for c, kind in zip(completions, kinds, strict=True)]
 
 
 def _check_column(name: str, values: Sequence[Any], n: int) -> None:
     if len(values) != n:
-        raise ValueError(f"reward column {name!r} has {len(values)} values for {n} completions")
+        raise InputError(f"reward column {name!r} has {len(values)} values for {n} completions")
 
 
 def _log_unparseable(log_metric: LogMetric | None, function: str, values: Sequence[float | None]) -> None:
@@ -137,7 +138,7 @@ def format_reward(
     """1.0 when a completion follows the answer format of its ``answer_kind`` column, else 0.0."""
     unknown = sorted({k for k in answer_kind if k not in RANGES})
     if unknown:
-        raise ValueError(f"format_reward: answer_kind values {unknown} are not in {sorted(RANGES)}")
+        raise InputError(f"format_reward: answer_kind values {unknown} are not in {sorted(RANGES)}")
     values = parse_values(completions, answer_kind)
     _log_unparseable(log_metric, "format_reward", values)
     return [0.0 if v is None else 1.0 for v in values]
@@ -164,7 +165,7 @@ def pair_consistency_reward(
     _check_column("pair_id", pair_id, n)
     _check_column("delta", delta, n)
     if tau <= 0 or magnitude_scale <= 0:
-        raise ValueError(f"tau ({tau}) and magnitude_scale ({magnitude_scale}) must be > 0")
+        raise InputError(f"tau ({tau}) and magnitude_scale ({magnitude_scale}) must be > 0")
     values = parse_values(completions, ["delta"] * n)
     _log_unparseable(log_metric, "pair_consistency_reward", values)
 
@@ -172,7 +173,7 @@ def pair_consistency_reward(
     judged: dict[str, float] = {}
     for key, target, value in zip(pair_id, delta, values, strict=True):
         if judged.setdefault(key, float(target)) != float(target):
-            raise ValueError(f"pair_consistency_reward: pair {key!r} has two judged deltas in one batch")
+            raise InputError(f"pair_consistency_reward: pair {key!r} has two judged deltas in one batch")
         if value is not None:
             samples[key].append(value)
 
@@ -217,7 +218,7 @@ def group_rank_reward(
     for name, column in (("group_id", group_id), ("image_id", image_id), ("relative_score", relative_score)):
         _check_column(name, column, n)
     if epsilon <= 0:
-        raise ValueError(f"epsilon must be > 0, got {epsilon}")
+        raise InputError(f"epsilon must be > 0, got {epsilon}")
     values = parse_values(completions, ["score"] * n)
     _log_unparseable(log_metric, "group_rank_reward", values)
 
@@ -226,7 +227,7 @@ def group_rank_reward(
     for group, member, relative, value in zip(group_id, image_id, relative_score, values, strict=True):
         known = members[group].setdefault(member, float(relative))
         if known != float(relative):
-            raise ValueError(
+            raise InputError(
                 f"group_rank_reward: member {member!r} of group {group!r} has two relative scores "
                 f"({known}, {relative})"
             )
@@ -234,7 +235,7 @@ def group_rank_reward(
             samples[(group, member)].append(value)
     lonely = sorted(group for group, found in members.items() if len(found) < 2)
     if lonely:
-        raise ValueError(
+        raise InputError(
             f"group_rank_reward: groups {lonely[:5]} have a single member in this batch; stage-3 data must "
             "keep each group in one local batch (build it with red_aes.train.data.group_prompts and "
             "shuffle_dataset: false)"

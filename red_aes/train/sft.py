@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from red_aes.errors import InputError
 from red_aes.train.config import RedAesArguments, parse_recipe
 from red_aes.train.data import load_red, sft_examples
 from red_aes.train.modeling import load_policy, load_processor
@@ -32,7 +33,7 @@ def build_trainer(script_args: RedAesArguments, training_args: Any, model_args: 
     from trl import SFTTrainer
 
     if script_args.stage != "sft":
-        raise ValueError(f"red_aes.train.sft trains stage 'sft', the recipe says {script_args.stage!r}")
+        raise InputError(f"red_aes.train.sft trains stage 'sft', the recipe says {script_args.stage!r}")
     red = load_red(script_args.dataset_name, script_args.dataset_train_split, script_args.dataset_revision)
     train_dataset = sft_examples(red, script_args.prompt_version, script_args.answer_only_share)
     processor = load_processor(model_args, script_args, training_args.trust_remote_code)

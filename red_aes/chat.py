@@ -21,11 +21,13 @@ from typing import Any
 
 from PIL import Image
 
+from red_aes.errors import InputError, RedAesError
+
 #: HTTP statuses worth a retry (rate limits and transient server errors).
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
-class EndpointError(RuntimeError):
+class EndpointError(RedAesError, RuntimeError):
     """The endpoint could not be reached or answered with an error; the message names URL and reason."""
 
 
@@ -46,7 +48,7 @@ def to_openai_messages(messages: list[dict[str, Any]], images: list[Image.Image]
         for part in message["content"]:
             if part["type"] == "image":
                 if not remaining:
-                    raise ValueError("the messages have more image placeholders than images given")
+                    raise InputError("the messages have more image placeholders than images given")
                 parts.append({"type": "image_url", "image_url": {"url": image_data_url(remaining.pop(0))}})
             else:
                 parts.append(part)
@@ -55,7 +57,7 @@ def to_openai_messages(messages: list[dict[str, Any]], images: list[Image.Image]
         else:
             converted.append({"role": message["role"], "content": parts})
     if remaining:
-        raise ValueError(f"{len(remaining)} image(s) left over: the messages have fewer placeholders")
+        raise InputError(f"{len(remaining)} image(s) left over: the messages have fewer placeholders")
     return converted
 
 
@@ -74,18 +76,38 @@ class ChatEndpoint:
         max_retries: int = 2,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
-            raise ValueError(f"endpoint base_url must start with http:// or https://, got {base_url!r}")
+            raise InputError(f"endpoint base_url must start with http:// or https://, got {base_url!r}")
         if not model:
-            raise ValueError("endpoint model name is empty")
+            raise InputError("endpoint model name is empty")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.api_key: str | None = None
         if api_key_env:
             self.api_key = os.environ.get(api_key_env)
             if not self.api_key:
-                raise ValueError(f"environment variable {api_key_env} (the endpoint's API key) is not set")
+                raise InputError(f"environment variable {api_key_env} (the endpoint's API key) is not set")
         self.max_tokens, self.temperature = max_tokens, temperature
         self.timeout, self.max_retries = timeout, max_retries
+
+    @staticmethod
+    def served_models(base_url: str, *, api_key_env: str | None = None, timeout: float = 30.0) -> list[str]:
+        """The model names ``GET {base_url}/models`` lists (a vLLM server lists the one it serves)."""
+        url = base_url.rstrip("/") + "/models"
+        key = os.environ.get(api_key_env) if api_key_env else None
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        try:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, headers=headers), timeout=timeout
+            ) as response:
+                listing = json.loads(response.read())
+            names = [str(entry["id"]) for entry in listing["data"]]
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
+            raise EndpointError(f"{url}: cannot list the served models ({err}); name one") from err
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise EndpointError(f"{url}: not a model list ({err}); name the served model") from err
+        if not names:
+            raise EndpointError(f"{url}: the server lists no model")
+        return names
 
     def chat(
         self, messages: list[dict[str, Any]], *, temperature: float | None = None, seed: int | None = None
