@@ -8,15 +8,13 @@ image encoding and the parsing.
 from __future__ import annotations
 
 import base64
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from chat_stub import ChatStub
 from PIL import Image
 
 from red_aes.chat import ChatEndpoint, EndpointError
@@ -27,55 +25,6 @@ from red_aes.images import load_image
 from red_aes.parsing import parse_answer
 from red_aes.prompts import get_template
 from red_aes.types import Verdict
-
-
-class ChatStub:
-    """Answers POST /v1/chat/completions with the next scripted reply (text, or an HTTP status)."""
-
-    def __init__(self, replies: list[str | int]) -> None:
-        self.replies = list(replies)
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self.lock = threading.Lock()
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with stub.lock:
-                    stub.requests.append(body)
-                    stub.headers.append({k.lower(): v for k, v in self.headers.items()})
-                    reply = stub.replies.pop(0)
-                if self.path != "/v1/chat/completions":
-                    reply = 404
-                if isinstance(reply, int):
-                    self.send_response(reply)
-                    self.end_headers()
-                    self.wfile.write(b'{"error": "scripted failure"}')
-                    return
-                payload = json.dumps(
-                    {"choices": [{"message": {"role": "assistant", "content": reply}}]}
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> ChatStub:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _decode_data_url(url: str) -> Image.Image:
