@@ -317,7 +317,7 @@ def test_processor_gets_the_recipe_pixel_budget(tiny_model_dir: Path, tmp_path: 
             str(RECIPES / "tiny" / "stage1_sft.yaml"),
             "--model_name_or_path",
             str(tiny_model_dir),
-            "--max_pixels",
+            "--max_image_pixels",
             str(budget),
         ],
     )
@@ -328,6 +328,16 @@ def test_processor_gets_the_recipe_pixel_budget(tiny_model_dir: Path, tmp_path: 
     image = Image.fromarray(np.zeros((400, 600, 3), np.uint8))
     [[t, h, w]] = reloaded.image_processor(images=[image], return_tensors="pt")["image_grid_thw"].tolist()
     assert t == 1 and h * w * 14 * 14 <= budget and h * w * 14 * 14 > budget // 2
+
+
+def test_old_recipe_keys_of_the_resize_budget_warn_and_still_apply() -> None:
+    from red_aes.train.config import RedAesArguments
+
+    with pytest.warns(FutureWarning, match="max_pixels is deprecated; use max_image_pixels"):
+        old = RedAesArguments(stage="sft", dataset_name="d", max_pixels=12544, min_pixels=3136)
+    assert (old.max_image_pixels, old.min_image_pixels, old.max_pixels) == (12544, 3136, None)
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="disagree"):
+        RedAesArguments(stage="sft", dataset_name="d", max_pixels=1, max_image_pixels=2)
 
 
 def test_trl_shuffling_would_split_the_groups(

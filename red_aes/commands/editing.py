@@ -85,16 +85,25 @@ def _check_output(out: str, image: str) -> Path:
 
 
 def _editor_options(args: argparse.Namespace) -> dict[str, Any]:
-    options = {
-        "num_inference_steps": args.steps,
-        "device": args.device,
-        "quantization": args.quantization,
-        "cpu_offload": args.cpu_offload or None,
-    }
-    chosen = {k: v for k, v in options.items() if v is not None}
-    if args.editor == "classical" and chosen:
-        flags = ", ".join("--" + k.replace("num_inference_", "").replace("_", "-") for k in chosen)
-        raise InputError(f"{flags} only apply to diffusion editors, not 'classical'")
+    """The options given for the editor (diffusion flags are refused for an editor without them), and
+    the working resolution for an editor that takes one."""
+    from red_aes.editing import EDITORS
+    from red_aes.registry import given
+
+    chosen = given(
+        {
+            "num_inference_steps": args.steps,
+            "device": args.device,
+            "quantization": args.quantization,
+            "cpu_offload": args.cpu_offload or None,
+        }
+    )
+    refused = [name for name in chosen if not EDITORS.accepts(args.editor, name)]
+    if refused:
+        flags = ", ".join("--" + k.replace("num_inference_", "").replace("_", "-") for k in refused)
+        raise InputError(f"{flags} only apply to diffusion editors, not {args.editor!r}")
+    if EDITORS.accepts(args.editor, "long_side"):
+        chosen["long_side"] = _long_side(args)
     return chosen
 
 
@@ -104,10 +113,7 @@ def _edit(args: argparse.Namespace) -> int:
 
     out = _check_output(args.out, args.image)
     image = load_image(args.image, long_side=_long_side(args))
-    options = _editor_options(args)
-    if args.editor == "classical":
-        options["long_side"] = _long_side(args)
-    editor = load_editor(args.editor, **options)
+    editor = load_editor(args.editor, **_editor_options(args))
     result = editor.edit(image, args.prompt, seed=args.seed, strength=args.strength)
     # JPEG at quality 95: PIL's default 75 would add compression artefacts to the edit being assessed.
     result.image.save(out, **({"quality": 95} if out.suffix.lower() in {".jpg", ".jpeg"} else {}))

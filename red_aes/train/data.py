@@ -295,7 +295,7 @@ def with_decoded_images(table: Dataset) -> Dataset:
     """``table`` whose ``images`` column is decoded on access by :func:`red_aes.images.load_image`.
 
     Images keep their stored size (within load_image's default pixel budget); resizing them to the
-    model's input size is the processor's job (the recipe's ``max_pixels``/``min_pixels``).
+    model's input size is the processor's job (the recipe's ``max_image_pixels``/``min_image_pixels``).
     """
 
     def decode(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:

@@ -30,8 +30,9 @@ def load_processor(
 ) -> Any:
     """The base model's processor with the recipe's image resize bounds and left padding.
 
-    The budget is :func:`red_aes.scoring.budget.resolve_image_budget`'s (the recipe's ``max_pixels``, else the
-    scorer's default), so the processor saved with the adapter resizes as inference will."""
+    The budget is :func:`red_aes.scoring.budget.resolve_image_budget`'s (the recipe's
+    ``max_image_pixels``, else the scorer's default), so the processor saved with the adapter resizes as
+    inference will."""
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(
@@ -44,12 +45,12 @@ def load_processor(
         raise InputError(
             f"{model_args.model_name_or_path}: the processor has no image processor (not a VLM?)"
         )
-    budget, _ = resolve_image_budget(script_args.max_pixels, {}, processor)
+    budget, _ = resolve_image_budget(script_args.max_image_pixels, {}, processor)
     if budget is not None:
-        set_image_pixel_limits(processor, budget, script_args.min_pixels)
-    elif script_args.min_pixels is not None:
+        set_image_pixel_limits(processor, budget, script_args.min_image_pixels)
+    elif script_args.min_image_pixels is not None:
         raise InputError(
-            f"min_pixels is not supported by {type(image_processor).__name__} (it sets a Qwen-VL style "
+            f"min_image_pixels is not supported by {type(image_processor).__name__} (it sets a Qwen-VL style "
             "pixel budget)"
         )
     processor.tokenizer.padding_side = padding_side

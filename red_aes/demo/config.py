@@ -1,0 +1,240 @@
+"""The demo's configuration and backends: flags over ``RED_AES_*`` environment variables over defaults
+(see :data:`OPTIONS`), and the scorer and editors loaded once at start. When nothing is configured, or a
+configured model cannot be loaded, the demo runs on the offline default (classical editor + the RED-Lite
+scorer) and says so in a visible notice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from red_aes.editing import load_editor
+from red_aes.editing.base import BaseEditor
+from red_aes.errors import InputError
+from red_aes.images import DEFAULT_MAX_PIXELS
+from red_aes.registry import given
+from red_aes.scoring import SCORERS, BaseScorer, load_scorer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "red-lite"
+DEFAULT_EDITOR = "classical"
+#: What the page says each registered scorer is (a VLM is described by its adapter and quantization).
+SCORER_KINDS: dict[str, str] = {
+    "red-lite": "RED-Lite, trained on edit pairs only",
+    "measured": "measured image statistics, no model",
+    "stat-sharpness": "a single sharpness statistic, no model",
+    "stat-colorfulness": "a single colourfulness statistic, no model",
+    "endpoint": "a model served behind an OpenAI-compatible endpoint",
+}
+OFFLINE_SCORER_KIND = SCORER_KINDS[DEFAULT_MODEL]
+QUANTIZATIONS: tuple[str, ...] = ("auto", "4bit", "8bit", "none")
+
+#: Options settable by flag or environment variable (a flag wins): flag, variable, type, help.
+OPTIONS: tuple[tuple[str, str, type, str], ...] = (
+    ("--model", "RED_AES_MODEL", str, "scorer: 'red-lite' (offline default), 'measured', 'endpoint', a VLM"),
+    ("--adapter", "RED_AES_ADAPTER", str, "VLM LoRA adapter, or RED-Lite head (folder or Hub repo)"),
+    ("--quantization", "RED_AES_QUANTIZATION", str, "VLM quantization; auto = 4bit on CUDA, none on CPU"),
+    ("--max-reasoning-tokens", "RED_AES_MAX_REASONING_TOKENS", int, "reasoning budget of a VLM scorer"),
+    ("--endpoint-url", "RED_AES_ENDPOINT_URL", str, "--model endpoint: API root, e.g. http://host:8000/v1"),
+    ("--endpoint-model", "RED_AES_ENDPOINT_MODEL", str, "--model endpoint: served model (default: first)"),
+    ("--editor", "RED_AES_EDITOR", str, "editor: 'classical' (offline) or a diffusers id/directory"),
+    ("--device", "RED_AES_DEVICE", str, "device for the models, e.g. cuda or cpu (default: automatic)"),
+    ("--editor-steps", "RED_AES_EDITOR_STEPS", int, "denoising steps of a diffusion editor"),
+    ("--editor-max-area", "RED_AES_EDITOR_MAX_AREA", int, "largest area a diffusion editor generates at"),
+    ("--max-pixels", "RED_AES_MAX_PIXELS", int, "pixel budget (width x height) of an uploaded image"),
+    ("--max-file-size", "RED_AES_MAX_FILE_SIZE", str, "upload size limit, e.g. 25mb"),
+    ("--concurrency", "RED_AES_CONCURRENCY", int, "requests processed at the same time"),
+)
+
+
+# -- memory -------------------------------------------------------------------------------------------
+
+#: Allocations from this size up are served by mmap and returned to the system when freed (glibc).
+MMAP_THRESHOLD = 1 << 20
+_M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
+
+
+def return_freed_memory() -> bool:
+    """Make a long-running server give freed image memory back to the system (glibc only; False
+    elsewhere). glibc raises its mmap threshold after the first large buffer is freed, so later image
+    buffers (PIL's 16 MB blocks, numpy arrays) come from heaps it rarely returns, and a server keeps the
+    peak of its busiest request for good. Fixing the threshold at :data:`MMAP_THRESHOLD` keeps every
+    such buffer in its own mapping, released on free."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+
+
+# -- configuration ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Which backends the demo uses and how it is served.
+
+    ``quantization="auto"`` means 4-bit on CUDA and none on CPU; it and ``max_reasoning_tokens`` (None:
+    the scorer's default) apply to VLM scorers only; ``endpoint_url`` and ``endpoint_model`` to the
+    ``endpoint`` scorer.
+    ``editor_steps`` and ``editor_max_area`` tune a diffusion editor (None: the editor's defaults).
+    ``max_pixels`` is the pixel budget of every uploaded image; ``max_file_size`` the upload limit
+    (Gradio syntax, e.g. ``"25mb"``); ``concurrency`` the queue's default concurrency limit.
+    """
+
+    model: str = DEFAULT_MODEL
+    adapter: str | None = None
+    quantization: str = "auto"
+    max_reasoning_tokens: int | None = None
+    endpoint_url: str | None = None
+    endpoint_model: str | None = None
+    editor: str = DEFAULT_EDITOR
+    device: str | None = None
+    editor_steps: int | None = None
+    editor_max_area: int | None = None
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_file_size: str = "25mb"
+    concurrency: int = 1
+    share: bool = False
+    server_name: str | None = None
+    server_port: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantization not in QUANTIZATIONS:
+            raise InputError(f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}")
+        if self.max_pixels < 1:
+            raise InputError(f"max_pixels must be >= 1, got {self.max_pixels}")
+        if self.concurrency < 1:
+            raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
+
+
+def build_arg_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The app's flags; each option of :data:`OPTIONS` defaults to its environment variable, then to
+    :class:`DemoConfig`'s default."""
+    env = os.environ if environ is None else environ
+    defaults = DemoConfig()
+    parser = argparse.ArgumentParser(
+        prog="app.py",
+        description="RED-Aes demo. Flags override the RED_AES_* environment variables; GRADIO_SERVER_NAME "
+        "and GRADIO_SERVER_PORT are honoured as in any Gradio app.",
+    )
+    for flag, var, kind, text in OPTIONS:
+        dest = flag.removeprefix("--").replace("-", "_")
+        extra = {"choices": QUANTIZATIONS} if dest == "quantization" else {}
+        default = env.get(var) or getattr(defaults, dest)
+        parser.add_argument(flag, type=kind, default=default, help=f"{text} (env {var})", **extra)
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    parser.add_argument("--server-name", default=None, help="host (default: GRADIO_SERVER_NAME or 127.0.0.1)")
+    parser.add_argument(
+        "--server-port", type=int, default=None, help="port (default: GRADIO_SERVER_PORT or 7860+)"
+    )
+    return parser
+
+
+def load_config(argv: Sequence[str] | None = (), environ: Mapping[str, str] | None = None) -> DemoConfig:
+    """The demo configuration from ``argv`` flags over ``environ`` (default ``os.environ``).
+
+    ``argv=()`` reads the environment only (what importing ``app.py`` does); ``None`` reads ``sys.argv``.
+    """
+    args = build_arg_parser(environ).parse_args(None if argv is None else list(argv))
+    try:
+        return DemoConfig(**vars(args))  # every flag's dest is a DemoConfig field
+    except ValueError as err:
+        raise SystemExit(f"app.py: error: {err}") from err
+
+
+def resolve_quantization(quantization: str, cuda_available: bool) -> str | None:
+    """``auto`` -> ``"4bit"`` on CUDA, None on CPU; ``none`` -> None; ``4bit``/``8bit`` unchanged."""
+    if quantization == "auto":
+        return "4bit" if cuda_available else None
+    return None if quantization == "none" else quantization
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+# -- backends -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Backends:
+    """The loaded scorer and editors, loaded once at start and shared read-only by all requests.
+
+    ``editors`` maps a name to an editor, the default first. ``notices`` are shown at the top of the app
+    (why a configured backend was replaced by the offline default).
+    """
+
+    scorer: BaseScorer
+    scorer_name: str
+    editors: dict[str, BaseEditor]
+    notices: list[str] = field(default_factory=list)
+    scorer_kind: str = OFFLINE_SCORER_KIND
+
+    @property
+    def default_editor(self) -> str:
+        return next(iter(self.editors))
+
+    def status_markdown(self) -> str:
+        """One line naming the backends in use, then any fallback notices."""
+        editors = ", ".join(f"`{name}`" for name in self.editors)
+        lines = [f"**Backends in use:** scorer `{self.scorer_name}` ({self.scorer_kind}); editors {editors}."]
+        lines += [f"⚠️ {notice}" for notice in self.notices]
+        return "\n\n".join(lines)
+
+
+def _failure(what: str, name: str, err: BaseException) -> str:
+    return f"Could not load the configured {what} `{name}` ({type(err).__name__}: {err})."
+
+
+def load_backends(config: DemoConfig, *, cuda_available: bool | None = None) -> Backends:
+    """Load the configured scorer and editor; a backend that fails to load is replaced by the offline
+    default, with a notice naming the backend in use and the reason. Never raises for a model that
+    cannot be loaded, so the app always starts."""
+    notices: list[str] = []
+    scorer_name, scorer_kind = config.model, SCORER_KINDS.get(config.model, OFFLINE_SCORER_KIND)
+    try:
+        options: dict[str, Any] = {"adapter": config.adapter}
+        if SCORERS.accepts(config.model, "quantization"):  # a VLM id or directory
+            cuda = _cuda_available() if cuda_available is None else cuda_available
+            quantization = resolve_quantization(config.quantization, cuda)
+            options |= {
+                "quantization": quantization,
+                "device": config.device,
+                "max_reasoning_tokens": config.max_reasoning_tokens,
+            }
+            adapter = f", adapter `{config.adapter}`" if config.adapter else ""
+            scorer_kind = f"VLM{adapter}, {quantization or 'not quantized'}"
+        if SCORERS.accepts(config.model, "base_url"):  # a served model
+            options |= {"base_url": config.endpoint_url, "endpoint_model": config.endpoint_model}
+        scorer = load_scorer(config.model, **given(options))
+    except Exception as err:  # any load failure (missing files, no network, OOM, bad config) -> offline
+        logger.exception("scorer %s failed to load", config.model)
+        notices.append(f"{_failure('scorer', config.model, err)} Using the offline `{DEFAULT_MODEL}` scorer.")
+        scorer, scorer_name, scorer_kind = load_scorer(DEFAULT_MODEL), DEFAULT_MODEL, OFFLINE_SCORER_KIND
+    editors: dict[str, BaseEditor] = {}
+    if config.editor != DEFAULT_EDITOR:
+        editor_options = {
+            "device": config.device,
+            "num_inference_steps": config.editor_steps,
+            "max_area": config.editor_max_area,
+            "max_pixels": config.max_pixels,
+        }
+        try:
+            editors[config.editor] = load_editor(config.editor, **given(editor_options))
+        except Exception as err:  # same reason as above: the app must start on the offline default
+            logger.exception("editor %s failed to load", config.editor)
+            notices.append(
+                f"{_failure('editor', config.editor, err)} Using the offline `{DEFAULT_EDITOR}` editor."
+            )
+    editors[DEFAULT_EDITOR] = load_editor(DEFAULT_EDITOR)
+    return Backends(scorer, scorer_name, editors, notices, scorer_kind)
