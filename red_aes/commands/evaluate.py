@@ -17,20 +17,17 @@ answers forced by an exhausted reasoning budget out of the metrics (they are cou
 
 Under ``accelerate launch --num_processes N -m red_aes.cli eval ...`` each process scores its share into
 the cache (VLM scorers on the process's own device) and the main process writes the outputs.
-``--shard K/N`` does the same split by hand for schedulers without accelerate.
+``--shard K/N`` does the same split by hand for schedulers without accelerate. The run itself is
+:func:`red_aes.evaluation.session.run_session`; this module only turns flags into a session.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from red_aes.commands.options import add_renamed, renamed
-from red_aes.errors import InputError
-
-if TYPE_CHECKING:
-    from accelerate import PartialState
 
 
 class _ModelAction(argparse.Action):
@@ -168,54 +165,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _anchors(args: argparse.Namespace, benchmark: Any) -> Any:
-    from red_aes.evaluation.anchored import Anchors
-    from red_aes.evaluation.benchmarks import LoadRequest, load_benchmark
-
-    if args.anchors is None:
-        raise InputError("--scoring anchored needs --anchors CSV (file,score of a training split)")
-    name = benchmark.name if benchmark.kind == "score" else "imagefolder"
-    request = LoadRequest(
-        root=args.anchor_root or args.anchors.parent,
-        labels=args.anchors,
-        scale=benchmark.scale,
-        file_column=args.file_column,
-        score_column=args.score_column,
-    )
-    return Anchors.from_benchmark(load_benchmark(name, request), args.num_anchors)
-
-
-def _launched(args: argparse.Namespace) -> PartialState | None:
-    """The accelerate process state when launched with several processes (None for one process)."""
-    from red_aes.processes import process_state
-
-    state = process_state()
-    if state.num_processes == 1:
-        return None
-    launch = f"accelerate launch with {state.num_processes} processes"
-    if args.shard is not None:
-        raise InputError(f"--shard splits a run by hand; {launch} splits it already (leave --shard out)")
-    if args.device is not None:
-        raise InputError(f"--device {args.device}: under {launch} each process uses its own device")
-    return state
-
-
 def run(args: argparse.Namespace) -> int:
-    from red_aes.evaluation.benchmarks import LoadRequest, get_spec, load_benchmark
-    from red_aes.evaluation.cache import PredictionCache
-    from red_aes.evaluation.metrics import BootstrapConfig
-    from red_aes.evaluation.reports import results_markdown, write_outputs
-    from red_aes.evaluation.runner import evaluate, evaluate_across_processes
-    from red_aes.registry import given
-    from red_aes.scoring import SCORERS, load_scorer
+    from red_aes.evaluation.benchmarks import LoadRequest
+    from red_aes.evaluation.reports import results_markdown
+    from red_aes.evaluation.session import AnchorSource, EvalSession, ModelEntry, run_session
 
-    spec = get_spec(args.benchmark)
-    scoring = renamed(args, "--scoring", "--mode", "direct")
-    state = _launched(args)
-    if args.model_card is not None and len(args.models) != 1:
-        raise InputError(
-            f"--model-card describes one model; got {len(args.models)} --model (run them separately)"
-        )
     request = LoadRequest(
         root=args.root,
         labels=args.labels,
@@ -228,55 +182,34 @@ def run(args: argparse.Namespace) -> int:
         attributes=tuple(args.attributes) if args.attributes else None,
         strengths=tuple(args.strengths) if args.strengths else None,
     )
-    benchmark = load_benchmark(spec.name, request).head(args.limit)
-    if args.shard is not None:
-        benchmark = benchmark.shard(*args.shard)
-    anchors = _anchors(args, benchmark) if scoring == "anchored" else None
-    # a shard only fills the cache: its metrics are not reported, so no bootstrap is spent on them
-    boot = BootstrapConfig(n_resamples=0 if args.shard else args.bootstrap, seed=args.seed)
-    # what the scorer is loaded with; all but the device (each process's own) join the cache key
-    loading = {
-        "quantization": args.quantization,
-        "dtype": args.dtype,
-        "max_reasoning_tokens": args.max_reasoning_tokens,
-        "max_image_pixels": args.max_image_pixels,
-    }
-    load_options = given(loading)
-    results = []
-    with PredictionCache(args.out / "cache.sqlite") as cache:
-        for entry in args.models:
-            kwargs = dict(load_options, **({"adapter": entry["adapter"]} if entry["adapter"] else {}))
-            if state is not None and SCORERS.accepts(entry["model"], "device"):  # on this process's device
-                kwargs["device"] = str(state.device)
-            elif args.device is not None:
-                kwargs["device"] = args.device
-            scorer = load_scorer(entry["model"], **kwargs)
-            settings = {
-                "model_id": entry["model"],
-                "adapter": entry["adapter"],
-                "scoring": scoring,
-                "decoding": args.decoding,
-                "exclude_forced": args.exclude_forced,
-                "load_options": load_options,
-                "anchors": anchors,
-                "anchor_order": args.anchor_order,
-                "batch_size": args.batch_size,
-                "boot": boot,
-                "progress": not args.no_progress,
-            }
-            if state is None:
-                results.append(evaluate(scorer, benchmark, cache=cache, **settings))
-            else:
-                result = evaluate_across_processes(scorer, benchmark, state, cache=cache, **settings)
-                print(
-                    f"process {state.process_index} of {state.num_processes}: {entry['model']} "
-                    "scored its share into the cache"
-                )
-                if result is not None:  # the main process's: the whole benchmark
-                    results.append(result)
-    if state is not None and not state.is_main_process:
-        return 0
-    for result in results:
+    anchors = None if args.anchors is None else AnchorSource(args.anchors, args.anchor_root, args.num_anchors)
+    session = EvalSession(
+        models=[ModelEntry(entry["model"], entry["adapter"]) for entry in args.models],
+        benchmark=args.benchmark,
+        request=request,
+        out=args.out,
+        scoring=renamed(args, "--scoring", "--mode", "direct"),
+        decoding=args.decoding,
+        anchors=anchors,
+        anchor_order=args.anchor_order,
+        exclude_forced=args.exclude_forced,
+        limit=args.limit,
+        shard=args.shard,
+        batch_size=args.batch_size,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        load_options={
+            "quantization": args.quantization,
+            "dtype": args.dtype,
+            "max_reasoning_tokens": args.max_reasoning_tokens,
+            "max_image_pixels": args.max_image_pixels,
+        },
+        device=args.device,
+        model_card=args.model_card,
+        progress=not args.no_progress,
+    )
+    outcome = run_session(session)
+    for result in outcome.results:
         print(
             f"{result.label}: {result.computed} answers computed, {result.cached} from the cache, "
             f"{result.n_invalid} invalid, {result.report.counts['forced']} forced"
@@ -286,8 +219,7 @@ def run(args: argparse.Namespace) -> int:
             f"shard {args.shard[0]}/{args.shard[1]} is in {args.out / 'cache.sqlite'}; "
             "run again without --shard to write the reports"
         )
-        return 0
-    written = write_outputs(results, args.out, model_card=args.model_card, dataset_id=args.hub_dataset)
-    print(results_markdown(results))
-    print("wrote " + ", ".join(str(p) for p in written))
+    elif outcome.written:
+        print(results_markdown(outcome.results))
+        print("wrote " + ", ".join(str(p) for p in outcome.written))
     return 0

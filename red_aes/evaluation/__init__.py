@@ -9,7 +9,8 @@ Typical use::
     result = evaluate(load_scorer("measured"), bench, model_id="measured", decoding="fast")
     write_outputs([result], Path("runs/koniq"))
 
-The ``red-aes eval`` command wraps the same calls (see ``red_aes/commands/evaluate.py``).
+The ``red-aes eval`` command runs an :class:`EvalSession` (:func:`run_session`): the same calls for
+several models, through the cache, then the reports.
 """
 
 from red_aes.evaluation.anchored import Anchors, Comparison, choose_anchors, solve_scores
@@ -27,19 +28,23 @@ from red_aes.evaluation.cache import PredictionCache
 from red_aes.evaluation.metrics import BootstrapConfig, Metric, MetricReport
 from red_aes.evaluation.reports import write_outputs
 from red_aes.evaluation.runner import EvalResult, Prediction, evaluate, evaluate_across_processes
+from red_aes.evaluation.session import AnchorSource, EvalSession, ModelEntry, run_session
 
 __all__ = [
     "BENCHMARKS",
+    "AnchorSource",
     "Anchors",
     "Benchmark",
     "BenchmarkSpec",
     "BootstrapConfig",
     "Comparison",
     "EvalResult",
+    "EvalSession",
     "ImageItem",
     "LoadRequest",
     "Metric",
     "MetricReport",
+    "ModelEntry",
     "PairItem",
     "Prediction",
     "PredictionCache",
@@ -48,6 +53,7 @@ __all__ = [
     "evaluate_across_processes",
     "get_spec",
     "load_benchmark",
+    "run_session",
     "solve_scores",
     "write_outputs",
 ]
