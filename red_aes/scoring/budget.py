@@ -39,11 +39,14 @@ def image_pixel_limits(processor: Any) -> tuple[int | None, int | None]:
     return size.get("shortest_edge"), int(size["longest_edge"])
 
 
-def set_image_pixel_limits(processor: Any, max_pixels: int, min_pixels: int | None = None) -> None:
-    """Make the processor resize every image to at most ``max_pixels`` (and at least ``min_pixels``).
+def set_image_pixel_limits(
+    processor: Any, max_image_pixels: int, min_image_pixels: int | None = None
+) -> None:
+    """Make the processor resize every image to at most ``max_image_pixels`` pixels (and at least
+    ``min_image_pixels``).
 
     Raises :class:`ModelLoadError` for processors without a Qwen-VL style pixel budget. The lower bound
-    is lowered to ``max_pixels`` when it would exceed it.
+    is lowered to ``max_image_pixels`` when it would exceed it.
     """
     size = _pixel_size(processor)
     if size is None:
@@ -52,13 +55,13 @@ def set_image_pixel_limits(processor: Any, max_pixels: int, min_pixels: int | No
             f"{type(image_processor).__name__} has no pixel budget (size.longest_edge); "
             "max_image_pixels needs a Qwen-VL style processor"
         )
-    if max_pixels < 1:
-        raise InputError(f"max_image_pixels must be positive, got {max_pixels}")
-    size["longest_edge"] = int(max_pixels)
-    if min_pixels is not None:
-        size["shortest_edge"] = int(min_pixels)
+    if max_image_pixels < 1:
+        raise InputError(f"max_image_pixels must be positive, got {max_image_pixels}")
+    size["longest_edge"] = int(max_image_pixels)
+    if min_image_pixels is not None:
+        size["shortest_edge"] = int(min_image_pixels)
     if "shortest_edge" in size:
-        size["shortest_edge"] = min(int(size["shortest_edge"]), int(max_pixels))
+        size["shortest_edge"] = min(int(size["shortest_edge"]), int(max_image_pixels))
     getattr(processor, "image_processor", processor).size = size
 
 
