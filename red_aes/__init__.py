@@ -11,10 +11,11 @@ import sys
 from typing import Any
 
 from red_aes._version import __version__
+from red_aes.errors import RedAesError
 from red_aes.images import ImageLoadError, load_image
 from red_aes.parsing import ParseError, parse_answer
 from red_aes.prompts import PROMPT_VERSION
-from red_aes.scoring import BaseScorer, load_scorer
+from red_aes.scoring import BaseScorer, available_scorers, load_scorer
 from red_aes.types import (
     ATTRIBUTES,
     DELTA_MAX,
@@ -91,10 +92,12 @@ __all__ = [
     "EditResult",
     "ImageLoadError",
     "ParseError",
+    "RedAesError",
     "RedAesPipeline",
     "RedAesScorer",
     "Verdict",
     "__version__",
+    "available_scorers",
     "load_image",
     "load_scorer",
     "parse_answer",
