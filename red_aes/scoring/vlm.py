@@ -3,15 +3,16 @@
 ``RedAesScorer.from_pretrained(model, adapter=None, quantization=None)`` loads any checkpoint that
 ``AutoModelForImageTextToText`` + ``AutoProcessor`` can load (a directory or a Hub id), or a PEFT adapter
 directory alone (its base is read from ``adapter_config.json``). ``compare`` and ``score`` come from
-:class:`~red_aes.scoring.BaseScorer`; the two decoding modes are described in :mod:`red_aes.scoring.decoding`.
+:class:`~red_aes.scoring.base.BaseScorer`; its two decodings are described in :mod:`.decoding`.
 ``save_pretrained`` writes a loadable checkpoint (merged or adapter-only) with its ``red_aes.json``
 metadata, and makes full checkpoints usable with ``transformers.pipeline(model=dir, trust_remote_code=True)``.
 
 *Visual-token budget.* Every image is resized by the processor to at most ``max_image_pixels`` pixels
 (Qwen-VL's smart resize: sides multiples of 28, one visual token per 28 x 28 pixels). The default,
-:data:`DEFAULT_MAX_IMAGE_PIXELS`, is 401,408 pixels = 512 visual tokens per image, the budget training
+:data:`.budget.DEFAULT_MAX_IMAGE_PIXELS`, is 401,408 pixels = 512 visual tokens per image, the budget training
 saves with its processor; a 12 MP photo then costs what a 1 MP photo costs (about 500 tokens) instead of
-Qwen's own limit of 12.8 MP (16,384 tokens). :func:`resolve_image_budget` gives the precedence.
+Qwen's own limit of 12.8 MP (16,384 tokens). :func:`.budget.resolve_image_budget` gives the precedence.
+Metadata and source resolution are :mod:`red_aes.checkpoints`' (torch-free).
 
 Loading is safe by default: safetensors weights only, ``trust_remote_code`` off unless asked.
 """
