@@ -15,6 +15,7 @@ from red_aes.editing import (
     ClassicalEditor,
     Operation,
     UnsupportedEditError,
+    load_editor,
     parse_prompt,
 )
 from red_aes.images import ImageLoadError, load_image
@@ -398,5 +399,5 @@ def test_edits_run_on_the_bounded_working_copy_unless_full_resolution_is_asked(p
     full = ClassicalEditor(long_side=None).edit(big, "add grain")
     assert full.image.size == big.size and full.params["working_long_side"] is None
     assert ClassicalEditor.from_pretrained("classical", long_side=None).long_side is None
-    with pytest.raises(ValueError, match="it takes max_pixels and long_side"):
-        ClassicalEditor.from_pretrained("classical", side=3)
+    with pytest.raises(ValueError, match=r"the classical editor: side \(it takes max_pixels, long_side\)"):
+        load_editor("classical", side=3)
