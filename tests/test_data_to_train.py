@@ -11,7 +11,8 @@ import pytest
 from red_aes.data import BuildConfig, build_dataset
 from red_aes.parsing import parse_answer
 from red_aes.prompts import PROMPT_VERSION
-from red_aes.train.data import group_prompts, load_red, pair_prompts, sft_examples
+from red_aes.train.config import ANSWER_ONLY_SHARE
+from red_aes.train.data import answer_only_rows, group_prompts, load_red, pair_prompts, sft_examples
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,10 @@ def test_builder_output_feeds_every_training_stage(built: Path) -> None:
     assert len(train) > 0
 
     sft = sft_examples(train, PROMPT_VERSION)
-    assert len(sft) == len(train)
-    for example, delta in zip(sft, train["delta"], strict=True):
+    answer_only = answer_only_rows(train["pair_id"], ANSWER_ONLY_SHARE)
+    assert answer_only and len(sft) == len(train) + len(answer_only)  # rationales, then answer-only
+    deltas = [*train["delta"], *(train["delta"][i] for i in answer_only)]
+    for example, delta in zip(sft, deltas, strict=True):
         answer = parse_answer(example["completion"][0]["content"][0]["text"], "delta", strict=True)
         assert answer.value == pytest.approx(delta, abs=0.05)
         assert len(example["images"]) == 2
