@@ -69,7 +69,8 @@ def main() -> None:
         training = json.loads(meta_file.read_text())["training"]
         print(
             f"(d) shipped weights: features {training['feature_seconds']} s, training total "
-            f"{training['total_seconds']} s for {training['images']} images"
+            f"{training['total_seconds']} s for {training['images']} images "
+            f"({training.get('features_from_cache', 0)} feature vectors from the cache)"
         )
 
 

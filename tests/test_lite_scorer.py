@@ -83,7 +83,11 @@ def test_hub_push_and_load_round_trip(lite, photos, tmp_path: Path, monkeypatch:
     model.save_pretrained(folder)
     write_card(folder, model, repo_id="stub-user/red-lite")
     with HubStub() as hub, hub.online(monkeypatch):
+        # the loader uses the default endpoint, as a user's HF_ENDPOINT would set it
         monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.endpoint)
+        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", hub.endpoint)
+        template = hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+        monkeypatch.setattr(huggingface_hub.constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
         monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
         model.push_to_hub("stub-user/red-lite", folder=folder, endpoint=hub.endpoint)
         files = hub.files("stub-user/red-lite")
@@ -112,3 +116,13 @@ def test_statistic_baselines_keep_the_statistic_order(photos) -> None:
     assert sharp.compare(photo, blurred).delta < 0
     assert colour.compare(photo, grey).delta < 0
     assert 1.0 < sharp.score(photo).score < 10.0
+
+
+def test_cli_compare_uses_red_lite_by_default(photo_paths: list[Path], capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from red_aes.cli import main
+
+    assert main(["compare", str(photo_paths[0]), str(photo_paths[1]), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "red-lite" and result["valid"] and result["reasoning"].startswith("RED-Lite")

@@ -82,14 +82,17 @@ def to_input(image: Image.Image, long_side: int) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def feature_maps(model: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
-    """The feature maps at the end of every stage, then the 1×1 head convolution's output."""
-    taps = set(stage_ends(model))
+def feature_maps(model: torch.nn.Module, x: torch.Tensor, *, stages: int | None = None) -> list[torch.Tensor]:
+    """The feature maps at the end of the first ``stages`` resolution stages (all when None), then, only
+    when every stage ran, the 1×1 head convolution's output. Later blocks are not computed at all."""
+    ends = stage_ends(model)
+    taps = ends if stages is None else ends[:stages]
     out = []
     h = model._swish(model._bn0(model._conv_stem(x)))
-    for index, block in enumerate(model._blocks):
+    for index, block in enumerate(model._blocks[: taps[-1] + 1]):
         h = block(h)
         if index in taps:
             out.append(h)
-    out.append(model._swish(model._bn1(model._conv_head(h))))
+    if stages is None or stages >= len(ends):
+        out.append(model._swish(model._bn1(model._conv_head(h))))
     return out

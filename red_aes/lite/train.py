@@ -42,8 +42,9 @@ class LiteTrainConfig:
     output_dir: str = "red-lite"
     backbone: str = "efficientnet-lite0"
     long_side: int = 512
+    global_features: bool = False
     hidden: int = 32
-    dropout: float = 0.2
+    dropout: float = 0.5
     learning_rate: float = 1e-3
     weight_decay: float = 1e-2
     max_epochs: int = 500
@@ -95,8 +96,9 @@ def _image_key(data: bytes, config: FeatureConfig) -> str:
 
 def extract_table(
     dataset: Any, extractor: FeatureExtractor, cache: Path, progress: bool
-) -> tuple[np.ndarray, dict[str, int], dict[str, list[dict[str, Any]]]]:
-    """Features of every distinct image of every split, the node index of each, and each split's rows."""
+) -> tuple[np.ndarray, dict[str, int], dict[str, list[dict[str, Any]]], int]:
+    """Features of every distinct image of every split, the node index of each, each split's rows, and
+    how many feature vectors came from the cache (so recorded timings say what they measured)."""
     from datasets import Image as ImageFeature
 
     from red_aes.images import load_image
@@ -104,6 +106,7 @@ def extract_table(
     cache.mkdir(parents=True, exist_ok=True)
     node_of: dict[str, int] = {}
     vectors: list[np.ndarray] = []
+    hits = 0
     rows_by_split: dict[str, list[dict[str, Any]]] = {}
     total = sum(len(split) for split in dataset.values())
     bar = tqdm(total=total, desc="features", unit="pair", disable=not progress)
@@ -122,6 +125,7 @@ def extract_table(
                 file = cache / f"{_image_key(data, extractor.config)}.npy"
                 if file.is_file():
                     vector = np.load(file)
+                    hits += 1
                 else:
                     vector = extractor(load_image(data, max_pixels=None))
                     np.save(file, vector)
@@ -131,7 +135,7 @@ def extract_table(
             bar.update(1)
         rows_by_split[name] = rows
     bar.close()
-    return np.stack(vectors).astype(np.float64), node_of, rows_by_split
+    return np.stack(vectors).astype(np.float64), node_of, rows_by_split, hits
 
 
 def order_accuracy(scores: np.ndarray, order: np.ndarray) -> float | None:
@@ -239,11 +243,13 @@ def train(config: LiteTrainConfig) -> Path:
                 f"{config.dataset}: RED-Lite needs a '{needed}' split (early stopping uses the validation "
                 f"photos); it has {sorted(dataset)}"
             )
-    features = FeatureConfig(backbone=config.backbone, long_side=config.long_side)
+    features = FeatureConfig(
+        backbone=config.backbone, long_side=config.long_side, global_features=config.global_features
+    )
     extractor = FeatureExtractor(features)
     out = Path(config.output_dir)
     cache = Path(config.feature_cache) if config.feature_cache else out / "feature_cache"
-    table, node_of, rows = extract_table(dataset, extractor, cache, config.progress)
+    table, node_of, rows, cache_hits = extract_table(dataset, extractor, cache, config.progress)
     extracted = time.perf_counter()
     splits = {}
     for name, split_rows in rows.items():
@@ -272,6 +278,7 @@ def train(config: LiteTrainConfig) -> Path:
         feature_seconds=round(extracted - started, 1),
         total_seconds=round(time.perf_counter() - started, 1),
         images=len(table),
+        features_from_cache=cache_hits,
         config={
             k: v for k, v in asdict(config).items() if k not in ("progress", "feature_cache", "output_dir")
         },
@@ -282,7 +289,8 @@ def train(config: LiteTrainConfig) -> Path:
         package_version=__version__, dataset=config.dataset, training=summary, validation=validation
     )
     model.save_pretrained(out)
-    from red_aes.lite.card import write_card
+    from red_aes.lite.card import EVALUATION_FILE, write_card
 
+    (out / EVALUATION_FILE).unlink(missing_ok=True)  # it described the weights this run replaced
     write_card(out, model)
     return out
