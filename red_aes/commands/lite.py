@@ -12,23 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import fields
 
 from red_aes.commands.options import add_push_options, push_options
-from red_aes.errors import InputError
 from red_aes.registry import given
-
-
-@contextmanager
-def _lite_input() -> Iterator[None]:
-    """RED-Lite's configuration and loading checks raise ``ValueError``/``LiteLoadError`` (not yet
-    :class:`~red_aes.errors.RedAesError`): report them as bad input, one line with exit code 2."""
-    try:
-        yield
-    except ValueError as err:
-        raise InputError(str(err)) from err
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -43,11 +30,10 @@ def _train(args: argparse.Namespace) -> int:
 
     overrides = {f.name: getattr(args, f.name, None) for f in fields(LiteTrainConfig)}
     overrides["progress"] = False if args.no_progress else None
-    with _lite_input():
-        if args.config:
-            config = LiteTrainConfig.from_yaml(args.config, **overrides)
-        else:
-            config = LiteTrainConfig(**given(overrides))
+    if args.config:
+        config = LiteTrainConfig.from_yaml(args.config, **overrides)
+    else:
+        config = LiteTrainConfig(**given(overrides))
     out = train(config)
     metadata = json.loads((out / "red_aes.json").read_text())
     summary = {
@@ -64,8 +50,7 @@ def _push(args: argparse.Namespace) -> int:
     from red_aes.lite.card import write_card
     from red_aes.lite.model import RedLiteModel
 
-    with _lite_input():
-        model = RedLiteModel.from_pretrained(args.folder)
+    model = RedLiteModel.from_pretrained(args.folder)
     write_card(args.folder, model)
     print(model.push_to_hub(args.repo_id, folder=args.folder, **push_options(args)))
     return 0

