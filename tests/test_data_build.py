@@ -276,8 +276,15 @@ def test_push_uploads_card_build_files_and_parquet_data_to_a_hub_stub(
         "Add RED-Aes dataset card and build files",
         "Upload RED-Aes pairs",
     ]
+    from red_aes.data.card import local_paths, without_local_paths
+    from red_aes.data.config import BuildConfig
+
+    paths = local_paths(BuildConfig.from_yaml(reference / "build_config.yaml").to_dict())
+    assert str(reference) in paths  # the build's own output folder is a local path ...
     for name in ("build_config.yaml", "build_stats.json"):
-        assert repo.files[name] == (reference / name).read_bytes()
+        pushed = repo.files[name].decode()
+        assert pushed == without_local_paths((reference / name).read_text(), paths)
+        assert not any(path in pushed for path in paths if len(path) > 1)  # ... and never reaches the Hub
     for name, split in dataset.items():
         table = pq.read_table(io.BytesIO(repo.files[f"data/{name}-00000-of-00001.parquet"]))
         assert table.column("pair_id").to_pylist() == split["pair_id"]

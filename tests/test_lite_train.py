@@ -25,6 +25,7 @@ def ladder_dataset(tmp_path_factory: pytest.TempPathFactory, photo_paths: list[P
     root = tmp_path_factory.mktemp("ladder")
     for path in photo_paths:
         shutil.copy(path, root / path.name)
+    (root / "sources.csv").write_text("file,license\n" + "".join(f"{p.name},test\n" for p in photo_paths))
     config = BuildConfig(
         source=str(root),
         out=str(root / "out"),
@@ -119,3 +120,19 @@ def test_training_refuses_a_dataset_without_validation(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown RED-Lite training keys"):
         (tmp_path / "c.yaml").write_text("dataset: x\nlearning_rat: 0.1\n")
         LiteTrainConfig.from_yaml(tmp_path / "c.yaml")
+
+
+def test_a_ladder_build_pushes_its_photo_licences_and_no_local_path(
+    ladder_dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub_stub import HubStub
+
+    from red_aes.cli import main
+
+    assert (ladder_dataset / "sources.csv").is_file()  # the builder keeps the photo list with the data
+    with HubStub() as hub, hub.online(monkeypatch):
+        assert main(["data", "push", str(ladder_dataset), "me/ladder", "--endpoint", hub.endpoint]) == 0
+    files = hub.files("me/ladder", repo_type="dataset")
+    assert files["sources.csv"] == (ladder_dataset / "sources.csv").read_bytes()
+    for name in ("build_config.yaml", "build_stats.json", "README.md"):
+        assert str(ladder_dataset.parent) not in files[name].decode()

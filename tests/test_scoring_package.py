@@ -146,7 +146,7 @@ def test_every_project_error_is_a_red_aes_error() -> None:
     from red_aes.editing import UnsupportedEditError
     from red_aes.images import ImageLoadError
     from red_aes.parsing import ParseError
-    from red_aes.scoring.lite import RedLiteLoadError
+    from red_aes.lite.model import LiteLoadError
 
     for error in (
         EndpointError,
@@ -158,7 +158,7 @@ def test_every_project_error_is_a_red_aes_error() -> None:
         ImageLoadError,
         ParseError,
         RegistryError,
-        RedLiteLoadError,
+        LiteLoadError,
     ):
         assert issubclass(error, RedAesError), error
     assert issubclass(InputError, ValueError)  # callers that caught ValueError still catch bad input

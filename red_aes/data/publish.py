@@ -1,7 +1,9 @@
 """Push a built RED dataset to the Hub: the card and build files, then the data as Parquet.
 
-The card (``README.md``), ``build_config.yaml`` and ``build_stats.json`` go first through
-:func:`red_aes.hub.push_folder`; then ``DatasetDict.push_to_hub`` uploads ``data/<split>-*.parquet``
+The card (``README.md``), ``build_config.yaml``, ``build_stats.json`` and, for photo-list sources, the
+per-photo licences ``sources.csv`` go first through :func:`red_aes.hub.push_folder`, with every local
+path the build config names written as its last component (as on the card: nothing of the builder's
+file system reaches the Hub); then ``DatasetDict.push_to_hub`` uploads ``data/<split>-*.parquet``
 and refreshes the card's ``dataset_info``/``configs`` metadata in place, keeping its text. ``endpoint``
 points both at another Hub (a mirror, or a local stub in tests).
 """
@@ -9,15 +11,35 @@ points both at another Hub (a mirror, or a local stub in tests).
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from red_aes.data.card import BUILD_CONFIG, BUILD_STATS, CARD
+from red_aes.data.card import BUILD_CONFIG, BUILD_STATS, CARD, local_paths, without_local_paths
+from red_aes.data.config import BuildConfig
+from red_aes.data.debian import SOURCES_FILE
 from red_aes.data.loading import load_red_dataset
 from red_aes.hub import push_folder
 
 #: The files of the output folder uploaded next to the data (the shards and the Arrow copy stay home).
 PUSHED_FILES: tuple[str, ...] = (CARD, BUILD_CONFIG, BUILD_STATS)
+#: Uploaded too when the build wrote them.
+OPTIONAL_FILES: tuple[str, ...] = (SOURCES_FILE,)
+
+
+def stage_build_files(out: Path, staging: Path) -> list[str]:
+    """Copy the files to push into ``staging``, the build files with local paths shortened; returns
+    their names."""
+    paths = local_paths(BuildConfig.from_yaml(out / BUILD_CONFIG).to_dict())
+    names = [*PUSHED_FILES, *(name for name in OPTIONAL_FILES if (out / name).is_file())]
+    for name in names:
+        if name in (BUILD_CONFIG, BUILD_STATS):
+            text = (out / name).read_text(encoding="utf-8")
+            (staging / name).write_text(without_local_paths(text, paths), encoding="utf-8")
+        else:
+            shutil.copyfile(out / name, staging / name)
+    return names
 
 
 @contextlib.contextmanager
@@ -50,16 +72,18 @@ def push_dataset(
     if missing:
         raise FileNotFoundError(f"{out}: missing {missing}; push the output folder of `red-aes data build`")
     dataset = load_red_dataset(out)
-    push_folder(
-        out,
-        repo_id,
-        repo_type="dataset",
-        private=private,
-        token=token,
-        endpoint=endpoint,
-        commit_message="Add RED-Aes dataset card and build files",
-        allow_patterns=list(PUSHED_FILES),
-    )
+    with tempfile.TemporaryDirectory(prefix="red-aes-push-") as tmp:
+        names = stage_build_files(out, Path(tmp))
+        push_folder(
+            tmp,
+            repo_id,
+            repo_type="dataset",
+            private=private,
+            token=token,
+            endpoint=endpoint,
+            commit_message="Add RED-Aes dataset card and build files",
+            allow_patterns=names,
+        )
     with _datasets_endpoint(endpoint):
         info = dataset.push_to_hub(
             repo_id, private=private, token=token, commit_message="Upload RED-Aes pairs"
