@@ -145,8 +145,8 @@ def test_every_project_error_is_a_red_aes_error() -> None:
     from red_aes.data.schema import SchemaError
     from red_aes.editing import UnsupportedEditError
     from red_aes.images import ImageLoadError
-    from red_aes.parsing import ParseError
     from red_aes.lite.model import LiteLoadError
+    from red_aes.parsing import ParseError
 
     for error in (
         EndpointError,
