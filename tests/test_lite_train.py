@@ -79,7 +79,9 @@ def test_ladder_build_orders_every_edit_and_adds_cross_photo_pairs(ladder_datase
         assert source_of_pair[other] != row["source_id"]  # the edit is of another photo ...
         assert split_of[source_of_pair[other]] == split_of[row["source_id"]]  # ... of the same split
         assert row["strength"] == 1.0 and row["delta"] < 0 and "two different photos" in row["rationale"]
-    assert (ladder_dataset / "build_stats.json").is_file()
+    card = (ladder_dataset / "README.md").read_text()
+    assert "**Assumption:**" in card and "curated original" in card and "cross-photo" in card
+    assert "Share-alike licences" in card  # the build kept the photo list, and the card explains it
 
 
 def test_tiny_training_beats_its_untrained_start(ladder_dataset: Path, tmp_path: Path) -> None:

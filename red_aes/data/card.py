@@ -187,6 +187,9 @@ def render_card(out_dir: str | Path) -> DatasetCard:
         histogram=delta_histogram(deltas),
         build_config_yaml=config.to_yaml(),
         license_note=config.license_note,
+        ladder_kinds=", ".join(config.ladder_kinds),
+        cross_photo_pairs=config.cross_photo_pairs,
+        has_sources_list=(out / "sources.csv").is_file(),
     )
     return DatasetCard(without_local_paths(str(card), local_paths(config.to_dict())))
 
