@@ -51,7 +51,7 @@ def _push(args: argparse.Namespace) -> int:
     from red_aes.lite.model import RedLiteModel
 
     model = RedLiteModel.from_pretrained(args.folder)
-    write_card(args.folder, model)
+    write_card(args.folder, model, repo_id=args.repo_id)
     print(model.push_to_hub(args.repo_id, folder=args.folder, **push_options(args)))
     return 0
 
