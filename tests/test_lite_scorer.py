@@ -126,3 +126,22 @@ def test_cli_compare_uses_red_lite_by_default(photo_paths: list[Path], capsys: p
     assert main(["compare", str(photo_paths[0]), str(photo_paths[1]), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["model"] == "red-lite" and result["valid"] and result["reasoning"].startswith("RED-Lite")
+
+
+def test_lite_push_command_uploads_the_folder_with_its_card(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from hub_stub import HubStub
+
+    from red_aes.cli import main
+    from red_aes.lite.model import DEFAULT_WEIGHTS
+
+    folder = tmp_path / "red-lite"
+    shutil.copytree(DEFAULT_WEIGHTS, folder)
+    with HubStub() as hub, hub.online(monkeypatch):
+        assert main(["lite", "push", str(folder), "stub-user/my-lite", "--endpoint", hub.endpoint]) == 0
+        files = hub.files("stub-user/my-lite")
+    assert files["model.safetensors"] == (DEFAULT_WEIGHTS / "model.safetensors").read_bytes()
+    assert 'load_scorer("red-lite", adapter="stub-user/my-lite")' in files["README.md"].decode()
