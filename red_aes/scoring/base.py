@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from red_aes.parsing import Kind, parse_answer
+from red_aes.prompts import format_answer, format_delta, format_score
 from red_aes.types import (
     DELTA_MAX,
     DELTA_MIN,
@@ -162,6 +163,35 @@ class BaseScorer(ABC):
         the final pair alone, the delta :meth:`compare` returns."""
         delta = self.compare(original, edited, instruction, decoding="reasoning", **options)
         yield delta.reasoning or "", delta
+
+    def computed_score(
+        self, score: float, reasoning: str | None, decoding: Decoding, **fields: Any
+    ) -> AestheticScore:
+        """A score the backend computed (rather than parsed from a model's text): valid, with the
+        answer-format text a model would have written."""
+        return AestheticScore(
+            score=score,
+            valid=True,
+            reasoning=reasoning,
+            raw_text=format_answer(format_score(score), reasoning),
+            model=self.name,
+            decoding=decoding,
+            **fields,
+        )
+
+    def computed_delta(
+        self, delta: float, reasoning: str | None, decoding: Decoding, **fields: Any
+    ) -> AestheticDelta:
+        """A delta the backend computed, as :meth:`computed_score`."""
+        return AestheticDelta(
+            delta=delta,
+            valid=True,
+            reasoning=reasoning,
+            raw_text=format_answer(format_delta(delta), reasoning),
+            model=self.name,
+            decoding=decoding,
+            **fields,
+        )
 
     def cache_identity(self) -> dict[str, Any]:
         """Settings besides the model and adapter names that determine the answers (none by default)."""

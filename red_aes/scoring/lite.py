@@ -19,7 +19,7 @@ from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.lite.explain import shapley_groups
 from red_aes.lite.model import RedLiteModel
 from red_aes.measure import describe_changes, describe_image, pair_measurements
-from red_aes.prompts import format_answer, format_delta, format_score
+from red_aes.prompts import format_score
 from red_aes.scoring.base import BaseScorer
 from red_aes.types import AestheticDelta, AestheticScore, Decoding
 
@@ -73,16 +73,7 @@ class RedLiteScorer(BaseScorer):
             if decoding == "reasoning":
                 facts = "; ".join(describe_image(measured))
                 reasoning = f"RED-Lite score {format_score(score)}. Measured: {facts}."
-            results.append(
-                AestheticScore(
-                    score=score,
-                    valid=True,
-                    reasoning=reasoning,
-                    raw_text=format_answer(format_score(score), reasoning),
-                    model=self.name,
-                    decoding=decoding,
-                )
-            )
+            results.append(self.computed_score(score, reasoning, decoding))
         return results
 
     def _compare_batch(
@@ -115,12 +106,4 @@ class RedLiteScorer(BaseScorer):
                     else " No measured statistic moved visibly."
                 )
             )
-        return AestheticDelta(
-            delta=delta,
-            valid=True,
-            reasoning=reasoning,
-            raw_text=format_answer(format_delta(delta), reasoning),
-            attributes=attributes,
-            model=self.name,
-            decoding=decoding,
-        )
+        return self.computed_delta(delta, reasoning, decoding, attributes=attributes)

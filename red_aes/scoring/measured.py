@@ -54,7 +54,7 @@ from red_aes.measure import (
     measure_image,
     pair_measurements,
 )
-from red_aes.prompts import format_answer, format_delta, format_score
+from red_aes.prompts import format_score
 from red_aes.scale import secant_slope, squash_score
 from red_aes.scoring.base import BaseScorer
 from red_aes.types import AestheticDelta, AestheticScore, Decoding
@@ -199,14 +199,8 @@ class MeasuredScorer(BaseScorer):
                 + f" Largest penalty: {worst.replace('_', ' ')} ({terms[worst]:+.1f}); "
                 + f"score {format_score(score)}."
             )
-        return AestheticScore(
-            score=score,
-            valid=True,
-            reasoning=reasoning,
-            raw_text=format_answer(format_score(score), reasoning),
-            attributes={k: round(v, 3) for k, v in terms.items()},
-            model=self.name,
-            decoding=decoding,
+        return self.computed_score(
+            score, reasoning, decoding, attributes={k: round(v, 3) for k, v in terms.items()}
         )
 
     def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
@@ -236,15 +230,7 @@ class MeasuredScorer(BaseScorer):
                 + (f" Score effect by attribute: {effect}." if effect else "")
                 + f" Score {format_score(s_before)} -> {format_score(s_after)}."
             )
-        return AestheticDelta(
-            delta=delta,
-            valid=True,
-            reasoning=reasoning,
-            raw_text=format_answer(format_delta(delta), reasoning),
-            attributes=contributions,
-            model=self.name,
-            decoding=decoding,
-        )
+        return self.computed_delta(delta, reasoning, decoding, attributes=contributions)
 
     def _compare_batch(
         self,

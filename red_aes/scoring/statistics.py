@@ -24,7 +24,6 @@ from scipy import ndimage
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.measure import analysis_image, luma, to_float
-from red_aes.prompts import format_answer, format_delta, format_score
 from red_aes.scale import squash_score
 from red_aes.scoring.base import BaseScorer
 from red_aes.types import AestheticDelta, AestheticScore, Decoding
@@ -88,16 +87,7 @@ class StatisticScorer(BaseScorer):
         for image in images:
             value, score = self._value(image)
             reasoning = f"{self.statistic.description} {value:.3f}." if decoding == "reasoning" else None
-            results.append(
-                AestheticScore(
-                    score=round(score, 4),
-                    valid=True,
-                    reasoning=reasoning,
-                    raw_text=format_answer(format_score(score), reasoning),
-                    model=self.name,
-                    decoding=decoding,
-                )
-            )
+            results.append(self.computed_score(round(score, 4), reasoning, decoding))
         return results
 
     def _compare_batch(
@@ -114,14 +104,5 @@ class StatisticScorer(BaseScorer):
             reasoning = None
             if decoding == "reasoning":
                 reasoning = f"{self.statistic.description} {v0:.3f} -> {v1:.3f}."
-            results.append(
-                AestheticDelta(
-                    delta=delta,
-                    valid=True,
-                    reasoning=reasoning,
-                    raw_text=format_answer(format_delta(delta), reasoning),
-                    model=self.name,
-                    decoding=decoding,
-                )
-            )
+            results.append(self.computed_delta(delta, reasoning, decoding))
         return results
