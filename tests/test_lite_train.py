@@ -114,7 +114,7 @@ def test_tiny_training_beats_its_untrained_start(ladder_dataset: Path, tmp_path:
     assert (out / "model.safetensors").stat().st_size < 5 * 2**20
 
 
-def test_training_refuses_a_dataset_without_validation(tmp_path: Path) -> None:
+def test_training_config_refuses_a_missing_dataset_and_unknown_keys(tmp_path: Path) -> None:
     from red_aes.lite.train import LiteTrainConfig
 
     with pytest.raises(ValueError, match="dataset"):
