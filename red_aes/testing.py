@@ -155,7 +155,7 @@ def tiny_vlm_config(
     *,
     hidden_size: int = 64,
     num_layers: int = 2,
-    vision_hidden_size: int = 32,
+    vision_hidden_size: int = 64,
     vision_depth: int = 2,
     initializer_range: float = 0.2,
     padded_rows: int = 0,
@@ -164,7 +164,8 @@ def tiny_vlm_config(
 
     The large ``initializer_range`` makes the random model's answers depend visibly on its inputs, so
     tests can tell inputs (and adapters) apart. ``padded_rows`` embedding/output rows are added beyond
-    the tokenizer's ids, as real checkpoints pad their vocabulary.
+    the tokenizer's ids, as real checkpoints pad their vocabulary. Widths are multiples of 64: the
+    bitsandbytes CPU 4-bit kernels pack weights in blocks of 64 input features.
     """
     from transformers import Qwen2_5_VLConfig
 
@@ -220,7 +221,7 @@ def make_tiny_model(
     vocab_size: int = 600,
     hidden_size: int = 64,
     num_layers: int = 2,
-    vision_hidden_size: int = 32,
+    vision_hidden_size: int = 64,
     vision_depth: int = 2,
     min_pixels: int = TINY_MIN_PIXELS,
     max_pixels: int = TINY_MAX_PIXELS,
