@@ -1,17 +1,20 @@
 # RED-Aes developer entry points. `make demo` and `make test` are the README Quickstart.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCK := requirements-lock.txt
 
-.PHONY: install system-deps demo test lint bench clean
+.PHONY: install system-deps demo test lint bench lock lock-upgrade clean
 
-$(STAMP): pyproject.toml requirements.txt
+# Installs exactly the locked set (pinned, hash-checked), then this checkout editable without resolving
+# anything, so a fresh machine gets what the suite last passed with, whatever the registry released since.
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	# torch/torchvision pins: the wheels this project is developed and tested against
-	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e ".[all,dev]"
+	$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,10 +39,22 @@ test: install system-deps
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/ruff format --check .
 
 bench: install
 	$(PY) benchmarks/run_all.py
+
+# Re-compile the lock after editing pyproject.toml or requirements.in (keeps every other pin).
+lock: install
+	scripts/lock.sh
+
+# Move the whole lock forward on purpose: newest releases, reinstall, run the suite, show what changed.
+lock-upgrade: install
+	cp $(LOCK) $(VENV)/lock.before
+	scripts/lock.sh --upgrade
+	@echo "Changed pins (before -> after):"
+	@diff <(grep -E '^[a-z0-9].*==' $(VENV)/lock.before | cut -d' ' -f1) \
+		<(grep -E '^[a-z0-9].*==' $(LOCK) | cut -d' ' -f1) || true
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
