@@ -56,7 +56,7 @@ from red_aes.demo import (
     photo_credits,
     return_freed_memory,
 )
-from red_aes.editing.base import MAX_SEED
+from red_aes.editing.base import DEFAULT_STRENGTH, MAX_SEED
 
 PHOTOS = Path(__file__).resolve().parent / "examples" / "photos"
 #: (photo, prompt, strength) examples of the Edit & assess tab, improvements and degradations.
@@ -185,7 +185,14 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                     )
                     with gr.Row():
                         editor = gr.Dropdown(editor_names, value=backends.default_editor, label="Editor")
-                        strength = gr.Slider(0.05, 1.0, value=0.6, step=0.05, label="Strength")
+                        strength = gr.Slider(
+                            0.05,
+                            1.0,
+                            value=DEFAULT_STRENGTH,
+                            step=0.05,
+                            label="Strength",
+                            info=f"default {DEFAULT_STRENGTH:g}, as in the CLI; yes/no edits ignore it",
+                        )
                         seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
                     run_edit = gr.Button("Edit & assess", variant="primary", elem_id="edit-run")
                     gr.Examples(

@@ -21,6 +21,9 @@ DELTA_MAX: float = SCORE_MAX - SCORE_MIN
 #: |delta| below this is "no change": the dataset builder's sign checks, SFT's ``+0.0`` targets and
 #: evaluation's direction accuracy all use this one band.
 NO_CHANGE_BAND: float = 0.25
+#: The strength of an edit when none is given, the same for the app, the CLI and the library: 1, the
+#: operation's documented default amount ("make it brighter" is +0.7 EV).
+DEFAULT_STRENGTH: float = 1.0
 
 #: How a scorer answers: reasoning text then the number, or the number alone (see red_aes.scoring).
 Decoding = Literal["reasoning", "fast"]

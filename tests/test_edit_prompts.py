@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from red_aes.editing import (
     OPERATIONS,
+    VOCABULARY,
     ClassicalEditor,
     Operation,
     UnsupportedEditError,
@@ -16,7 +18,9 @@ from red_aes.editing import (
 )
 from red_aes.editing.base import check_not_negated
 from red_aes.editing.operations import jpeg_quality
-from red_aes.editing.prompt_parser import LIGHT_FACTOR, STRONG_FACTOR
+from red_aes.editing.prompt_parser import LIGHT_FACTOR, MAX_CLAUSES, STRONG_FACTOR
+from red_aes.errors import InputError
+from red_aes.types import DEFAULT_STRENGTH
 
 
 def _default(op: str) -> float:
@@ -147,11 +151,14 @@ def test_empty_prompt_is_a_clear_error(prompt: str) -> None:
         ("add haze to the sky", "cannot target 'sky'"),
     ],
 )
-def test_unsupported_prompt_lists_the_vocabulary(prompt: str, message: str) -> None:
+def test_unsupported_prompt_is_refused_with_a_few_suggestions(prompt: str, message: str) -> None:
     with pytest.raises(UnsupportedEditError, match=message) as caught:
         parse_prompt(prompt)
     if "cannot map" in message or "no edit found" in message:
-        assert "warmer/cooler" in str(caught.value) and "rotate" in str(caught.value)
+        text = str(caught.value)
+        suggested = re.search(r"closest supported edits: (.*) \(all edits", text)
+        assert suggested is not None and 2 <= len(re.findall(r"'[^']+'", suggested.group(1))) <= 3
+        assert VOCABULARY not in text and len(text) < 300
 
 
 @pytest.mark.parametrize(
@@ -276,3 +283,97 @@ def test_not_too_much_is_a_light_strength(prompt: str) -> None:
 def test_seed_out_of_range_is_refused_before_any_work(seed: object, message: str, photos_dir) -> None:
     with pytest.raises(ValueError, match=message):
         ClassicalEditor().edit(photos_dir / "china.jpg", "add grain", seed=seed)  # type: ignore[arg-type]
+
+
+# -- issue 16, section 2: the parser does only what the prompt says ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "named"),
+    [
+        ("make my 3 kids brighter", "'3 kids' (3 is not an amount"),
+        ("<b>brighter</b> <script>alert(1)</script>", "'alert 1' (1 is not an amount"),
+        ("make it brighter like a sunset", "did not understand 'like a sunset'"),
+        ("add grain because 2 photos", "did not understand 'because 2 photos'"),
+    ],
+)
+def test_words_and_numbers_outside_the_grammar_are_refused_by_name(prompt: str, named: str) -> None:
+    with pytest.raises(UnsupportedEditError) as caught:
+        parse_prompt(prompt, strength=0.6)
+    text = str(caught.value)
+    assert named in text and "closest supported edits" in text and len(text) < 400
+
+
+@pytest.mark.parametrize(
+    ("prompt", "op", "amount"),
+    [
+        ("blur 2 px", "blur", 2.0),
+        ("blur 2", "blur", 2.0),
+        ("blur by 2", "blur", 2.0),
+        ("tint +0.5", "tint", 0.5),
+        ("rotate 3 degrees", "rotate", 3.0),
+        ("jpeg quality 30", "jpeg", (95 - 30) / 85),
+        ("compress it as a JPEG at quality 30", "jpeg", (95 - 30) / 85),
+        ("downscale it by a factor of 3", "downscale", 3.0),
+    ],
+)
+def test_numbers_count_where_the_grammar_puts_an_amount(prompt: str, op: str, amount: float) -> None:
+    (parsed,) = parse_prompt(prompt, strength=0.6)
+    assert parsed.operation.op == op and parsed.operation.amount == pytest.approx(amount)
+    assert parsed.explicit
+
+
+@pytest.mark.parametrize("quality", range(1, 10))
+def test_every_jpeg_quality_a_prompt_names_is_applied(quality: int, photos_dir) -> None:
+    (parsed,) = parse_prompt(f"jpeg quality {quality}")
+    assert jpeg_quality(parsed.operation.amount) == quality
+    if quality == 5:
+        result = ClassicalEditor().edit(photos_dir / "chelsea.png", "jpeg quality 5")
+        assert result.params["operations"][0]["quality"] == 5
+
+
+def test_yes_no_edits_ignore_strength(photos_dir) -> None:
+    for strength in (0.05, 0.6, 1.0):
+        assert [p.operation for p in parse_prompt("crop to a square", strength=strength)] == [
+            Operation("crop_square", 1.0)
+        ]
+        assert [p.operation for p in parse_prompt("make it black and white", strength=strength)] == [
+            Operation("saturation", -1.0)
+        ]
+    square = ClassicalEditor().edit(photos_dir / "chelsea.png", "crop to a square", strength=0.6).image
+    assert square.width == square.height
+    grey = np.asarray(
+        ClassicalEditor().edit(photos_dir / "chelsea.png", "make it black and white", strength=0.6).image
+    )
+    assert np.abs(grey.astype(int) - grey[..., :1]).max() <= 1  # R = G = B: a black-and-white image
+
+
+def test_a_second_edit_in_one_clause_is_refused() -> None:
+    with pytest.raises(UnsupportedEditError, match="'brighter' is a second edit"):
+        parse_prompt("make it warmer brighter")
+    # keywords of the same attribute belong to one edit
+    assert [p.operation.op for p in parse_prompt("darken the midtones")] == ["brightness"]
+    assert [p.operation.op for p in parse_prompt("reduce the high ISO noise")] == ["denoise"]
+
+
+def test_a_misspelt_word_gets_the_close_edit_suggested() -> None:
+    with pytest.raises(UnsupportedEditError, match="closest supported edits: 'make it brighter'"):
+        parse_prompt("make it brigther")
+
+
+def test_default_strength_is_the_documented_amount() -> None:
+    assert DEFAULT_STRENGTH == 1.0
+    (parsed,) = parse_prompt("make it brighter")
+    assert parsed.operation == Operation("exposure", _default("exposure"))
+
+
+@pytest.mark.parametrize("strength", ["abc", "", [0.5], float("nan"), True])
+def test_a_strength_that_is_not_a_number_is_a_clear_error(strength: object) -> None:
+    with pytest.raises(InputError, match=r"strength must be (a number )?in \(0, 1\]"):
+        parse_prompt("make it brighter", strength=strength)  # type: ignore[arg-type]
+
+
+def test_the_clause_limit_bounds_a_prompt_before_any_work() -> None:
+    parse_prompt(", ".join(["add grain"] * MAX_CLAUSES))
+    with pytest.raises(InputError, match=f"too many edits: the prompt has 45 clauses, at most {MAX_CLAUSES}"):
+        parse_prompt(", ".join(["blur 50 px"] * 45))

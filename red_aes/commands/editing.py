@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from red_aes.errors import InputError
+from red_aes.types import DEFAULT_STRENGTH
 
 FULL_RESOLUTION_HELP = (
     "work on every pixel of the input instead of its working copy (at most 2048 px on the long side)"
@@ -49,7 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="'classical' (default, exact and offline) or a diffusers editing pipeline id or directory",
     )
     edit.add_argument("--seed", type=int, help="random seed (grain pattern, diffusion noise; default 0)")
-    edit.add_argument("--strength", type=float, help="scale of the edit in (0, 1] (default 1)")
+    edit.add_argument(
+        "--strength",
+        type=float,
+        help=f"scale of the edit in (0, 1] (default {DEFAULT_STRENGTH:g}, as in the app); yes/no edits "
+        "(square crop, black and white) ignore it",
+    )
     edit.add_argument("--steps", type=int, help="diffusion editors: number of inference steps")
     edit.add_argument("--device", help="diffusion editors: cpu, cuda, cuda:1 (default: cuda if available)")
     edit.add_argument("--quantization", help="diffusion editors: load in '4bit' or '8bit' (bitsandbytes)")

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 
 from red_aes.errors import InputError
 from red_aes.images import ImageInput
-from red_aes.types import EditResult
+from red_aes.types import DEFAULT_STRENGTH, EditResult
 
 
 class UnsupportedEditError(InputError):
@@ -89,11 +89,18 @@ def check_not_negated(instruction: str) -> None:
         )
 
 
-def check_strength(strength: float | None) -> float:
-    """``strength`` as a float in (0, 1] (None means 1); a ValueError otherwise."""
+def check_strength(strength: object) -> float:
+    """``strength`` as a float in (0, 1] (None means :data:`DEFAULT_STRENGTH`); an InputError for
+    anything else, text that is not a number included ("abc" through the app's API)."""
     if strength is None:
-        return 1.0
-    value = float(strength)
+        return DEFAULT_STRENGTH
+    if isinstance(strength, bool):
+        raise InputError(f"strength must be a number in (0, 1], got {strength!r}")
+    try:
+        value = float(strength)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        shown = repr(strength) if len(repr(strength)) <= 40 else f"{type(strength).__name__} value"
+        raise InputError(f"strength must be a number in (0, 1], got {shown}") from None
     if not 0.0 < value <= 1.0:
-        raise InputError(f"strength must be in (0, 1], got {strength}")
+        raise InputError(f"strength must be in (0, 1], got {value:g}")
     return value

@@ -52,8 +52,11 @@ REFERENCE_LONG_SIDE = 512
 TEMPERATURE_STOPS = 0.25
 #: Tint gain per unit of amount: G changes by 2^(-0.25 amount) in linear light (+ = magenta).
 TINT_STOPS = 0.25
-#: JPEG quality for compression amount a in [0, 1]: quality = 95 - 85 a (a = 1 gives quality 10).
+#: JPEG quality for compression amount a: quality = 95 - 85 a (a = 1 gives quality 10; the range goes on
+#: to quality 1, a = 94/85, so every quality a prompt can name has an amount).
 JPEG_BEST, JPEG_SPAN = 95, 85
+#: Highest compression amount: JPEG quality 1.
+JPEG_MAX_AMOUNT = (JPEG_BEST - 1) / JPEG_SPAN
 
 
 @dataclass(frozen=True)
@@ -330,7 +333,7 @@ def _crop_box(image: Image.Image, op: Operation, seed: int) -> Edited:
 
 
 def jpeg_quality(amount: float) -> int:
-    """JPEG quality for a compression amount in [0, 1] (0 -> 95, 1 -> 10)."""
+    """JPEG quality for a compression amount in [0, :data:`JPEG_MAX_AMOUNT`] (0 -> 95, 1 -> 10)."""
     return round(JPEG_BEST - JPEG_SPAN * amount)
 
 
@@ -548,7 +551,14 @@ OPERATIONS: dict[str, OpSpec] = {
     "rotate": OpSpec(_rotate, Attribute.COMPOSITION, "degrees CCW", -45.0, 45.0, 2.0, "rotate"),
     "straighten": OpSpec(_straighten, Attribute.COMPOSITION, "fraction", 0.0, 1.0, 1.0, "level the horizon"),
     "jpeg": OpSpec(
-        _jpeg, Attribute.NOISE, "compression 0-1", 0.0, 1.0, 0.5, "JPEG re-compression", neutral=None
+        _jpeg,
+        Attribute.NOISE,
+        "compression (quality 95 - 85 x)",
+        0.0,
+        JPEG_MAX_AMOUNT,
+        0.5,
+        "JPEG re-compression",
+        neutral=None,
     ),
     "defocus": OpSpec(
         _defocus, Attribute.SHARPNESS, "disk radius, reference px", 0.0, 30.0, 3.0, "out-of-focus lens blur"
@@ -562,9 +572,9 @@ OPERATIONS: dict[str, OpSpec] = {
     "jpeg_repeat": OpSpec(
         _jpeg_repeat,
         Attribute.NOISE,
-        "compression 0-1",
+        "compression (quality 95 - 85 x)",
         0.0,
-        1.0,
+        JPEG_MAX_AMOUNT,
         0.5,
         "three generations of JPEG re-compression",
         neutral=None,

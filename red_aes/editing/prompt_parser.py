@@ -1,22 +1,32 @@
 """Free-text edit prompts -> classical :class:`~red_aes.editing.operations.Operation` lists, and back.
 
 A prompt is split into clauses at commas, semicolons, "and", "then" and "also" ("make it brighter and
-warmer" is two operations, applied in order). Each clause is matched against :data:`RULES`, in order; the
-first rule whose keywords occur decides the operation. Then:
+warmer" is two operations, applied in order); at most :data:`MAX_CLAUSES` of them. HTML tags are
+dropped first. Each clause is matched against :data:`RULES`, in order; the first rule whose keywords occur
+decides the operation. Then:
 
 * **Direction**: the keyword's own sign ("warmer" +, "cooler" -), flipped by a decreasing word
   ("less", "reduce", "lower", "remove", "darken", ...) and by an explicit minus sign on the number.
   Paired operations switch partner instead of sign ("less blur" -> sharpen, "remove noise" -> denoise).
-* **Amount**: an explicit number in the operation's unit ("+0.7 EV", "rotate 3 degrees", "contrast
-  +20%", "blur 2 px", "jpeg quality 30", "crop 10%") is used as given; otherwise the operation's default
-  amount times a strength word (slightly / a bit / a little: x0.5; none: x1; much / a lot / very /
-  strongly: x2; "more" is the plain comparative, x1) times the editor's ``strength`` argument.
+* **Amount**: a number counts only where the grammar puts an amount: with a unit ("+0.7 EV", "rotate 3
+  degrees", "contrast +20%", "blur 2 px") or right after the edit's keyword or an amount word, with
+  only "by", "to", "of", "at" between ("blur 2", "tint +0.5", "jpeg quality 30", "downscale it by a
+  factor of 3", "crop to 10,20,300,400"). Such a number is used as given. Any other number ("make my 3
+  kids brighter", "alert(1)") is not an amount, and the clause is refused naming it. Without a number the
+  amount is the operation's default times a strength word (slightly / a bit / a little: x0.5; none: x1;
+  much / a lot / very / strongly: x2; "more" is the plain comparative, x1) times the editor's
+  ``strength`` argument (default :data:`~red_aes.types.DEFAULT_STRENGTH`).
+* **Yes/no edits** (a square crop, black and white, a crop box) are done or not: strength does not apply.
 * **Negation**: a clause that says what not to do ("don't make it brighter", "no grain", "brighter,
   not darker") is refused with :class:`~red_aes.editing.base.UnsupportedEditError` saying why: acting
   on its other words would apply the very edit it rules out. A hedge on the strength ("but not too
   much") is read as "slightly".
-* Anything not understood raises :class:`~red_aes.editing.base.UnsupportedEditError` listing the
-  supported vocabulary; nothing is silently skipped except pure filler ("please", "make it").
+* **Every word counts**: a clause with words the parser does not understand ("make it brighter like a
+  sunset") is refused with :class:`~red_aes.editing.base.UnsupportedEditError` naming them, with two or
+  three close supported edits (:func:`suggestions`); nothing is silently skipped except filler
+  ("please", "make it"). A second edit's keyword in the same clause ("warmer brighter") is refused too:
+  edits are joined with "and" or commas. The whole vocabulary is :data:`VOCABULARY` (in the docs and
+  ``red-aes edit --help``, not in every message).
 
 :func:`describe_operation` turns an operation back into a natural instruction ("make it much darker")
 that parses to the same operation and direction.
@@ -24,6 +34,7 @@ that parses to the same operation and direction.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -67,23 +78,44 @@ _NUMBER = re.compile(
 )
 _REGION = re.compile(r"\b(background|foreground|sky|faces?|skin|eyes?|subject|person|people|highlights?)\b")
 _FILLER = frozenset(
-    {
-        "please",
-        "can",
-        "could",
-        "would",
-        "you",
-        "kindly",
-        "make",
-        "it",
-        "the",
-        "this",
-        "that",
-        "photo",
-        "image",
-    }
-    | {"picture", "shot", "look", "a", "an", "thanks", "thank", "so", "just", "overall"}
+    {"please", "can", "could", "would", "you", "kindly", "make", "it", "the", "this", "that", "photo"}
+    | {"image", "picture", "shot", "look", "a", "an", "thanks", "thank", "so", "just", "overall", "my"}
+    | {"whole", "entire", "its"}
 )
+#: Words that carry no edit of their own but glue a clause together ("add", "more", "by 2 px", "the rule
+#: of thirds"); understood, never reported as unknown.
+_GLUE = _FILLER | {
+    "add",
+    "give",
+    "apply",
+    "more",
+    "some",
+    "increase",
+    "increased",
+    "boost",
+    "raise",
+    "up",
+    "by",
+    "to",
+    "of",
+    "at",
+    "on",
+    "as",
+    "with",
+    "rule",
+    "factor",
+    "amount",
+    "quality",
+}
+#: Words between an amount word and its number ("blur by 2", "a factor of 3", "at quality 40").
+_AMOUNT_GLUE = re.compile(r"(?:\b(?:by|to|of|at|a|an|it|about|around|roughly)\b|\s)*$")
+#: Words after which a bare number is an amount, whatever the edit ("quality 30", "a factor of 3").
+_AMOUNT_WORD = re.compile(r"\b(quality|factor|amount|radius)$")
+_DIRECTION_WORDS = re.compile(r"\b(ccw|clockwise|cw|left|right)\b")
+_TOKEN = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)|[a-z]+(?:['-][a-z]+)*")
+_HTML_TAG = re.compile(r"<[^<>]*>")
+#: Most clauses (edits) one prompt may hold: a bound on the work one request can ask for.
+MAX_CLAUSES = 12
 _SPLIT = re.compile(r"\s*(?:,|;|\band then\b|\bthen\b|\band\b|\balso\b|\bplus\b)\s*")
 
 
@@ -95,7 +127,8 @@ class Rule:
     ``negative``: the partner operation chosen when the direction is negative (e.g. sharpen -> blur);
     None means the operation is signed (``amount`` takes the sign) or, with ``signed=False``, that it
     cannot be reversed. ``default``: the amount for a plain clause at strength 1 (None: the operation's
-    default). ``unit``: how an explicit number is read (see :func:`_explicit_amount`).
+    default). ``yes_no``: the edit is done or not (operations whose range is one value, such as the
+    square crop, are yes/no anyway).
     """
 
     pattern: re.Pattern[str]
@@ -104,6 +137,8 @@ class Rule:
     negative: str | None = None
     signed: bool = True
     default: float | None = None
+    #: A yes/no edit (black and white): done or not, so strength and strength words do not apply.
+    yes_no: bool = False
 
 
 def _rule(pattern: str, op: str, **kwargs: Any) -> Rule:
@@ -130,7 +165,7 @@ RULES: tuple[Rule, ...] = (
         "downscale",
         signed=False,
     ),
-    _rule(r"\b(monochrome|gr[ae]yscale)\b", "saturation", sign=-1, default=1.0),
+    _rule(r"\b(monochrome|gr[ae]yscale)\b", "saturation", sign=-1, default=1.0, yes_no=True),
     _rule(
         r"\b(fix|correct|neutrali[sz]e|auto|remove|repair)\b.*\b(white ?balance|cast)\b",
         "auto_white_balance",
@@ -222,7 +257,7 @@ class ParsedOperation:
 
 
 def _normalise(prompt: str) -> str:
-    text = prompt.lower().replace("’", "'")
+    text = _HTML_TAG.sub(" ", prompt.lower().replace("’", "'"))
     text = re.sub(r"\bblack\s*(?:and|&|-)\s*white\b|\bb\s*[/&]\s*w\b", "monochrome", text)
     text = re.sub(r"\b(counter|anti)[\s-]?clockwise\b", "ccw", text)
     text = soften_hedges(text)  # "brighter but not too much" is a light strength, not a negation
@@ -272,77 +307,168 @@ def _first_rule(clause: str) -> tuple[Rule, re.Match[str]] | None:
     return None
 
 
-def _parse_clause(clause: str, strength: float) -> Operation | None:
+def _parse_clause(clause: str, strength: float) -> ParsedOperation | None:
     """One clause -> one operation (None for pure filler such as "please")."""
     found = _first_rule(clause)
     if found is None:
         if set(clause.split()) <= _FILLER:
             return None
-        raise UnsupportedEditError(f"cannot map {clause!r} to an edit; supported: {VOCABULARY}")
+        words = [w for w in _TOKEN.findall(clause) if w not in _GLUE]
+        raise UnsupportedEditError(f"cannot map {clause!r} to an edit; {_suggestion_text(clause, words)}")
     rule, match = found
     if (region := _REGION.search(clause)) and OPERATIONS[rule.op].attribute is not Attribute.COMPOSITION:
         raise UnsupportedEditError(
             f"in {clause!r}: the classical editor edits the whole image and cannot target "
             f"{region.group(0)!r}; use a diffusion editor (--editor MODEL_ID) for local edits"
         )
-    numbers = _NUMBER.findall(clause)
+    understood = _understood_spans(clause, rule)
+    numbers = list(_NUMBER.finditer(clause))
     if rule.op == "crop" and len(numbers) == 4:
-        box = tuple(int(float(sign + digits)) for sign, digits, _ in numbers)
-        return Operation("crop_box", 1.0, box=box)  # type: ignore[arg-type]
-    if len(numbers) > 1:
+        box = tuple(int(float(m.group(1) + m.group(2))) for m in numbers)
+        _check_all_understood(clause, [*understood, *(m.span() for m in numbers)])
+        return ParsedOperation(Operation("crop_box", 1.0, box=box), clause, explicit=True)  # type: ignore[arg-type]
+    amounts = [m for m in numbers if _is_amount(clause, m, rule)]
+    if len(amounts) > 1:
         raise InputError(f"in {clause!r}: more than one number; give one amount per edit")
     # Direction: the keyword's sign, flipped by a decreasing word outside the keyword itself and by an
     # explicit minus sign on the number.
     direction = (_rotation_sign(clause) or 1) if rule.op == "rotate" else rule.sign
     decreasing = bool(_DECREASE.search(clause[: match.start()] + " " + clause[match.end() :]))
     if direction == 0:
-        if not decreasing and not numbers:
+        if not decreasing and not amounts:
             raise UnsupportedEditError(f"in {clause!r}: say which way, e.g. 'tint it green', 'more magenta'")
         direction = 1
     if decreasing:
         direction = -direction
-    if numbers and numbers[0][0] == "-":
+    if amounts and amounts[0].group(1) == "-":
         direction = -direction
     op = rule.op
     if direction < 0 and rule.negative is not None:
         op = rule.negative
     elif direction < 0 and not rule.signed:
         raise UnsupportedEditError(f"in {clause!r}: {op} cannot be reversed")
-    if numbers:
-        magnitude = _explicit_amount(op, float(numbers[0][1]), numbers[0][2], clause)
+    _check_all_understood(clause, [*understood, *(m.span() for m in amounts)])
+    spec = OPERATIONS[op]
+    base = rule.default if rule.default is not None and op == rule.op else spec.default
+    if amounts:
+        number = amounts[0]
+        magnitude = _explicit_amount(op, float(number.group(2)), number.group(3) or "", clause)
+    elif rule.yes_no or spec.low == spec.high:
+        magnitude = base  # a yes/no edit: strength does not apply
     else:
-        spec = OPERATIONS[op]
-        base = rule.default if rule.default is not None and op == rule.op else spec.default
         # Strength scales the distance from the neutral amount (a downscale factor of 1 changes nothing).
         origin = spec.neutral or 0.0
         magnitude = min(
             origin + (base - origin) * _strength_factor(clause) * strength, max(abs(spec.low), abs(spec.high))
         )
     signed = rule.signed and rule.negative is None
-    return Operation(op, direction * magnitude if signed else magnitude)
+    operation = Operation(op, direction * magnitude if signed else magnitude)
+    return ParsedOperation(operation, clause, explicit=bool(amounts))
+
+
+def _is_amount(clause: str, number: re.Match[str], rule: Rule) -> bool:
+    """Whether ``number`` stands where the grammar puts an amount: it has a unit, or it follows the
+    edit's keyword or an amount word ("quality", "factor"), with only "by", "to", "of", "at" between."""
+    if number.group(3):
+        return True
+    before = _AMOUNT_GLUE.sub("", clause[: number.start()])
+    if not before:
+        return False
+    if _AMOUNT_WORD.search(before):
+        return True
+    return any(m.end() == len(before) for m in rule.pattern.finditer(before))
+
+
+def _understood_spans(clause: str, rule: Rule) -> list[tuple[int, int]]:
+    """Character spans of ``clause`` the parser reads: the rule's keywords (and keywords of other rules
+    for the same attribute: "darken the midtones", "high ISO noise"), strength and decreasing words, and
+    a rotation's direction. A keyword of another attribute's edit is refused as a second edit."""
+    attribute = OPERATIONS[rule.op].attribute
+    spans = [m.span() for m in rule.pattern.finditer(clause)]
+    for pattern in (_LIGHT, _STRONG, _DECREASE):
+        spans += [m.span() for m in pattern.finditer(clause)]
+    if rule.op == "rotate":
+        spans += [m.span() for m in _DIRECTION_WORDS.finditer(clause)]
+    for other in RULES:
+        if other is rule:
+            continue
+        for m in other.pattern.finditer(clause):
+            if _covered(m.span(), spans):
+                continue
+            if OPERATIONS[other.op].attribute is attribute:
+                spans.append(m.span())
+            else:
+                raise UnsupportedEditError(
+                    f"in {clause!r}: {m.group(0)!r} is a second edit; give one edit per clause, joined "
+                    "by 'and' or commas (e.g. 'make it warmer and brighter')"
+                )
+    return spans
+
+
+def _covered(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in spans)
+
+
+def _check_all_understood(clause: str, spans: list[tuple[int, int]]) -> None:
+    """Refuse ``clause`` when it holds words outside ``spans`` that are not glue, naming them (runs of
+    them, as written) with close supported edits."""
+    tokens = list(_TOKEN.finditer(clause))
+    unknown = [not _covered(t.span(), spans) and t.group(0) not in _GLUE for t in tokens]
+    if not any(unknown):
+        return
+    runs: list[tuple[int, int]] = []
+    for index, token in enumerate(tokens):
+        if not unknown[index]:
+            continue
+        if runs and all(
+            not unknown[j] and t.group(0) in _FILLER and not _covered(t.span(), spans)
+            for j, t in enumerate(tokens[runs[-1][2] + 1 : index], start=runs[-1][2] + 1)
+        ):
+            runs[-1] = (runs[-1][0], token.end(), index)  # type: ignore[assignment]
+        else:
+            runs.append((token.start(), token.end(), index))  # type: ignore[arg-type]
+    words = [" ".join(t.group(0) for t in tokens if start <= t.start() < end) for start, end, *_ in runs]
+    numbers = [
+        t.group(0) for t, bad in zip(tokens, unknown, strict=True) if bad and _NUMBER.fullmatch(t.group(0))
+    ]
+    note = (
+        f" ({', '.join(numbers)} is not an amount: an amount follows its edit, e.g. '+0.7 EV', 'blur 2 px', "
+        "'jpeg quality 30', 'rotate 3 degrees')"
+        if numbers
+        else ""
+    )
+    shown = ", ".join(repr(w) for w in words)
+    raise UnsupportedEditError(
+        f"in {clause!r}: did not understand {shown}{note}; {_suggestion_text(clause, words)}"
+    )
 
 
 def parse_prompt(prompt: str, *, strength: float | None = None) -> list[ParsedOperation]:
     """Operations for a free-text prompt, in the order written.
 
-    ``strength`` in (0, 1] scales the amounts of clauses without an explicit number. Every operation is
-    range-checked. Raises ValueError for an empty prompt or a bad or out-of-range number, and
-    :class:`UnsupportedEditError` for words it cannot map.
+    ``strength`` in (0, 1] scales the amounts of clauses without an explicit number (None:
+    :data:`~red_aes.types.DEFAULT_STRENGTH`). Every operation is range-checked. Raises
+    InputError for an empty prompt, more than :data:`MAX_CLAUSES` edits, or a bad or out-of-range
+    number, and :class:`UnsupportedEditError` for words it cannot map.
     """
     text = check_instruction(prompt)
     factor = check_strength(strength)
+    clauses = [c.strip(" .!?") for c in _SPLIT.split(_normalise(text))]
+    clauses = [c for c in clauses if c and not set(c.split()) <= _FILLER]
+    if len(clauses) > MAX_CLAUSES:
+        raise InputError(
+            f"too many edits: the prompt has {len(clauses)} clauses, at most {MAX_CLAUSES} are applied per "
+            "prompt; split it into several edits"
+        )
     parsed: list[ParsedOperation] = []
-    for clause in _SPLIT.split(_normalise(text)):
-        clause = clause.strip(" .!?")
-        if not clause:
-            continue
+    for clause in clauses:
         check_not_negated(clause)
-        operation = _parse_clause(clause, factor)
-        if operation is not None:
-            check_operation(operation)
-            parsed.append(ParsedOperation(operation, clause, explicit=bool(_NUMBER.search(clause))))
+        found = _parse_clause(clause, factor)
+        if found is not None:
+            check_operation(found.operation)
+            parsed.append(found)
     if not parsed:
-        raise UnsupportedEditError(f"no edit found in {prompt!r}; supported: {VOCABULARY}")
+        raise UnsupportedEditError(f"no edit found in {prompt!r}; {_suggestion_text(text.lower())}")
     return parsed
 
 
@@ -406,3 +532,43 @@ def describe_operation(op: Operation) -> str:
     template, light, strong = entry
     ratio = abs(op.amount) / OPERATIONS[op.op].default
     return template.format(w=light if ratio < 0.75 else strong if ratio >= 1.5 else "")
+
+
+#: Instructions the suggestions of an error message are drawn from: one per operation and direction,
+#: and the numbered forms.
+_EXAMPLES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [template.format(w="") for template, _, _ in _PHRASES.values()]
+        + [
+            "+0.7 EV",
+            "blur 2 px",
+            "rotate 3 degrees clockwise",
+            "jpeg quality 30",
+            "crop 10%",
+            "crop to a square",
+            "make it black and white",
+            "compress it repeatedly",
+            "lower the resolution",
+            "increase contrast by 20%",
+        ]
+    )
+)
+
+
+def suggestions(text: str, words: list[str] | None = None, n: int = 3) -> list[str]:
+    """Up to ``n`` supported instructions close to ``text``: first those using a vocabulary word close
+    to one of ``words`` (a misspelt "brigter" -> "make it brighter"), then the closest whole
+    instructions (:mod:`difflib`)."""
+    vocabulary = sorted({w for example in _EXAMPLES for w in _TOKEN.findall(example)} - _GLUE)
+    found: list[str] = []
+    for word in words or []:
+        for token in _TOKEN.findall(word):
+            for close in difflib.get_close_matches(token, vocabulary, n=1, cutoff=0.75):
+                found += [e for e in _EXAMPLES if close in _TOKEN.findall(e)][:1]
+    found += difflib.get_close_matches(text, _EXAMPLES, n=n, cutoff=0.0)
+    return list(dict.fromkeys(found))[:n]
+
+
+def _suggestion_text(text: str, words: list[str] | None = None) -> str:
+    shown = ", ".join(repr(s) for s in suggestions(text, words))
+    return f"closest supported edits: {shown} (all edits: `red-aes edit --help` or the README)"
