@@ -22,3 +22,7 @@ class UnknownNameError(RedAesError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class TimeLimitError(InputError):
+    """A request ran past its time limit and was stopped; the message says how far it got."""

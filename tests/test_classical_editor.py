@@ -3,6 +3,7 @@ leaves unrelated ones nearly unchanged; geometry, determinism, attribute edits a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,8 @@ from red_aes.editing import (
     load_editor,
     parse_prompt,
 )
+from red_aes.editing.operations import MAX_EDIT_WORK, check_work
+from red_aes.errors import InputError, TimeLimitError
 from red_aes.images import ImageLoadError, load_image
 from red_aes.measure import (
     ImageMeasurements,
@@ -399,5 +402,32 @@ def test_edits_run_on_the_bounded_working_copy_unless_full_resolution_is_asked(p
     full = ClassicalEditor(long_side=None).edit(big, "add grain")
     assert full.image.size == big.size and full.params["working_long_side"] is None
     assert ClassicalEditor.from_pretrained("classical", long_side=None).long_side is None
-    with pytest.raises(ValueError, match=r"the classical editor: side \(it takes max_pixels, long_side\)"):
+    with pytest.raises(
+        ValueError, match=r"the classical editor: side \(it takes max_pixels, long_side, max_work\)"
+    ):
         load_editor("classical", side=3)
+
+
+def test_the_work_a_prompt_asks_for_is_bounded_before_any_runs(photos) -> None:
+    photo = photos["china.jpg"]
+    big = photo.resize((2048, 1366), Image.Resampling.BILINEAR)
+    heavy = ", ".join(["blur 50 px"] * 3)
+    with pytest.raises(
+        InputError, match=r"blur 50 px is too much work for a 2048x1366 image .* up to 16\.\d px"
+    ):
+        EDITOR.edit(big, heavy)
+    with pytest.raises(
+        InputError, match=r"too much work: about \d+ s of computing on a 2048x1366 image for 12"
+    ):
+        EDITOR.edit(big, ", ".join(["add sensor noise"] * 12))
+    # the same prompt on a small image, or with the bound lifted, is carried out
+    assert len(EDITOR.edit(photo.resize((256, 171)), heavy).params["operations"]) == 3
+    assert ClassicalEditor(max_work=None).apply(big, [Operation("blur", 20.0)]).image.size == big.size
+    assert check_work([Operation("exposure", 0.7)], (2048, 1366), MAX_EDIT_WORK) < 1.0
+
+
+def test_a_deadline_stops_the_edit_before_its_next_operation(photos) -> None:
+    with pytest.raises(TimeLimitError, match="stopped after 0 of 2 operations"):
+        EDITOR.edit(photos["china.jpg"], "brighter and warmer", deadline=time.monotonic() - 1)
+    done = EDITOR.edit(photos["china.jpg"], "brighter and warmer", deadline=time.monotonic() + 3600)
+    assert len(done.params["operations"]) == 2

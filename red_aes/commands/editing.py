@@ -19,11 +19,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from red_aes.commands.options import QUANTIZATION_HELP, quantization
 from red_aes.errors import InputError
 from red_aes.types import DEFAULT_STRENGTH
 
 FULL_RESOLUTION_HELP = (
-    "work on every pixel of the input instead of its working copy (at most 2048 px on the long side)"
+    "work on every pixel of the input instead of its working copy (at most 2048 px on the long side); "
+    "edit: also lifts the bound on the work one prompt may ask for"
 )
 
 
@@ -58,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     edit.add_argument("--steps", type=int, help="diffusion editors: number of inference steps")
     edit.add_argument("--device", help="diffusion editors: cpu, cuda, cuda:1 (default: cuda if available)")
-    edit.add_argument("--quantization", help="diffusion editors: load in '4bit' or '8bit' (bitsandbytes)")
+    edit.add_argument("--quantization", help=f"diffusion editors: {QUANTIZATION_HELP} (default none)")
     edit.add_argument("--cpu-offload", action="store_true", help="diffusion editors: model CPU offload")
     edit.add_argument("--full-resolution", action="store_true", help=FULL_RESOLUTION_HELP)
     edit.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -100,7 +102,7 @@ def _editor_options(args: argparse.Namespace) -> dict[str, Any]:
         {
             "num_inference_steps": args.steps,
             "device": args.device,
-            "quantization": args.quantization,
+            "quantization": quantization(args.quantization),
             "cpu_offload": args.cpu_offload or None,
         }
     )
@@ -110,6 +112,8 @@ def _editor_options(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(f"{flags} only apply to diffusion editors, not {args.editor!r}")
     if EDITORS.accepts(args.editor, "long_side"):
         chosen["long_side"] = _long_side(args)
+    if args.full_resolution and EDITORS.accepts(args.editor, "max_work"):
+        chosen["max_work"] = None  # every pixel was asked for, on the user's own machine: no work bound
     return chosen
 
 

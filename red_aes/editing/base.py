@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from abc import ABC, abstractmethod
 
-from red_aes.errors import InputError
+from red_aes.errors import InputError, TimeLimitError
 from red_aes.images import ImageInput
 from red_aes.types import DEFAULT_STRENGTH, EditResult
 
@@ -27,10 +28,17 @@ class BaseEditor(ABC):
 
     @abstractmethod
     def edit(
-        self, image: ImageInput, instruction: str, *, seed: int | None = None, strength: float | None = None
+        self,
+        image: ImageInput,
+        instruction: str,
+        *,
+        seed: int | None = None,
+        strength: float | None = None,
+        deadline: float | None = None,
     ) -> EditResult:
         """Edit ``image`` as ``instruction`` says. ``strength`` in (0, 1] scales the edit (backend-specific
-        meaning); ``seed`` makes random parts reproducible."""
+        meaning); ``seed`` makes random parts reproducible; ``deadline`` (a :func:`time.monotonic` time)
+        stops the edit with a :class:`~red_aes.errors.TimeLimitError` at the first step past it."""
 
 
 def check_instruction(instruction: object) -> str:
@@ -58,6 +66,15 @@ def check_seed(seed: object) -> int:
     if not 0 <= seed <= MAX_SEED:
         raise InputError(f"seed must be between 0 and {MAX_SEED}, got {int(seed)}")
     return int(seed)
+
+
+def check_deadline(deadline: float | None, progress: str) -> None:
+    """Raise :class:`~red_aes.errors.TimeLimitError` when ``deadline`` (a :func:`time.monotonic` time;
+    None: no limit) has passed; ``progress`` says how far the work got ("after 3 of 12 operations")."""
+    if deadline is not None and time.monotonic() >= deadline:
+        raise TimeLimitError(
+            f"stopped {progress}: the request ran past its time limit; use fewer or lighter edits"
+        )
 
 
 #: Words that negate a clause ("don't make it brighter", "no grain", "brighter, not darker").

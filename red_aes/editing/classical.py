@@ -15,8 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from red_aes.editing.base import BaseEditor, UnsupportedEditError, check_seed, check_strength
-from red_aes.editing.operations import Operation, apply_operation, check_operation
+from red_aes.editing.base import (
+    BaseEditor,
+    UnsupportedEditError,
+    check_deadline,
+    check_seed,
+    check_strength,
+)
+from red_aes.editing.operations import MAX_EDIT_WORK, Operation, apply_operation, check_operation, check_work
 from red_aes.editing.prompt_parser import describe_operation, parse_prompt
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
@@ -57,12 +63,18 @@ class ClassicalEditor(BaseEditor):
     name = "classical"
 
     def __init__(
-        self, max_pixels: int | None = DEFAULT_MAX_PIXELS, long_side: int | None = WORKING_LONG_SIDE
+        self,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        long_side: int | None = WORKING_LONG_SIDE,
+        max_work: float | None = MAX_EDIT_WORK,
     ) -> None:
         """``max_pixels``: pixel budget of an input; ``long_side``: edits run on (and return) the input's
-        working copy of at most this many pixels on the long side (None: full resolution)."""
+        working copy of at most this many pixels on the long side (None: full resolution); ``max_work``:
+        most estimated seconds of computing a prompt may ask for on that copy
+        (:func:`~red_aes.editing.operations.check_work`; None: unbounded)."""
         self.max_pixels = max_pixels
         self.long_side = long_side
+        self.max_work = max_work
 
     @classmethod
     def from_pretrained(
@@ -71,19 +83,30 @@ class ClassicalEditor(BaseEditor):
         *,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         long_side: int | None = WORKING_LONG_SIDE,
+        max_work: float | None = MAX_EDIT_WORK,
     ) -> ClassicalEditor:
         """Registry constructor: the classical editor has no weights."""
         if name != cls.name:
             raise InputError(f"ClassicalEditor serves editor 'classical', not {name!r}")
-        return cls(max_pixels=max_pixels, long_side=long_side)
+        return cls(max_pixels=max_pixels, long_side=long_side, max_work=max_work)
 
     def edit(
-        self, image: ImageInput, instruction: str, *, seed: int | None = None, strength: float | None = None
+        self,
+        image: ImageInput,
+        instruction: str,
+        *,
+        seed: int | None = None,
+        strength: float | None = None,
+        deadline: float | None = None,
     ) -> EditResult:
         """Parse ``instruction`` into operations and apply them in order. ``strength`` in (0, 1] scales
-        amounts the instruction does not spell out; ``seed`` fixes the grain pattern (default 0)."""
+        amounts the instruction does not spell out; ``seed`` fixes the grain pattern (default 0). The
+        estimated work is checked against ``max_work`` before any runs, and ``deadline`` (a
+        :func:`time.monotonic` time) before each operation."""
         parsed = parse_prompt(instruction, strength=strength)
-        result = self.apply(image, [p.operation for p in parsed], seed=seed)
+        result = self.apply(
+            image, [p.operation for p in parsed], seed=seed, max_work=self.max_work, deadline=deadline
+        )
         for entry, p in zip(result.params["operations"], parsed, strict=True):
             entry["text"] = p.text
         result.instruction = instruction
@@ -91,18 +114,27 @@ class ClassicalEditor(BaseEditor):
         return result
 
     def apply(
-        self, image: ImageInput, operations: Sequence[Operation], *, seed: int | None = None
+        self,
+        image: ImageInput,
+        operations: Sequence[Operation],
+        *,
+        seed: int | None = None,
+        max_work: float | None = None,
+        deadline: float | None = None,
     ) -> EditResult:
         """Apply structured operations in order (all are checked before any pixel work) to the working
-        copy of ``image`` (see ``long_side``)."""
+        copy of ``image`` (see ``long_side``). ``max_work`` bounds their estimated work on that copy
+        (None: unbounded); ``deadline`` is checked before each operation."""
         if not operations:
             raise InputError("no operations to apply")
         for op in operations:
             check_operation(op)
         seed = check_seed(seed)
         edited = load_image(image, max_pixels=self.max_pixels, long_side=self.long_side)
+        check_work(list(operations), edited.size, max_work)
         applied = []
         for index, op in enumerate(operations):
+            check_deadline(deadline, f"after {index} of {len(operations)} operations")
             edited, params = apply_operation(edited, op, seed=seed + index)
             applied.append(params)
         return EditResult(

@@ -22,12 +22,18 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.editing.base import BaseEditor, check_instruction, check_not_negated, check_seed, check_strength
+from red_aes.editing.base import (
+    BaseEditor,
+    check_deadline,
+    check_instruction,
+    check_not_negated,
+    check_seed,
+    check_strength,
+)
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
-from red_aes.types import EditResult
+from red_aes.types import QUANTIZATIONS, EditResult
 
-QUANTIZATIONS: tuple[str, ...] = ("4bit", "8bit")
 #: Components quantized when present (the large networks; VAEs and schedulers stay in full precision).
 QUANTIZED_COMPONENTS: tuple[str, ...] = ("transformer", "unet", "text_encoder", "text_encoder_2")
 #: Default generation area cap in pixels: larger inputs are generated smaller and resized back.
@@ -131,8 +137,12 @@ def load_pipeline(
     """Load a diffusers pipeline once per process for these exact options (an LRU cache of 4)."""
     from diffusers import DiffusionPipeline
 
+    if quantization == "none":
+        quantization = None
     if quantization is not None and quantization not in QUANTIZATIONS:
-        raise InputError(f"quantization must be one of {QUANTIZATIONS} or None, got {quantization!r}")
+        raise InputError(
+            f"quantization must be one of {('none', *QUANTIZATIONS)} or None, got {quantization!r}"
+        )
     if cpu_offload and not device.startswith("cuda"):
         raise InputError(f"cpu_offload moves components to a CUDA device on demand; got device {device!r}")
     if quantization is not None and not device.startswith("cuda"):
@@ -223,10 +233,18 @@ class DiffusionEditor(BaseEditor):
         return int(getattr(self.pipeline, "vae_scale_factor", 8)) * self.family.size_multiple
 
     def edit(
-        self, image: ImageInput, instruction: str, *, seed: int | None = None, strength: float | None = None
+        self,
+        image: ImageInput,
+        instruction: str,
+        *,
+        seed: int | None = None,
+        strength: float | None = None,
+        deadline: float | None = None,
     ) -> EditResult:
         """Run the pipeline on ``image`` with ``instruction``. ``seed`` (default 0) seeds a CPU
-        ``torch.Generator``; ``strength`` in (0, 1] scales the family's guidance argument towards 1."""
+        ``torch.Generator``; ``strength`` in (0, 1] scales the family's guidance argument towards 1;
+        ``deadline`` (a :func:`time.monotonic` time) is checked before the run and after every denoising
+        step of pipelines that take ``callback_on_step_end``."""
         import torch
 
         prompt = check_instruction(instruction)
@@ -250,7 +268,21 @@ class DiffusionEditor(BaseEditor):
         else:
             conditioning = source.resize((width, height), Image.Resampling.LANCZOS)
         generator = torch.Generator(device="cpu").manual_seed(seed)
-        output = self.pipeline(image=conditioning, prompt=prompt, generator=generator, **kwargs)
+        check_deadline(deadline, "before the diffusion run")
+        call: dict[str, Any] = {}
+        if (
+            deadline is not None
+            and "callback_on_step_end" in inspect.signature(self.pipeline.__call__).parameters
+        ):
+
+            def stop_past_deadline(
+                pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]
+            ) -> dict[str, Any]:
+                check_deadline(deadline, f"after {step + 1} denoising steps")
+                return tensors
+
+            call["callback_on_step_end"] = stop_past_deadline
+        output = self.pipeline(image=conditioning, prompt=prompt, generator=generator, **kwargs, **call)
         edited = output.images[0]
         generated = edited.size
         if edited.size != source.size:
