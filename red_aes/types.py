@@ -7,7 +7,6 @@ improved the photo.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Literal
@@ -30,6 +29,26 @@ Decoding = Literal["reasoning", "fast"]
 #: Deprecated name of :data:`Decoding`.
 Mode = Decoding
 Direction = Literal["improve", "degrade"]
+
+#: How a model is quantized when loaded (bitsandbytes): 4-bit nf4 or 8-bit.
+QUANTIZATIONS: tuple[str, ...] = ("4bit", "8bit")
+#: The one vocabulary every command, the app and the loaders take for quantization: ``auto`` (4bit on
+#: CUDA, none on CPU), ``none`` (full precision) or one of :data:`QUANTIZATIONS`.
+QUANTIZATION_CHOICES: tuple[str, ...] = ("auto", "none", *QUANTIZATIONS)
+
+
+def resolve_quantization(quantization: str | None, cuda_available: bool) -> str | None:
+    """The quantization to load with: ``auto`` -> ``"4bit"`` on CUDA, None on CPU; ``none`` and None ->
+    None; ``4bit``/``8bit`` unchanged. Anything else is an InputError naming the choices."""
+    from red_aes.errors import InputError
+
+    if quantization is None or quantization == "none":
+        return None
+    if quantization == "auto":
+        return "4bit" if cuda_available else None
+    if quantization not in QUANTIZATIONS:
+        raise InputError(f"quantization must be one of {QUANTIZATION_CHOICES}, got {quantization!r}")
+    return quantization
 
 
 class Attribute(str, Enum):
@@ -61,8 +80,7 @@ class AestheticResult:
     ``error`` says why. Never a guessed or default number. ``decoding`` is how it was answered
     (``reasoning`` or ``fast``); ``forced`` is True when the reasoning budget ran out and the answer was
     forced; ``answer_mass`` is fast decoding's total probability of well-formed answers (None for
-    backends without one). ``to_dict()`` also writes ``decoding`` under its old key ``mode`` for one
-    release (deprecated).
+    backends without one).
     """
 
     #: The name of the number's field in the subclass.
@@ -78,16 +96,19 @@ class AestheticResult:
     forced: bool = False
     answer_mass: float | None = None
 
-    @property
-    def mode(self) -> str | None:
-        """Deprecated name of :attr:`decoding`."""
-        warnings.warn("result.mode is deprecated; use result.decoding", FutureWarning, stacklevel=2)
-        return self.decoding
+    #: Fields that only some backends or decodings have: left out of :meth:`to_dict` when unset (a
+    #: RED-Lite or measured result has no prompt version, a reasoning answer no answer mass).
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("prompt_version", "answer_mass")
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data, the number and ``valid`` first. Every key means one thing and
+        is filled: the fields of :data:`OPTIONAL` are absent where they do not apply."""
         data = asdict(self)
         first = {key: data.pop(key) for key in (self.VALUE, "valid")}
-        return {**first, **data, "mode": self.decoding}
+        for key in self.OPTIONAL:
+            if data[key] is None:
+                del data[key]
+        return {**first, **data}
 
 
 @dataclass

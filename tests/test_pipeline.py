@@ -42,7 +42,8 @@ def test_pair_and_image_results_match_the_scorer(pipe, tiny_model_dir: Path, pho
     pair = pipe(_pair(photo_paths), max_reasoning_tokens=BUDGET)
     expected = scorer.compare(photo_paths[0], photo_paths[1], "warmer")
     assert pair == expected.to_dict()
-    assert set(pair) >= {"delta", "reasoning", "valid", "error", "raw_text", "mode"}
+    assert set(pair) >= {"delta", "reasoning", "valid", "error", "raw_text", "decoding", "prompt_version"}
+    assert "mode" not in pair  # the legacy key of "decoding" is gone
     image = pipe(photo_paths[2], max_reasoning_tokens=BUDGET)
     assert image == scorer.score(photo_paths[2]).to_dict()
     assert image["valid"] and 1.0 <= image["score"] <= 10.0

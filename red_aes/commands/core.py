@@ -24,7 +24,7 @@ import argparse
 import json
 from typing import Any
 
-from red_aes.commands.options import add_renamed, renamed
+from red_aes.commands.options import QUANTIZATION_HELP, add_renamed, quantization, renamed
 from red_aes.prompts import format_delta, format_score
 from red_aes.scoring import DECODINGS
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
@@ -46,7 +46,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         "--adapter",
         help="PEFT LoRA adapter (directory or Hub id) of a VLM --model, or a RED-Lite head for red-lite",
     )
-    parser.add_argument("--quantization", help="load the VLM in '4bit' (nf4) or '8bit' with bitsandbytes")
+    parser.add_argument("--quantization", help=f"VLM only: {QUANTIZATION_HELP} (default none)")
     add_renamed(parser, "--decoding", "--mode", choices=DECODINGS, help="reasoning (default) or fast")
     parser.add_argument(
         "--max-reasoning-tokens",
@@ -109,7 +109,7 @@ def _load_scorer(args: argparse.Namespace) -> Any:
 
     options = {
         "adapter": args.adapter,
-        "quantization": args.quantization,
+        "quantization": quantization(args.quantization),
         "max_reasoning_tokens": args.max_reasoning_tokens,
         "max_image_pixels": args.max_image_pixels,
         "device": args.device,

@@ -27,7 +27,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from red_aes.commands.options import add_renamed, renamed
+from red_aes.commands.options import QUANTIZATION_HELP, add_renamed, quantization, renamed
 
 
 class _ModelAction(argparse.Action):
@@ -149,7 +149,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--device", help="device for VLM scorers (e.g. cuda, cpu); under accelerate launch each process's own"
     )
-    p.add_argument("--quantization", help="quantization for VLM scorers (e.g. 4bit)")
+    p.add_argument("--quantization", help=f"VLM scorers: {QUANTIZATION_HELP} (default none)")
     p.add_argument("--dtype", help="dtype for VLM scorers (e.g. bfloat16, float32)")
     p.add_argument(
         "--max-reasoning-tokens", type=int, help="VLM reasoning budget of the <think> part (tokens)"
@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
         load_options={
-            "quantization": args.quantization,
+            "quantization": quantization(args.quantization),
             "dtype": args.dtype,
             "max_reasoning_tokens": args.max_reasoning_tokens,
             "max_image_pixels": args.max_image_pixels,

@@ -1,4 +1,5 @@
-"""Options shared by several ``red-aes`` sub-commands: deprecated spellings and the Hub push flags."""
+"""Options shared by several ``red-aes`` sub-commands: deprecated spellings, quantization and the Hub
+push flags."""
 
 from __future__ import annotations
 
@@ -43,3 +44,21 @@ def push_options(args: argparse.Namespace) -> dict[str, Any]:
     from red_aes.hub import token_from_env
 
     return {"private": args.private, "token": token_from_env(args.token_env), "endpoint": args.endpoint}
+
+
+#: ``--quantization`` of every command, in the app's vocabulary (:data:`red_aes.types.QUANTIZATION_CHOICES`).
+QUANTIZATION_HELP = (
+    "auto (4bit on CUDA, none on CPU), none (full precision), 4bit (nf4) or 8bit, with bitsandbytes"
+)
+
+
+def quantization(value: str | None) -> str | None:
+    """The quantization a ``--quantization`` value loads with (None: not quantized); ``auto`` looks for
+    CUDA. Unknown values are an InputError naming the choices."""
+    from red_aes.types import resolve_quantization
+
+    if value != "auto":
+        return resolve_quantization(value, cuda_available=False)
+    import torch
+
+    return resolve_quantization(value, cuda_available=torch.cuda.is_available())

@@ -50,9 +50,8 @@ from red_aes.prompts import PROMPT_VERSION, THINK_CLOSE, THINK_OPEN, build_messa
 from red_aes.scoring.base import BaseScorer, parsed_result, result_type
 from red_aes.scoring.budget import image_pixel_limits, resolve_image_budget, set_image_pixel_limits
 from red_aes.scoring.decoding import MIN_ANSWER_MASS, PAIR_KIND, AnswerConstraint, TokenTable, expected_answer
-from red_aes.types import AestheticDelta, AestheticScore, Decoding
+from red_aes.types import QUANTIZATIONS, AestheticDelta, AestheticScore, Decoding
 
-QUANTIZATIONS: tuple[str, ...] = ("4bit", "8bit")
 PIPELINE_MODULE = "red_aes_pipeline"
 PIPELINE_TASK = "red-aes"
 
@@ -83,10 +82,12 @@ def _resolve_dtype(dtype: str | torch.dtype | None, device: torch.device | str) 
 
 
 def _quantization_config(quantization: str | None, dtype: torch.dtype) -> Any:
-    if quantization is None:
+    if quantization is None or quantization == "none":
         return None
     if quantization not in QUANTIZATIONS:
-        raise ModelLoadError(f"quantization must be one of {QUANTIZATIONS} or None, got {quantization!r}")
+        raise ModelLoadError(
+            f"quantization must be one of {('none', *QUANTIZATIONS)} or None, got {quantization!r}"
+        )
     try:
         import bitsandbytes  # noqa: F401
     except ImportError as err:
