@@ -17,7 +17,10 @@ Configuration (a command-line flag overrides its environment variable):
     --max-file-size         RED_AES_MAX_FILE_SIZE         upload size limit (default 25mb)
     --concurrency           RED_AES_CONCURRENCY           requests processed at once, all endpoints
                                                           together (default 1)
+    --time-limit            RED_AES_TIME_LIMIT            seconds one request may run (default 60)
     --share, --server-name, --server-port: as in Gradio (GRADIO_SERVER_NAME/PORT are honoured)
+
+Gradio analytics are off unless GRADIO_ANALYTICS_ENABLED=True.
 
 With nothing configured, or when a configured model cannot be loaded, the app runs on the offline
 default (classical editor + RED-Lite scorer) and shows a notice saying so and why.
@@ -88,6 +91,13 @@ CONCURRENCY_ID = "red-aes"
 DELETE_CACHE: tuple[int, int] = (600, 1800)
 
 
+def analytics_enabled(environ: dict[str, str] | None = None) -> bool:
+    """Gradio's usage analytics: off unless ``GRADIO_ANALYTICS_ENABLED`` says ``True`` (the demo runs
+    offline by default and sends nothing anywhere)."""
+    env = os.environ if environ is None else environ
+    return env.get("GRADIO_ANALYTICS_ENABLED", "").strip().lower() == "true"
+
+
 def _path(upload: Upload) -> str | None:
     """The server-side path of an uploaded file."""
     return None if upload is None else upload["path"]
@@ -123,7 +133,7 @@ def _assessment(view: PairView) -> tuple[Any, ...]:
 def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Blocks:
     """The app for ``config``; models are loaded here, once (pass ``backends`` to reuse loaded ones)."""
     backends = load_backends(config) if backends is None else backends
-    actions = DemoActions(backends, max_pixels=config.max_pixels)
+    actions = DemoActions(backends, max_pixels=config.max_pixels, time_limit=config.time_limit)
 
     # The model work runs under spaces.GPU (a GPU is attached per call on ZeroGPU, in a worker process;
     # elsewhere the decorator is a no-op). The handlers below stay in the server process, where the
@@ -166,7 +176,11 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
         "concurrency_id": CONCURRENCY_ID,
         "concurrency_limit": config.concurrency,
     }
-    with gr.Blocks(title="RED-Aes: relative image aesthetics", delete_cache=DELETE_CACHE) as demo:
+    with gr.Blocks(
+        title="RED-Aes: relative image aesthetics",
+        delete_cache=DELETE_CACHE,
+        analytics_enabled=analytics_enabled(),
+    ) as demo:
         gr.Markdown(
             "# RED-Aes: how much did the edit change the photo's aesthetics?\n"
             "Edit a photo (or upload two versions) and get the aesthetic **delta** with the reasoning "

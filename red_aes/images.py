@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import IO, Any
@@ -142,8 +143,24 @@ def _reduce(image: Image.Image, long_side: int | None) -> Image.Image:
     return image.resize(size, Image.Resampling.BOX)
 
 
-def _open_lazily(source: Any, name: str) -> tuple[Image.Image, IO[bytes]]:
-    """Open a path/bytes/file input without decoding its pixels (the header only)."""
+def _bomb_reason(err: Exception, max_pixels: int | None) -> str:
+    """The reason to give for Pillow's decompression-bomb check on a header: the pixel budget's own
+    message when the image is over ``max_pixels`` (Pillow's check runs first, on images over about 89
+    MP, so a 20000 x 20000 upload would otherwise get Pillow's wording)."""
+    found = re.search(r"\((\d+) pixels\)", str(err))
+    if found and max_pixels is not None and int(found.group(1)) > max_pixels:
+        return (
+            f"{int(found.group(1)):,} pixels exceeds the budget of {max_pixels:,} pixels "
+            "(raise max_pixels if you trust this file)"
+        )
+    return f"{err} (Pillow's decompression-bomb limit)"
+
+
+def _open_lazily(
+    source: Any, name: str, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> tuple[Image.Image, IO[bytes]]:
+    """Open a path/bytes/file input without decoding its pixels (the header only); ``max_pixels`` words
+    the refusal of an image Pillow finds too large to open."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -162,8 +179,9 @@ def _open_lazily(source: Any, name: str) -> tuple[Image.Image, IO[bytes]]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(stream), stream
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        reason = "not a recognised image format" if isinstance(err, UnidentifiedImageError) else str(err)
-        raise ImageLoadError(name, reason) from err
+        if isinstance(err, UnidentifiedImageError):
+            raise ImageLoadError(name, "not a recognised image format") from err
+        raise ImageLoadError(name, _bomb_reason(err, max_pixels)) from err
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise ImageLoadError(name, f"corrupt or truncated image ({err})") from err
 
@@ -171,7 +189,7 @@ def _open_lazily(source: Any, name: str) -> tuple[Image.Image, IO[bytes]]:
 def _open(source: Any, name: str, max_pixels: int | None, long_side: int | None) -> Image.Image:
     """Open a path/bytes/file input lazily, check its size, then decode it (a JPEG directly at the
     smallest DCT scale still at least the working size)."""
-    image, _ = _open_lazily(source, name)
+    image, _ = _open_lazily(source, name, max_pixels)
     _check_budget(image.width, image.height, max_pixels, name)
     try:
         if long_side is not None and image.format == "JPEG":
@@ -182,8 +200,9 @@ def _open(source: Any, name: str, max_pixels: int | None, long_side: int | None)
     return image
 
 
-def declared_size(source: ImageInput) -> tuple[int, int]:
-    """(width, height) of an input as its header declares it, without decoding any pixels."""
+def declared_size(source: ImageInput, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) of an input as its header declares it, without decoding any pixels. An image too
+    large for Pillow to open is refused with the ``max_pixels`` budget's message."""
     name = describe(source)
     if isinstance(source, Image.Image):
         return source.size
@@ -194,7 +213,7 @@ def declared_size(source: ImageInput) -> tuple[int, int]:
     if not (isinstance(source, (str, os.PathLike, bytes, bytearray)) or hasattr(source, "read")):
         raise ImageLoadError(name, UNSUPPORTED_INPUT)
     start = source.tell() if hasattr(source, "read") else None
-    image, _ = _open_lazily(source, name)
+    image, _ = _open_lazily(source, name, max_pixels)
     size = image.size
     if start is not None:
         source.seek(start)  # type: ignore[union-attr]

@@ -8,9 +8,11 @@ or option is one :class:`RegistryError` that lists what exists.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 import inspect
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -78,8 +80,33 @@ class Registry(Mapping[str, str]):
         if name in self._entries:
             return resolve(self._entries[name])
         if self.fallback is None:
-            raise RegistryError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
+            raise RegistryError(
+                f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}{self._close(name)}"
+            )
+        self._check_model_name(name)
         return resolve(self.fallback)
+
+    def _close(self, name: str) -> str:
+        """``; did you mean `x`?`` for a registered name close to ``name`` (difflib), else ""."""
+        close = difflib.get_close_matches(name.lower(), self.names(), n=1, cutoff=0.6)
+        return f"; did you mean `{close[0]}`?" if close else ""
+
+    def _check_model_name(self, name: str) -> None:
+        """Refuse, at once and without the network, a fallback name that cannot be a model: not a local
+        folder or file, and either without the ``owner/name`` form of a Hub id (a typo of a registered
+        name, such as ``redlite``), or a Hub id while the Hub is offline (``HF_HUB_OFFLINE``) that is not
+        in the local Hub cache. Anything else is left to the loader."""
+        if os.path.exists(os.path.expanduser(name)):
+            return
+        known = ", ".join(self.names())
+        what = f"unknown {self.kind} {name!r}: not a registered {self.kind} ({known}), a local folder"
+        if "/" not in name and "\\" not in name:
+            raise RegistryError(f"{what} or a Hub id (owner/name){self._close(name)}")
+        if _hub_offline() and not _in_hub_cache(name):
+            raise RegistryError(
+                f"{what} or a Hub id in the local cache, and the Hub is offline (HF_HUB_OFFLINE is set)"
+                f"{self._close(name)}"
+            )
 
     def _other(self) -> str:
         return " or a model id/directory" if self.fallback else ""
@@ -113,3 +140,16 @@ class Registry(Mapping[str, str]):
         except TypeError as err:
             raise RegistryError(f"{self.kind} {name!r}: {err}") from None
         return target(*call_args, **options)
+
+
+def _hub_offline() -> bool:
+    """Whether Hugging Face Hub access is switched off (``HF_HUB_OFFLINE``, as huggingface_hub reads it)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether the local Hub cache holds a model repo ``repo_id`` (any revision)."""
+    from huggingface_hub import constants
+
+    folder = "models--" + repo_id.strip("/").replace("/", "--")
+    return os.path.isdir(os.path.join(constants.HF_HUB_CACHE, folder))

@@ -41,11 +41,20 @@ from red_aes.demo import (  # noqa: E402
     photo_credits,
     resolve_quantization,
 )
+from red_aes.editing import VOCABULARY  # noqa: E402
+from red_aes.errors import TimeLimitError  # noqa: E402
 from red_aes.images import load_image  # noqa: E402
 from red_aes.measure import METRICS  # noqa: E402
 from red_aes.parsing import parse_answer  # noqa: E402
 from red_aes.scoring import BaseScorer, load_scorer  # noqa: E402
-from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN, AestheticDelta  # noqa: E402
+from red_aes.types import (  # noqa: E402
+    DEFAULT_STRENGTH,
+    DELTA_MAX,
+    DELTA_MIN,
+    SCORE_MAX,
+    SCORE_MIN,
+    AestheticDelta,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every bundled photo is at most 640x427 = 273,280 pixels; the test budget sits just above.
@@ -112,6 +121,9 @@ def test_edit_and_assess_offline(offline_client: Client, photos_dir: Path) -> No
     assert details["editor"] == DEFAULT_EDITOR and details["scorer"] == DEFAULT_MODEL
     assert details["instruction"] == "make it brighter"
     assert details["valid"] is True and DELTA_MIN <= details["delta"] <= DELTA_MAX
+    # one key per meaning, each filled: no legacy "mode" next to "decoding", no null prompt_version
+    assert "mode" not in details and details["decoding"] == "reasoning"
+    assert details.get("prompt_version", "absent") is not None
     assert f"{details['delta']:+.2f}" in card and 'data-valid="true"' in card
     assert reasoning == (details["reasoning"] or "")
     rows = {row[1]: row for row in table["data"]}
@@ -237,7 +249,7 @@ def test_empty_prompt_is_a_clear_error(offline_client: Client, photos_dir: Path)
         )
 
 
-def test_unsupported_prompt_lists_the_supported_edits(offline_client: Client, photos_dir: Path) -> None:
+def test_unsupported_prompt_gets_a_few_close_suggestions(offline_client: Client, photos_dir: Path) -> None:
     with pytest.raises(gradio_client.exceptions.AppError) as excinfo:
         offline_client.predict(
             handle_file(str(photos_dir / "chelsea.png")),
@@ -248,8 +260,131 @@ def test_unsupported_prompt_lists_the_supported_edits(offline_client: Client, ph
             api_name="/edit_and_assess",
         )
     message = str(excinfo.value)
-    assert "replace the sky with a sunset" in message
-    assert "supported" in message and "contrast" in message and "white balance" in message
+    assert "replace the sky with a sunset" in message and "closest supported edits: '" in message
+    assert VOCABULARY not in message and len(message) < 400
+
+
+#: Issue 16's table, at the app's former default strength 0.6: (prompt, what must happen). A string is
+#: the refusal's wording; a function checks the edited image and the operations applied.
+ISSUE_16_ROWS: dict[str, Any] = {
+    "make my 3 kids brighter": "3 is not an amount",
+    "<b>brighter</b> <script>alert(1)</script>": "1 is not an amount",
+    "make it brighter like a sunset": "did not understand 'like a sunset'",
+    "jpeg quality 5": lambda image, ops: ops == [("jpeg", 5)],
+    "crop to a square": lambda image, ops: image.width == image.height and ops == [("crop_square", None)],
+    "make it black and white": lambda image, ops: (
+        np.ptp(np.asarray(image, dtype=int), axis=2).max() <= 1 and ops == [("saturation", None)]
+    ),
+}
+
+
+@pytest.mark.parametrize("prompt", list(ISSUE_16_ROWS))
+def test_issue_16_prompts_do_what_they_say_through_the_api(
+    prompt: str, offline_client: Client, photos_dir: Path
+) -> None:
+    expected = ISSUE_16_ROWS[prompt]
+    call = (handle_file(str(photos_dir / "chelsea.png")), prompt, DEFAULT_EDITOR, 0.6, 0)
+    if isinstance(expected, str):
+        with pytest.raises(gradio_client.exceptions.AppError, match=re.escape(expected)):
+            offline_client.predict(*call, api_name="/edit_and_assess")
+        return
+    (_, after), *_, details = offline_client.predict(*call, api_name="/edit_and_assess")
+    operations = details["edit_params"]["operations"]
+    applied = [(op["op"], op.get("quality")) for op in operations]
+    assert expected(load_image(after), applied), applied
+    if prompt == "make it black and white":
+        assert operations[0]["amount"] == -1.0  # strength 0.6 does not make it a partial desaturation
+
+
+def test_app_and_cli_share_one_default_strength(offline_client: Client) -> None:
+    endpoints = offline_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    (strength,) = [
+        p for p in endpoints["/edit_and_assess"]["parameters"] if p["parameter_name"] == "strength"
+    ]
+    assert strength["parameter_default"] == DEFAULT_STRENGTH
+
+
+@pytest.mark.parametrize("strength", ["abc", "", None])
+def test_a_strength_that_is_not_a_number_is_a_clear_message(
+    strength: Any, offline_client: Client, photos_dir: Path
+) -> None:
+    call = (handle_file(str(photos_dir / "chelsea.png")), "make it brighter", DEFAULT_EDITOR, strength, 0)
+    if strength is None:  # not given: the default strength
+        *_, details = offline_client.predict(*call, api_name="/edit_and_assess")
+        assert details["edit_params"]["strength"] == DEFAULT_STRENGTH
+        return
+    with pytest.raises(gradio_client.exceptions.AppError) as excinfo:
+        offline_client.predict(*call, api_name="/edit_and_assess")
+    message = str(excinfo.value)
+    assert f"strength must be a number in (0, 1], got {strength!r}" in message
+    assert "could not convert" not in message
+
+
+def test_a_20000_px_upload_gets_the_pixel_budget_message(offline_client: Client, tmp_path: Path) -> None:
+    huge = _png_claiming(tmp_path / "huge.png", 20000, 20000)  # a few bytes that claim 400 MP
+    for call, api_name in (
+        ((handle_file(str(huge)), "make it brighter", DEFAULT_EDITOR, 0.5, 0), "/edit_and_assess"),
+        (([handle_file(str(huge))],), "/score"),
+    ):
+        with pytest.raises(gradio_client.exceptions.AppError) as excinfo:
+            offline_client.predict(*call, api_name=api_name)
+        message = str(excinfo.value)
+        assert "400,000,000 pixels exceeds the budget of 300,000 pixels" in message
+        assert "decompression" not in message.lower()
+
+
+def test_gradio_analytics_are_off_by_default(offline_client: Client) -> None:
+    assert httpx.get(f"{offline_client.src}config").json()["analytics_enabled"] is False
+    app = import_app()
+    assert app.analytics_enabled({}) is False and app.analytics_enabled({"GRADIO_ANALYTICS_ENABLED": "True"})
+
+
+def test_a_heavy_prompt_is_refused_before_any_work(
+    offline_client: Client, photos_dir: Path, tmp_path: Path
+) -> None:
+    heavy = ",".join(["blur 50 px"] * 45)  # 45 clauses in 494 characters
+    assert len(heavy) <= MAX_PROMPT_CHARS
+    with pytest.raises(gradio_client.exceptions.AppError, match="too many edits: the prompt has 45 clauses"):
+        offline_client.predict(
+            handle_file(str(photos_dir / "chelsea.png")),
+            heavy,
+            DEFAULT_EDITOR,
+            0.6,
+            0,
+            api_name="/edit_and_assess",
+        )
+    # at the 2048 px working size, a prompt within the clause limit is bounded by its estimated work
+    photo = tmp_path / "wide.png"
+    load_image(photos_dir / "chelsea.png").resize((2048, 1366)).save(photo)
+    actions = DemoActions(load_backends(DemoConfig()))
+    with pytest.raises(ValueError, match="blur 50 px is too much work for a 2048x1366 image"):
+        next(actions.edit_and_assess(photo, ",".join(["blur 50 px"] * 12)))
+
+
+def test_a_request_past_its_time_limit_is_stopped_with_a_message(photos_dir: Path) -> None:
+    backends = load_backends(DemoConfig())
+    photo = photos_dir / "chelsea.png"
+    hurried = DemoActions(backends, time_limit=1e-9)  # past its limit by the time the photo is decoded
+    with pytest.raises(
+        TimeLimitError, match=r"Request stopped at its 1e-09 s time limit: stopped after 0 of 2"
+    ):
+        next(hurried.edit_and_assess(photo, "brighter and warmer"))
+    with pytest.raises(TimeLimitError, match="time limit: stopped before the assessment"):
+        next(hurried.compare(photo, photo))
+    with pytest.raises(TimeLimitError, match="time limit: stopped after loading the images"):
+        hurried.score([photo])
+    views = list(DemoActions(backends, time_limit=600).edit_and_assess(photo, "brighter and warmer"))
+    assert views[-1].stage == "final"
+    with pytest.raises(ValueError, match="time_limit must be"):
+        DemoActions(backends, time_limit=0)
+    with pytest.raises(ValueError, match="Unknown editor of type list"):
+        next(DemoActions(backends).edit_and_assess(photo, "brighter", editor=["classical"]))  # type: ignore[arg-type]
+
+
+def test_a_typo_in_the_model_name_fails_fast_with_a_suggestion() -> None:
+    backends = load_backends(DemoConfig(model="redlite"))  # no Hub call: not a folder nor owner/name
+    assert backends.scorer_name == DEFAULT_MODEL
+    assert "did you mean `red-lite`?" in backends.status_markdown()
 
 
 def test_request_limits_and_unknown_editor_are_refused(photos_dir: Path) -> None:

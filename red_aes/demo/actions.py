@@ -4,13 +4,14 @@ streams of views (:mod:`red_aes.demo.views`)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from red_aes.demo.config import Backends
+from red_aes.demo.config import DEFAULT_TIME_LIMIT, Backends
 from red_aes.demo.views import (
     PairView,
     RankingView,
@@ -21,8 +22,8 @@ from red_aes.demo.views import (
     rounded,
     thumbnail,
 )
-from red_aes.editing.base import check_seed
-from red_aes.errors import InputError
+from red_aes.editing.base import check_deadline, check_seed
+from red_aes.errors import InputError, TimeLimitError
 from red_aes.images import (
     DEFAULT_MAX_PIXELS,
     MAX_REQUEST_PIXELS,
@@ -47,7 +48,8 @@ class DemoActions:
     Every request is checked (prompt length, seed range, number of images, the declared pixels of all
     its images together) before any image is decoded, and images are decoded straight to their working
     copy (:data:`red_aes.images.WORKING_LONG_SIDE`), so one request's memory is bounded whatever the
-    uploads claim.
+    uploads claim. A request runs for at most ``time_limit`` seconds: the editor checks it before each
+    step (operation, denoising step) and the assessment between its updates.
     """
 
     def __init__(
@@ -56,10 +58,20 @@ class DemoActions:
         *,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_request_pixels: int = MAX_REQUEST_PIXELS,
+        time_limit: float = DEFAULT_TIME_LIMIT,
     ) -> None:
+        if not time_limit > 0:
+            raise InputError(f"time_limit must be a positive number of seconds, got {time_limit}")
         self.backends = backends
         self.max_pixels = max_pixels
         self.max_request_pixels = max_request_pixels
+        self.time_limit = time_limit
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.time_limit
+
+    def _timed_out(self, err: TimeLimitError) -> InputError:
+        return TimeLimitError(f"Request stopped at its {self.time_limit:g} s time limit: {err}.")
 
     @staticmethod
     def _named(image: ImageInput, what: str, err: ValueError) -> InputError:
@@ -85,7 +97,7 @@ class DemoActions:
             if image is None:
                 raise InputError(f"No {what}: upload an image first.")
             try:
-                sizes.append(declared_size(image))
+                sizes.append(declared_size(image, self.max_pixels))
             except ValueError as err:
                 raise self._named(image, what, err) from err
         try:
@@ -108,12 +120,19 @@ class DemoActions:
             raise InputError("Empty edit prompt: say what to change, e.g. 'make it a bit brighter'.")
         seed = check_seed(seed)
         name = editor or self.backends.default_editor
-        if name not in self.backends.editors:
-            raise InputError(f"Unknown editor {name!r}; loaded editors: {', '.join(self.backends.editors)}.")
+        if not isinstance(name, str) or name not in self.backends.editors:
+            shown = repr(name) if isinstance(name, str) else f"of type {type(name).__name__}"
+            raise InputError(f"Unknown editor {shown}; loaded editors: {', '.join(self.backends.editors)}.")
+        deadline = self._deadline()
         original = self.load_all([(image, "photo")])[0]
-        result = self.backends.editors[name].edit(original, instruction, seed=seed, strength=strength)
+        try:
+            result = self.backends.editors[name].edit(
+                original, instruction, seed=seed, strength=strength, deadline=deadline
+            )
+        except TimeLimitError as err:
+            raise self._timed_out(err) from err
         extra = {"editor": result.backend, "instruction": result.instruction, "edit_params": result.params}
-        yield from self._assess(original, result.image, result.instruction, extra)
+        yield from self._assess(original, result.image, result.instruction, extra, deadline)
 
     def compare(
         self, original: ImageInput | None, edited: ImageInput | None, instruction: str | None = None
@@ -122,7 +141,7 @@ class DemoActions:
         _check_length(instruction, "Edit instruction")
         before, after = self.load_all([(original, "original image"), (edited, "edited image")])
         text = (instruction or "").strip() or None
-        yield from self._assess(before, after, text, {"instruction": text})
+        yield from self._assess(before, after, text, {"instruction": text}, self._deadline())
 
     def score(self, images: Sequence[ImageInput] | None) -> RankingView:
         """Score several images and rank them, best first (invalid answers last, with the reason)."""
@@ -134,7 +153,12 @@ class DemoActions:
             Path(x).name if isinstance(x, (str, os.PathLike)) else f"image {i + 1}"
             for i, x in enumerate(images)
         ]
+        deadline = self._deadline()
         loaded = self.load_all([(x, f"image {i + 1}") for i, x in enumerate(images)])
+        try:
+            check_deadline(deadline, "after loading the images")
+        except TimeLimitError as err:
+            raise self._timed_out(err) from err
         ranked = self.backends.scorer.rank(loaded)
         rows, gallery, details = [], [], []
         for rank, (index, result) in enumerate(ranked, start=1):
@@ -148,8 +172,27 @@ class DemoActions:
         return RankingView(rows=rows, gallery=gallery, details=details)
 
     def _assess(
-        self, original: Image.Image, edited: Image.Image, instruction: str | None, extra: dict[str, Any]
+        self,
+        original: Image.Image,
+        edited: Image.Image,
+        instruction: str | None,
+        extra: dict[str, Any],
+        deadline: float,
     ) -> Iterator[PairView]:
+        try:
+            yield from self._assess_until(original, edited, instruction, extra, deadline)
+        except TimeLimitError as err:
+            raise self._timed_out(err) from err
+
+    def _assess_until(
+        self,
+        original: Image.Image,
+        edited: Image.Image,
+        instruction: str | None,
+        extra: dict[str, Any],
+        deadline: float,
+    ) -> Iterator[PairView]:
+        check_deadline(deadline, "before the assessment")
         measured = measure_pair(original, edited, max_pixels=self.max_pixels, long_side=WORKING_LONG_SIDE)
         rows = attribute_rows(measured)
         scorer = self.backends.scorer_name
@@ -158,6 +201,7 @@ class DemoActions:
         yield PairView(original, edited, pending, "", rows, details, "pair")
         for reasoning, delta in self.backends.scorer.stream_compare(original, edited, instruction):
             if delta is None:
+                check_deadline(deadline, "while the scorer was writing its reasoning")
                 yield PairView(None, None, pending, reasoning, rows, details, "reasoning")
             else:
                 final = json_safe({**delta.to_dict(), "scorer": delta.model or scorer, **extra})

@@ -20,6 +20,7 @@ from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.registry import given
 from red_aes.scoring import SCORERS, BaseScorer, load_scorer
+from red_aes.types import QUANTIZATION_CHOICES, resolve_quantization
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ SCORER_KINDS: dict[str, str] = {
     "endpoint": "a model served behind an OpenAI-compatible endpoint",
 }
 OFFLINE_SCORER_KIND = SCORER_KINDS[DEFAULT_MODEL]
-QUANTIZATIONS: tuple[str, ...] = ("auto", "4bit", "8bit", "none")
+QUANTIZATIONS: tuple[str, ...] = QUANTIZATION_CHOICES
+#: Seconds one request may run (edit, then assessment) before it is stopped at its next step, so that one
+#: request cannot hold the queue: a backstop behind the work bound of the classical editor's prompts.
+DEFAULT_TIME_LIMIT = 60.0
 
 #: Options settable by flag or environment variable (a flag wins): flag, variable, type, help.
 OPTIONS: tuple[tuple[str, str, type, str], ...] = (
@@ -51,6 +55,7 @@ OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--max-pixels", "RED_AES_MAX_PIXELS", int, "pixel budget (width x height) of an uploaded image"),
     ("--max-file-size", "RED_AES_MAX_FILE_SIZE", str, "upload size limit, e.g. 25mb"),
     ("--concurrency", "RED_AES_CONCURRENCY", int, "requests processed at the same time"),
+    ("--time-limit", "RED_AES_TIME_LIMIT", float, "seconds one request may run before it is stopped"),
 )
 
 
@@ -86,7 +91,8 @@ class DemoConfig:
     ``endpoint`` scorer.
     ``editor_steps`` and ``editor_max_area`` tune a diffusion editor (None: the editor's defaults).
     ``max_pixels`` is the pixel budget of every uploaded image; ``max_file_size`` the upload limit
-    (Gradio syntax, e.g. ``"25mb"``); ``concurrency`` the queue's default concurrency limit.
+    (Gradio syntax, e.g. ``"25mb"``); ``concurrency`` the queue's default concurrency limit;
+    ``time_limit`` the seconds one request may run before it is stopped at its next step.
     """
 
     model: str = DEFAULT_MODEL
@@ -102,6 +108,7 @@ class DemoConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_file_size: str = "25mb"
     concurrency: int = 1
+    time_limit: float = DEFAULT_TIME_LIMIT
     share: bool = False
     server_name: str | None = None
     server_port: int | None = None
@@ -113,6 +120,8 @@ class DemoConfig:
             raise InputError(f"max_pixels must be >= 1, got {self.max_pixels}")
         if self.concurrency < 1:
             raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
+        if not self.time_limit > 0:
+            raise InputError(f"time_limit must be > 0 seconds, got {self.time_limit}")
 
 
 def build_arg_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
@@ -148,13 +157,6 @@ def load_config(argv: Sequence[str] | None = (), environ: Mapping[str, str] | No
         return DemoConfig(**vars(args))  # every flag's dest is a DemoConfig field
     except ValueError as err:
         raise SystemExit(f"app.py: error: {err}") from err
-
-
-def resolve_quantization(quantization: str, cuda_available: bool) -> str | None:
-    """``auto`` -> ``"4bit"`` on CUDA, None on CPU; ``none`` -> None; ``4bit``/``8bit`` unchanged."""
-    if quantization == "auto":
-        return "4bit" if cuda_available else None
-    return None if quantization == "none" else quantization
 
 
 def _cuda_available() -> bool:
