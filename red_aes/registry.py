@@ -13,6 +13,7 @@ import functools
 import importlib
 import inspect
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -95,14 +96,15 @@ class Registry(Mapping[str, str]):
         """Refuse, at once and without the network, a fallback name that cannot be a model: not a local
         folder or file, and either without the ``owner/name`` form of a Hub id (a typo of a registered
         name, such as ``redlite``), or a Hub id while the Hub is offline (``HF_HUB_OFFLINE``) that is not
-        in the local Hub cache. Anything else is left to the loader."""
+        in the local Hub cache. Anything else (a path that does not exist, an online Hub id) is left to the
+        loader, which names what is missing."""
         if os.path.exists(os.path.expanduser(name)):
             return
         known = ", ".join(self.names())
         what = f"unknown {self.kind} {name!r}: not a registered {self.kind} ({known}), a local folder"
         if "/" not in name and "\\" not in name:
             raise RegistryError(f"{what} or a Hub id (owner/name){self._close(name)}")
-        if _hub_offline() and not _in_hub_cache(name):
+        if _HUB_ID.fullmatch(name) and _hub_offline() and not _in_hub_cache(name):
             raise RegistryError(
                 f"{what} or a Hub id in the local cache, and the Hub is offline (HF_HUB_OFFLINE is set)"
                 f"{self._close(name)}"
@@ -140,6 +142,10 @@ class Registry(Mapping[str, str]):
         except TypeError as err:
             raise RegistryError(f"{self.kind} {name!r}: {err}") from None
         return target(*call_args, **options)
+
+
+#: The ``owner/name`` form of a Hub repo id (a path such as ``/a/b`` or ``./x`` is not one).
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 def _hub_offline() -> bool:

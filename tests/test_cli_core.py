@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from red_aes.cli import main
+from red_aes.commands.options import quantization
 from red_aes.parsing import parse_answer
 from red_aes.scoring.decoding import MIN_ANSWER_MASS
 from red_aes.testing import TINY_MAX_PIXELS
@@ -103,6 +104,28 @@ def test_unknown_quantization_is_a_one_line_error(
 ) -> None:
     code, _, err = _run(capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--quantization", "2bit")
     assert code == 2 and "quantization must be one of" in err and err.count("\n") == 1
+
+
+def test_typo_in_the_model_name_fails_offline_at_once_with_a_suggestion(
+    capsys, monkeypatch: pytest.MonkeyPatch, photo_paths: list[Path]
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, _, err = _run(capsys, "score", photo_paths[0], "--model", "redlite")
+    assert code == 2 and err.count("\n") == 1
+    assert "not a registered scorer" in err and "did you mean `red-lite`?" in err
+    code, _, err = _run(capsys, "score", photo_paths[0], "--model", "nobody/redlite")  # a Hub id, offline
+    assert code == 2 and "the Hub is offline (HF_HUB_OFFLINE is set)" in err
+
+
+def test_quantization_none_means_not_quantized_in_every_command(
+    capsys, tiny_model_dir: Path, photo_paths: list[Path]
+) -> None:
+    assert quantization("none") is None and quantization(None) is None and quantization("8bit") == "8bit"
+    code, out, _ = _run(
+        capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--quantization", "none",
+        "--max-reasoning-tokens", 2, "--device", "cpu", "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)[0]["model"] == str(tiny_model_dir)
 
 
 def test_measured_model(capsys, photo_paths: list[Path]) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from red_aes.cli import main
 from red_aes.measure import METRICS
+from red_aes.types import DEFAULT_STRENGTH
 
 
 def test_edit_classical_json(photos_dir, tmp_path, capsys) -> None:
@@ -116,3 +118,105 @@ def test_edit_and_measure_use_the_working_copy_unless_full_resolution(photos_dir
     lines = capsys.readouterr().out.strip().splitlines()
     sizes = [(record["width"], record["height"]) for line in lines for record in json.loads(line)]
     assert sizes == [(3200, 2135), (2048, 1366)]
+
+
+#: Issue 16's table through the CLI at strength 0.6: a refusal's wording, or the operations applied.
+ISSUE_16_REFUSALS = {
+    "make my 3 kids brighter": "3 is not an amount",
+    "<b>brighter</b> <script>alert(1)</script>": "1 is not an amount",
+    "make it brighter like a sunset": "did not understand 'like a sunset'",
+}
+
+
+@pytest.mark.parametrize("prompt", list(ISSUE_16_REFUSALS))
+def test_edit_refuses_words_and_numbers_it_does_not_understand(prompt, photos_dir, tmp_path, capsys) -> None:
+    out = tmp_path / "out.png"
+    args = [
+        "edit",
+        str(photos_dir / "chelsea.png"),
+        "--prompt",
+        prompt,
+        "--strength",
+        "0.6",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert ISSUE_16_REFUSALS[prompt] in err and "closest supported edits" in err
+    assert "\n" not in err and "Traceback" not in err and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "op", "check"),
+    [
+        ("jpeg quality 5", "jpeg", lambda image, entry: entry["quality"] == 5),
+        ("crop to a square", "crop_square", lambda image, entry: image.width == image.height),
+        (
+            "make it black and white",
+            "saturation",
+            lambda image, entry: (
+                entry["amount"] == -1.0 and np.ptp(np.asarray(image, dtype=int), axis=2).max() <= 1
+            ),
+        ),
+    ],
+)
+def test_edit_does_what_the_prompt_says_at_any_strength(
+    prompt, op, check, photos_dir, tmp_path, capsys
+) -> None:
+    out = tmp_path / "out.png"
+    args = [
+        "edit",
+        str(photos_dir / "chelsea.png"),
+        "--prompt",
+        prompt,
+        "--strength",
+        "0.6",
+        "--out",
+        str(out),
+    ]
+    assert main([*args, "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["params"]["operations"]
+    with Image.open(out) as edited:
+        assert entry["op"] == op and check(edited.convert("RGB"), entry)
+
+
+def test_edit_default_strength_is_the_apps(photos_dir, tmp_path, capsys) -> None:
+    out = tmp_path / "out.png"
+    assert (
+        main(
+            [
+                "edit",
+                str(photos_dir / "chelsea.png"),
+                "--prompt",
+                "make it brighter",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    record = json.loads(capsys.readouterr().out)
+    assert record["params"]["strength"] == DEFAULT_STRENGTH
+    assert record["params"]["operations"][0]["amount"] == pytest.approx(0.7)
+
+
+def test_edit_typo_in_the_editor_name_suggests_the_registered_one(photos_dir, tmp_path, capsys) -> None:
+    out = tmp_path / "out.png"
+    assert (
+        main(
+            [
+                "edit",
+                str(photos_dir / "chelsea.png"),
+                "--prompt",
+                "brighter",
+                "--editor",
+                "clasical",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
+    assert "did you mean `classical`?" in capsys.readouterr().err

@@ -90,6 +90,8 @@ def test_cache_key_follows_the_vlm_settings(tiny_model_dir: Path, photos: Path, 
     assert _answers(out) == (1, 0)
     assert _cli(base) == 0
     assert _answers(out) == (0, 1)  # an identical re-run reuses everything
+    assert _cli([*base, "--quantization", "none"]) == 0  # the app's word for "not quantized" is accepted
+    assert _answers(out) == (0, 1)  # ... and means the same load as no flag
     for change in (
         ["--max-reasoning-tokens", "3"],
         ["--max-image-pixels", str(28 * 28 * 4)],
