@@ -114,11 +114,11 @@ def user_errors() -> Iterator[None]:
 
 
 def _png(image: Image.Image, directory: str, name: str) -> str:
-    """Save ``image`` once as a lossless PNG and return its path. The before/after pair is sent as
-    files: Gradio copies a file into its cache once, whereas a PIL image would be re-encoded and its
+    """Save ``image`` once as a lossless PNG (zlib level 1) and return its path. The before/after pair is
+    sent as files: Gradio copies a file into its cache once, whereas a PIL image would be re-encoded and its
     cache file rewritten at every update of the stream (racing with the browser fetching it)."""
     path = os.path.join(directory, f"{name}.png")
-    image.save(path)
+    image.save(path, compress_level=1)  # about half the encoding time of the default level 6
     return path
 
 

@@ -12,8 +12,14 @@ whole run, and the server is stopped at the end.
 acceptance check is ``--endpoint score --images 16 --payload bomb``, which must stay under 2 GB above
 idle and return to within 300 MB of it (or be refused).
 
+``--mixed`` is issue 16's check that one request cannot hold the app: light requests (a small photo
+scored, ``--clients`` x ``--requests``) are sent once alone and once while one client sends heavy edit
+prompts on a 2048 x 1366 photo (:data:`HEAVY_PROMPTS`: the 45-clause "blur 50 px" prompt, one over the
+work bound, and the heaviest kind still allowed). It reports the light requests' p50/p95 both ways and
+their ratio, and what happened to each heavy prompt (refused with which message, or its latency).
+
 Usage: ``python benchmarks/bench_app_load.py [--clients 8 --requests 2 --endpoint edit|compare|score
---images 4 --payload photo|bomb]``.
+--images 4 --payload photo|bomb] [--mixed]``.
 """
 
 from __future__ import annotations
@@ -224,6 +230,102 @@ def probe(clients: int, requests: int, endpoint: str, images: int, payload: str)
     }
 
 
+#: Issue 16's heavy prompts, in the order one client sends them: 45 clauses of the slowest blur (494
+#: characters, under the prompt limit), three such blurs (within the clause limit, over the work bound),
+#: and a prompt just within the app's work bound at 2048 px (it runs).
+HEAVY_PROMPTS: tuple[str, ...] = (
+    ",".join(["blur 50 px"] * 45),
+    "blur 50 px, blur 50 px, blur 50 px",
+    "blur 5 px",
+)
+HEAVY_SIZE = (2048, 1366)
+
+
+def _heavy_client(url: str, photo: Path, outcomes: list[tuple[str, Outcome]]) -> None:
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False, analytics_enabled=False)
+    for prompt in HEAVY_PROMPTS:
+        start = time.perf_counter()
+        try:
+            client.submit(
+                handle_file(str(photo)), prompt, "classical", 1.0, 0, api_name="/edit_and_assess"
+            ).result(timeout=REQUEST_TIMEOUT)
+            outcomes.append((prompt, Outcome(time.perf_counter() - start, None)))
+        except Exception as err:  # a refusal is the expected outcome of the first two
+            outcomes.append(
+                (prompt, Outcome(time.perf_counter() - start, f"{type(err).__name__}: {err}"[:160]))
+            )
+
+
+def _light_round(url: str, call: Callable[[Any], Any], clients: int, requests: int) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    threads = [
+        threading.Thread(target=run_client, args=(url, call, requests, outcomes)) for _ in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=REQUEST_TIMEOUT * requests)
+    return outcomes
+
+
+def probe_mixed(clients: int, requests: int) -> dict[str, Any]:
+    """Light requests alone, then with the heavy prompts in flight; latencies from this one run."""
+    if not 1 <= clients <= MAX_CLIENTS or not 1 <= requests <= MAX_REQUESTS:
+        raise ValueError(f"clients must be in [1, {MAX_CLIENTS}] and requests in [1, {MAX_REQUESTS}]")
+    with tempfile.TemporaryDirectory(prefix="red-aes-mixed-") as scratch:
+        photo = Path(scratch) / "wide.png"
+        with Image.open(PHOTOS / "chelsea.png") as source:
+            source.convert("RGB").resize(HEAVY_SIZE, Image.Resampling.BICUBIC).save(photo)
+        light = make_call("score", [PHOTOS / "coffee.png"])
+        port = free_port()
+        url = f"http://{HOST}:{port}/"
+        with serve(port):
+            time.sleep(SETTLE_SECONDS)
+            alone = _light_round(url, light, clients, requests)
+            heavy: list[tuple[str, Outcome]] = []
+            heavy_thread = threading.Thread(target=_heavy_client, args=(url, photo, heavy))
+            heavy_thread.start()
+            time.sleep(0.2)  # the heavy prompt is queued first
+            mixed = _light_round(url, light, clients, requests)
+            heavy_thread.join(timeout=REQUEST_TIMEOUT * len(HEAVY_PROMPTS))
+
+    def stats(outcomes: list[Outcome]) -> dict[str, float]:
+        values = sorted(o.latency for o in outcomes)
+        return {"p50_s": percentile(values, 0.5), "p95_s": percentile(values, 0.95)}
+
+    light_alone, light_mixed = stats(alone), stats(mixed)
+    return {
+        "clients": clients,
+        "requests": len(mixed),
+        "ok": sum(o.error is None for o in mixed),
+        "light_alone": light_alone,
+        "light_with_heavy": light_mixed,
+        "p95_ratio": light_mixed["p95_s"] / light_alone["p95_s"],
+        "heavy": [
+            {
+                "prompt": prompt if len(prompt) < 60 else prompt[:40] + f"... ({len(prompt)} chars)",
+                "latency_s": o.latency,
+                "error": o.error,
+            }
+            for prompt, o in heavy
+        ],
+    }
+
+
+def report_mixed(result: dict[str, Any]) -> None:
+    alone, mixed = result["light_alone"], result["light_with_heavy"]
+    counts = f"{result['clients']} clients, {result['requests']} requests, {result['ok']} ok"
+    print(f"light requests (score 1 photo): {counts}")
+    print(f"  alone:           p50 {alone['p50_s']:.2f}s, p95 {alone['p95_s']:.2f}s")
+    ratio = f"{result['p95_ratio']:.2f}x alone"
+    print(f"  with heavy load: p50 {mixed['p50_s']:.2f}s, p95 {mixed['p95_s']:.2f}s ({ratio})")
+    for entry in result["heavy"]:
+        outcome = "ran" if entry["error"] is None else f"refused: {entry['error']}"
+        print(f"  heavy {entry['prompt']!r}: {entry['latency_s']:.2f}s, {outcome}")
+
+
 def report(result: dict[str, Any]) -> None:
     print(
         f"{result['endpoint']} with {result['payload']}: {result['clients']} clients, "
@@ -246,8 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", choices=ENDPOINTS, default="edit")
     parser.add_argument("--images", type=int, default=2, help="images per request (score; compare uses 2)")
     parser.add_argument("--payload", choices=("photo", "bomb"), default="photo")
+    parser.add_argument("--mixed", action="store_true", help="light requests alone and with heavy prompts")
     args = parser.parse_args([] if argv is None and __name__ != "__main__" else argv)
-    report(probe(args.clients, args.requests, args.endpoint, args.images, args.payload))
+    if args.mixed:
+        report_mixed(probe_mixed(args.clients, args.requests))
+    else:
+        report(probe(args.clients, args.requests, args.endpoint, args.images, args.payload))
     return 0
 
 

@@ -49,3 +49,18 @@ def test_percentile_interpolates() -> None:
     assert bench.percentile([1.0], 0.95) == 1.0
     assert bench.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5) == 3.0
     assert bench.percentile([float(v) for v in range(1, 102)], 0.95) == pytest.approx(96.0)
+
+
+def test_mixed_probe_reports_light_latency_alone_and_next_to_heavy_prompts(capsys) -> None:
+    bench = _bench()
+    result = bench.probe_mixed(clients=1, requests=2)
+    assert result["requests"] == 2 and result["ok"] == 2
+    assert result["light_with_heavy"]["p95_s"] > 0 and result["p95_ratio"] > 0
+    heavy = {entry["prompt"][:20]: entry for entry in result["heavy"]}
+    assert len(heavy) == len(bench.HEAVY_PROMPTS)
+    refusals = [entry["error"] for entry in result["heavy"][:2]]
+    assert "too many edits" in refusals[0] and "too much work" in refusals[1]
+    assert result["heavy"][2]["error"] is None  # the heaviest prompt the app allows runs
+    bench.report_mixed(result)
+    printed = capsys.readouterr().out
+    assert "alone" in printed and "with heavy load" in printed and "p95" in printed

@@ -39,6 +39,10 @@ QUANTIZATIONS: tuple[str, ...] = QUANTIZATION_CHOICES
 #: Seconds one request may run (edit, then assessment) before it is stopped at its next step, so that one
 #: request cannot hold the queue: a backstop behind the work bound of the classical editor's prompts.
 DEFAULT_TIME_LIMIT = 60.0
+#: Most estimated work (seconds of one core) the app's classical editor takes from one prompt, tighter
+#: than the library's MAX_EDIT_WORK: with the assessment (about 2.5 s at 2048 px) the heaviest request
+#: allowed stays under 5 s, so a light request queued behind it waits less than that.
+DEMO_EDIT_WORK = 2.0
 
 #: Options settable by flag or environment variable (a flag wins): flag, variable, type, help.
 OPTIONS: tuple[tuple[str, str, type, str], ...] = (
@@ -238,5 +242,5 @@ def load_backends(config: DemoConfig, *, cuda_available: bool | None = None) -> 
             notices.append(
                 f"{_failure('editor', config.editor, err)} Using the offline `{DEFAULT_EDITOR}` editor."
             )
-    editors[DEFAULT_EDITOR] = load_editor(DEFAULT_EDITOR)
+    editors[DEFAULT_EDITOR] = load_editor(DEFAULT_EDITOR, max_work=DEMO_EDIT_WORK)
     return Backends(scorer, scorer_name, editors, notices, scorer_kind)
