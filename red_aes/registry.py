@@ -84,7 +84,6 @@ class Registry(Mapping[str, str]):
             raise RegistryError(
                 f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}{self._close(name)}"
             )
-        self._check_model_name(name)
         return resolve(self.fallback)
 
     def _close(self, name: str) -> str:
@@ -126,8 +125,11 @@ class Registry(Mapping[str, str]):
 
     def build(self, name: str, *args: Any, **options: Any) -> Any:
         """Call ``name``'s target with ``args`` (after the name, when it takes one) and ``options``.
-        A target with ``**kwargs`` checks the options it forwards itself."""
+        A target with ``**kwargs`` checks the options it forwards itself. A fallback name that cannot be a
+        model is refused first, without the network (:meth:`_check_model_name`)."""
         target = self.target(name)
+        if name not in self._entries:
+            self._check_model_name(name)
         takes, forwards = self._parameters(name)
         if not forwards:
             unknown = sorted(set(options) - set(takes))
