@@ -193,7 +193,7 @@ def test_fast_mode_of_an_untrained_model_is_invalid_and_gives_the_mass(
     for result, value in [(d, d.delta) for d in deltas] + [(score, score.score)]:
         assert not result.valid and value is None
         assert 0.0 < result.answer_mass < MIN_ANSWER_MASS
-        assert f"{result.answer_mass:.3g}" in result.error and "MIN_ANSWER_MASS" in result.error
+        assert f"{result.answer_mass:.2e}" in result.error and "MIN_ANSWER_MASS" in result.error
         assert not result.forced
 
 

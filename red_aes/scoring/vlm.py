@@ -387,7 +387,7 @@ class RedAesScorer(BaseScorer):
         error = None
         if not mass >= MIN_ANSWER_MASS:
             error = (
-                f"well-formed answers have total probability {mass:.3g} under the model, below "
+                f"well-formed answers have total probability {mass:.2e} under the model, below "
                 f"MIN_ANSWER_MASS = {MIN_ANSWER_MASS} (the model would not answer in the format)"
             )
         elif not math.isfinite(value):
