@@ -3,8 +3,9 @@
 Examples::
 
     red-aes lite fetch-photos --list training_recipes/red-lite/sources.csv --out data/photos
-    red-aes data build --config training_recipes/red-lite/data.yaml
     red-aes lite train --config training_recipes/red-lite/train.yaml
+    red-aes lite train --photos data/photos --output-dir out/red-lite
+    red-aes lite train --dataset out/red-dataset --output-dir out/red-lite
     red-aes lite push out/red-lite me/red-lite --token-env HF_TOKEN
 """
 
@@ -68,10 +69,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser(
         "train",
-        help="train RED-Lite on a RED dataset's pairs",
-        description="Train RED-Lite's head on a RED dataset (folder or Hub id). Flags override the YAML.",
+        help="train RED-Lite on capture ladders of photos, or on a RED dataset's pairs",
+        description="Train RED-Lite's head on synthetic capture ladders of a photo folder or photo list "
+        "(--photos), or on a RED dataset (--dataset, folder or Hub id). Flags override the YAML.",
     )
     p.add_argument("--config", help="YAML of LiteTrainConfig fields")
+    p.add_argument("--photos", help="photo folder, or photo list CSV (fetched on first use)")
     p.add_argument("--dataset", help="RED dataset folder or Hub dataset id")
     p.add_argument("--revision")
     p.add_argument("--output-dir", dest="output_dir")

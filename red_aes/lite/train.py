@@ -1,16 +1,24 @@
-"""Train RED-Lite's head on a RED dataset's pairs (relative supervision only).
+"""Train RED-Lite's head with relative supervision only: synthetic capture ladders or a RED dataset.
 
 Launch::
 
     red-aes lite train --config training_recipes/red-lite/train.yaml
+    red-aes lite train --photos data/photos --output-dir out/red-lite
     red-aes lite train --dataset out/red-lite-data --output-dir out/red-lite
 
-Steps: load the dataset through :func:`red_aes.data.load_red_dataset` (a folder or a Hub id); extract
-every distinct image's features once (cached on disk by image hash and feature config, so re-training is
-seconds); build pairs per split (:mod:`red_aes.lite.pairs`); train the head full-batch with Adam on
-``fidelity + magnitude_weight · magnitude + location_weight · location`` (:mod:`red_aes.lite.losses`);
-keep the epoch with the best pairwise order accuracy on the validation split (split by photo), stopping
-after ``patience`` epochs without improvement. Never reads human-rated benchmark data.
+Two sources of pairs, one training:
+
+* ``photos`` (the recipe): a photo folder, or a photo list CSV fetched on first use
+  (:func:`red_aes.data.debian.cached_photo_folder`); crops, realistic degradation ladders and their
+  features come from :mod:`red_aes.lite.synthetic` (cached per crop, so a stopped run resumes);
+* ``dataset``: a RED dataset (folder or Hub id) through :func:`red_aes.data.load_red_dataset`; every
+  distinct image's features are cached on disk by image hash; pairs per split from
+  :mod:`red_aes.lite.pairs`.
+
+The head trains full-batch with AdamW on ``fidelity + magnitude_weight · magnitude + location_weight ·
+location`` (:mod:`red_aes.lite.losses`), keeping the epoch with the best pairwise order accuracy on the
+validation photos and stopping after ``patience`` epochs without improvement. Never reads human-rated
+benchmark data.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +50,10 @@ class LiteTrainConfig:
 
     dataset: str = ""
     revision: str | None = None
+    #: Photo folder or photo list CSV: train on synthetic capture ladders (instead of ``dataset``).
+    photos: str | None = None
+    #: :class:`red_aes.lite.synthetic.LadderConfig` fields for ``photos``.
+    ladder: dict[str, Any] = field(default_factory=dict)
     output_dir: str = "red-lite"
     backbone: str = "efficientnet-lite0"
     long_side: int = 512
@@ -71,8 +84,11 @@ class LiteTrainConfig:
         return cls(**raw)
 
     def validate(self) -> None:
-        if not self.dataset:
-            raise InputError("no dataset: give --dataset (a RED dataset folder or Hub id)")
+        if bool(self.dataset) == bool(self.photos):
+            raise InputError(
+                "give exactly one source: --photos (a photo folder or photo list CSV) or --dataset "
+                "(a RED dataset folder or Hub id)"
+            )
         for name in ("long_side", "hidden", "max_epochs", "patience"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -232,12 +248,21 @@ def _kind(row: dict[str, Any]) -> str | None:
     return json.loads(row["editor_params"] or "{}").get("params", {}).get("kind")
 
 
-def train(config: LiteTrainConfig) -> Path:
-    """Run the whole training and save the model folder; returns it."""
+@dataclass
+class Prepared:
+    """A source turned into training material: the feature table, its splits, a per-kind breakdown of
+    order accuracy for given scores, and what the summary records about the source."""
+
+    table: np.ndarray
+    splits: dict[str, SplitData]
+    breakdown: Callable[[np.ndarray, str], dict[str, dict[str, float]]]
+    summary: dict[str, Any]
+
+
+def _from_dataset(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path) -> Prepared:
+    """Pairs of a RED dataset (folder or Hub id) with their features."""
     from red_aes.data import load_red_dataset
 
-    config.validate()
-    started = time.perf_counter()
     dataset = load_red_dataset(config.dataset, revision=config.revision)
     for needed in ("train", "validation"):
         if needed not in dataset:
@@ -245,14 +270,7 @@ def train(config: LiteTrainConfig) -> Path:
                 f"{config.dataset}: RED-Lite needs a '{needed}' split (early stopping uses the validation "
                 f"photos); it has {sorted(dataset)}"
             )
-    features = FeatureConfig(
-        backbone=config.backbone, long_side=config.long_side, global_features=config.global_features
-    )
-    extractor = FeatureExtractor(features)
-    out = Path(config.output_dir)
-    cache = Path(config.feature_cache) if config.feature_cache else out / "feature_cache"
     table, node_of, rows, cache_hits = extract_table(dataset, extractor, cache, config.progress)
-    extracted = time.perf_counter()
     splits = {}
     for name, split_rows in rows.items():
         nodes = sorted(
@@ -260,27 +278,103 @@ def train(config: LiteTrainConfig) -> Path:
             | {node_of[f"edit:{r['pair_id']}"] for r in split_rows}
         )
         splits[name] = SplitData(np.array(nodes), build_pairs(split_rows, node_of))
+    every_row = [r for split_rows in rows.values() for r in split_rows]
+    return Prepared(
+        table,
+        splits,
+        lambda scores, name: per_attribute_accuracy(scores, rows[name], node_of),
+        {
+            "n_photos": len({r["source_id"] for r in every_row}),
+            "n_kinds": len({_kind(r) for r in every_row} - {None}),
+            "features_from_cache": cache_hits,
+        },
+    )
+
+
+def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path) -> Prepared:
+    """Synthetic capture ladders of a photo folder (or of a photo list, fetched on first use)."""
+    from red_aes.lite.synthetic import LadderConfig, build_families, family_pairs
+
+    photos = Path(str(config.photos))
+    if photos.suffix.lower() == ".csv":
+        from red_aes.data.debian import cached_photo_folder
+
+        photos = cached_photo_folder(photos)
+    try:
+        ladder = LadderConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.ladder.items()})
+    except TypeError as err:
+        raise InputError(f"ladder: {err}; keys are LadderConfig fields (red_aes/lite/synthetic.py)") from None
+    families, hits = build_families(photos, extractor, ladder, cache, config.progress)
+    table = np.concatenate([f.features for f in families]).astype(np.float64)
+    offsets = np.cumsum([0] + [len(f.loss) for f in families[:-1]]).tolist()
+    rng = np.random.default_rng(ladder.seed)
+    splits, members = {}, {}
+    for name in ("train", "validation"):
+        chosen = [i for i, f in enumerate(families) if f.split == name]
+        if not chosen:
+            raise InputError(f"{photos}: no photo falls in the {name} split; add photos")
+        picked = [families[i] for i in chosen]
+        starts = [offsets[i] for i in chosen]
+        nodes = np.concatenate([np.arange(o, o + len(f.loss)) for f, o in zip(picked, starts, strict=True)])
+        splits[name] = SplitData(nodes, family_pairs(picked, starts, rng, ladder.cross_photo_pairs))
+        members[name] = (picked, starts)
+
+    def breakdown(scores: np.ndarray, name: str) -> dict[str, dict[str, float]]:
+        """Order accuracy of clean crop vs each degraded image, per scenario of its ladder (or base)."""
+        by_kind: dict[str, list[float]] = {}
+        for family, offset in zip(*members[name], strict=True):
+            for i in range(1, len(family.loss)):
+                diff = scores[offset] - scores[offset + i]
+                by_kind.setdefault(family.scenario[i], []).append(float((diff > 0) + 0.5 * (diff == 0)))
+        return {k: {"accuracy": float(np.mean(v)), "pairs": len(v)} for k, v in sorted(by_kind.items())}
+
+    return Prepared(
+        table,
+        splits,
+        breakdown,
+        {
+            "n_photos": len({f.photo for f in families}),
+            "n_kinds": len(ladder.scenarios),
+            "crops": len(families),
+            "ladder": asdict(ladder),
+            "features_from_cache": sum(len(families[i].loss) for i in range(hits)) if hits else 0,
+        },
+    )
+
+
+def train(config: LiteTrainConfig) -> Path:
+    """Run the whole training and save the model folder; returns it."""
+    config.validate()
+    started = time.perf_counter()
+    features = FeatureConfig(
+        backbone=config.backbone, long_side=config.long_side, global_features=config.global_features
+    )
+    extractor = FeatureExtractor(features)
+    out = Path(config.output_dir)
+    cache = Path(config.feature_cache) if config.feature_cache else out / "feature_cache"
+    prepare = _from_photos if config.photos else _from_dataset
+    prepared = prepare(config, extractor, cache)
+    extracted = time.perf_counter()
+    splits = prepared.splits
+    source = config.photos or config.dataset
     if not splits["train"].pairs.order:
-        raise InputError(f"{config.dataset}: the train split has no ordered pair to learn from")
-    head, summary = fit_head(table, splits["train"], splits["validation"], config)
+        raise InputError(f"{source}: the train split has no ordered pair to learn from")
+    head, summary = fit_head(prepared.table, splits["train"], splits["validation"], config)
     model = RedLiteModel(features, head)
-    scores = model.score_features(table)
+    scores = model.score_features(prepared.table)
     validation = {
         name: {
             "order_accuracy": order_accuracy(scores, data.pairs.arrays()[0]),
             "pairs": dict(data.pairs.counts),
-            "per_attribute": per_attribute_accuracy(scores, rows[name], node_of),
+            "per_attribute": prepared.breakdown(scores, name),
         }
         for name, data in splits.items()
     }
-    every_row = [r for split_rows in rows.values() for r in split_rows]
     summary.update(
-        n_photos=len({r["source_id"] for r in every_row}),
-        n_kinds=len({_kind(r) for r in every_row} - {None}),
+        prepared.summary,
         feature_seconds=round(extracted - started, 1),
         total_seconds=round(time.perf_counter() - started, 1),
-        images=len(table),
-        features_from_cache=cache_hits,
+        images=len(prepared.table),
         config={
             k: v for k, v in asdict(config).items() if k not in ("progress", "feature_cache", "output_dir")
         },
@@ -288,7 +382,7 @@ def train(config: LiteTrainConfig) -> Path:
     from red_aes import __version__
 
     model.metadata = LiteMetadata(
-        package_version=__version__, dataset=config.dataset, training=summary, validation=validation
+        package_version=__version__, dataset=source, training=summary, validation=validation
     )
     model.save_pretrained(out)
     from red_aes.lite.card import EVALUATION_FILE, write_card

@@ -1,0 +1,109 @@
+"""Realistic capture degradations (red_aes.editing.capture): kernels, the camera noise model, chains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from red_aes.editing.capture import (
+    SCENARIOS,
+    STEPS,
+    Chain,
+    camera_noise,
+    gaussian_kernel,
+    make_step,
+    motion_kernel,
+    sample_chain,
+    trajectory,
+)
+from red_aes.errors import InputError
+
+
+def _photo(size: int = 160) -> Image.Image:
+    """A deterministic textured test image (gradients, edges and fine texture)."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:size, 0:size] / size
+    base = np.stack([0.2 + 0.6 * x, 0.3 + 0.4 * y, 0.5 + 0.3 * np.sin(8 * x * y)], -1)
+    base[size // 4 : size // 2, size // 4 : 3 * size // 4] = [0.9, 0.2, 0.1]
+    texture = ((np.indices((size, size)).sum(0) // 3) % 2)[..., None] * 0.1
+    return Image.fromarray(np.uint8(np.clip(base + texture + 0.01 * rng.random(base.shape), 0, 1) * 255))
+
+
+def _laplacian_energy(image: Image.Image) -> float:
+    y = np.asarray(image.convert("L"), dtype=np.float64)
+    lap = y[1:-1, 2:] + y[1:-1, :-2] + y[2:, 1:-1] + y[:-2, 1:-1] - 4 * y[1:-1, 1:-1]
+    return float(np.mean(lap**2))
+
+
+def test_a_shake_kernel_integrates_to_one_and_grows_with_its_length() -> None:
+    path = trajectory(np.random.default_rng(3))
+    assert np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1)) == pytest.approx(1.0)
+    short, long = motion_kernel(path, 3.0), motion_kernel(path, 15.0)
+    for kernel in (short, long):
+        assert kernel.min() >= 0 and kernel.sum() == pytest.approx(1.0, abs=1e-5)
+    assert long.shape[0] > short.shape[0] and (long > 1e-4).sum() > (short > 1e-4).sum()
+    other = motion_kernel(trajectory(np.random.default_rng(4)), 15.0)
+    assert other.shape != long.shape or not np.allclose(other, long)
+
+
+def test_an_anisotropic_gaussian_spreads_along_its_angle() -> None:
+    kernel = gaussian_kernel(4.0, 1.0, 0.0)
+    assert kernel.sum() == pytest.approx(1.0, abs=1e-5)
+    rows, cols = np.indices(kernel.shape) - kernel.shape[0] // 2
+    assert np.sum(kernel * cols**2) > 8 * np.sum(kernel * rows**2)  # wide along x at 0 degrees
+    turned = gaussian_kernel(4.0, 1.0, 90.0)
+    assert np.sum(turned * rows**2) > 8 * np.sum(turned * cols**2)
+
+
+def test_camera_noise_grows_as_exposure_falls() -> None:
+    grey = np.full((128, 128, 3), 0.45, dtype=np.float32)
+    spread = [
+        float(np.std(camera_noise(grey, stops, np.random.default_rng(0)))) for stops in (0.5, 1.5, 3.0, 4.5)
+    ]
+    assert spread == sorted(spread) and spread[-1] > 4 * spread[0]
+    # restored brightness stays about the same: the gain brings the signal back, not just the noise
+    assert abs(float(camera_noise(grey, 3.0, np.random.default_rng(0)).mean()) - 0.45) < 0.05
+
+
+def test_a_chain_is_reproducible_from_its_seed() -> None:
+    photo = _photo()
+    for scenario in SCENARIOS:
+        first, again = sample_chain(scenario, 0.8, seed=11), sample_chain(scenario, 0.8, seed=11)
+        assert first == again and first.to_json() == again.to_json()
+        assert np.array_equal(np.asarray(first.apply(photo)), np.asarray(again.apply(photo)))
+    a, b = sample_chain("random", 0.8, seed=1), sample_chain("random", 0.8, seed=2)
+    assert a.to_json() != b.to_json()
+
+
+def test_every_step_changes_the_image_and_blurs_lose_detail() -> None:
+    photo = _photo()
+    rng = np.random.default_rng(0)
+    for kind, spec in STEPS.items():
+        out = Chain("one", (make_step(kind, 1.0, rng),), seed=0).apply(photo)
+        assert out.size == photo.size
+        change = np.abs(np.asarray(out, np.float64) - np.asarray(photo, np.float64)).mean()
+        assert change > 1.0, kind
+        if kind in ("blur", "defocus", "shake", "resize"):
+            assert _laplacian_energy(out) < 0.5 * _laplacian_energy(photo), kind
+        assert spec.attribute and spec.description
+
+
+def test_the_loss_follows_from_the_parts_and_a_ladder_keeps_its_shape() -> None:
+    chain = sample_chain("low_light", 1.0, seed=5)
+    half = chain.scaled(0.5)
+    assert [s.kind for s in half.steps] == [s.kind for s in chain.steps]
+    assert [s.shape for s in half.steps] == [s.shape for s in chain.steps]
+    assert [s.strength for s in half.steps] == pytest.approx([s.strength * 0.5 for s in chain.steps])
+    assert 0 < half.loss() < chain.loss() < 1 and chain.delta() == pytest.approx(-4.0 * chain.loss())
+    stacked = sample_chain("missed_focus", 0.3, seed=1).then(chain)
+    assert stacked.loss() > chain.loss() and stacked.scenario == "missed_focus+low_light"
+
+
+def test_unknown_scenarios_steps_and_strengths_are_refused() -> None:
+    with pytest.raises(InputError, match="unknown degradation scenario 'fog'"):
+        sample_chain("fog", 0.5, seed=0)
+    with pytest.raises(InputError, match=r"strength must be in \(0, 1\]"):
+        sample_chain("random", 1.5, seed=0)
+    with pytest.raises(InputError, match="unknown degradation step"):
+        make_step("sepia", 0.5, np.random.default_rng(0))
