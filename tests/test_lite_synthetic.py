@@ -61,6 +61,14 @@ def test_splits_are_by_photo_hash_and_configs_are_checked() -> None:
     assert len(held_out) == 50 and held_out == set(sorted(digests)[:50])
     assert validation_photos(digests[::-1], 0.25) == held_out  # order of the files does not matter
     assert len(validation_photos(digests[:3], 0.1)) == 1 and validation_photos(digests[:1], 0.5) == set()
+    key = LadderConfig().key({"backbone": "x"})
+    assert key == LadderConfig(crops_per_photo=5, cross_photo_pairs=9, validation_share=0.3).key(
+        {"backbone": "x"}
+    )
+    assert key not in {
+        LadderConfig(levels=(1.0,)).key({"backbone": "x"}),
+        LadderConfig().key({"backbone": "y"}),
+    }
     with pytest.raises(InputError, match="unknown degradation scenarios"):
         LadderConfig(scenarios=("fog",)).validate()
     with pytest.raises(InputError, match="levels must increase"):

@@ -11,8 +11,8 @@
 * a few :mod:`red_aes.measure` statistics (exposure, clipping, contrast, colour, cast, sharpness, noise,
   JPEG blocking), so the head can use what is known to matter and the reasoning can name it.
 
-Groups (:meth:`FeatureExtractor.groups`) are what a delta is attributed to: the backbone groups by scale
-and one group per measured attribute.
+Groups (:meth:`FeatureExtractor.groups`) are what a delta is attributed to, named in a person's words:
+fine detail and noise, shapes and edges, exposure, contrast, colour, white balance.
 """
 
 from __future__ import annotations
@@ -47,8 +47,17 @@ _TRANSFORMS = {
     "log1p": lambda v: math.log1p(max(v, 0.0)),
     "clip6": lambda v: min(max(v, -6.0), 6.0),
 }
-#: Backbone groups: human names for the stage outputs by scale (fine: strides 2–8; mid: 16; global: 32).
-BACKBONE_GROUPS: tuple[str, ...] = ("fine texture", "mid-level structure", "global look")
+#: Backbone groups, named for what they see: strides 2–8, stride 16, stride 32 and the ImageNet head.
+BACKBONE_GROUPS: tuple[str, ...] = ("fine detail and noise", "shapes and edges", "overall look")
+#: Measured attribute -> the explanation group it joins (sharpness and noise join the fine backbone scales).
+GROUP_OF_ATTRIBUTE: dict[str, str] = {
+    "exposure": "exposure",
+    "contrast": "contrast",
+    "color": "colour",
+    "white_balance": "white balance",
+    "sharpness": BACKBONE_GROUPS[0],
+    "noise": BACKBONE_GROUPS[0],
+}
 
 
 @dataclass(frozen=True)
@@ -102,9 +111,12 @@ class FeatureExtractor:
         return np.concatenate([deep, measured_vector(measured)]), measured
 
     def groups(self) -> dict[str, np.ndarray]:
-        """Group name -> indices into the feature vector (every index in exactly one group): fine texture
-        (strides 2–8), mid-level structure (stride 16), global look (stride 32 and the head, only with
-        ``global_features``), then one group per measured attribute."""
+        """Group name -> indices into the feature vector (every index in exactly one group), in a person's
+        words: **fine detail and noise** (backbone strides 2–8 with the measured sharpness, noise and JPEG
+        blocking: at these scales the features cannot tell texture from noise, so crediting one and
+        blaming the other would be a story, not a measurement), **shapes and edges** (stride 16),
+        **overall look** (stride 32 and the head, only with ``global_features``), then exposure,
+        contrast, colour and white balance from the measured statistics."""
         n_fine = 3
         names = [BACKBONE_GROUPS[0]] * n_fine + [BACKBONE_GROUPS[1]] * (len(self.stage_channels) - n_fine)
         if self.head_channels:
@@ -118,5 +130,5 @@ class FeatureExtractor:
             groups[BACKBONE_GROUPS[2]].extend(range(start, start + self.head_channels))
             start += self.head_channels
         for offset, (attribute, _) in enumerate(MEASURED.values()):
-            groups.setdefault(attribute, []).append(start + offset)
+            groups.setdefault(GROUP_OF_ATTRIBUTE[attribute], []).append(start + offset)
         return {name: np.array(indices, dtype=np.int64) for name, indices in groups.items()}

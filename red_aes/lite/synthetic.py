@@ -42,6 +42,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".g
 CROSS_PHOTO_MIN_LOSS = 0.7
 
 
+#: LadderConfig fields that do not change any crop family's images (left out of the cache key).
+PAIRING_FIELDS = ("crops_per_photo", "cross_photo_pairs", "validation_share")
+
+
 @dataclass(frozen=True)
 class LadderConfig:
     """How the synthetic ladders are drawn (stored with the model's training metadata)."""
@@ -69,8 +73,11 @@ class LadderConfig:
             raise InputError(f"min_crop must be in (0, 1], got {self.min_crop}")
 
     def key(self, feature_key: dict[str, object]) -> str:
-        """A short hash of this configuration and the feature configuration (the cache folder name)."""
-        raw = json.dumps({"ladder": asdict(self), "features": feature_key}, sort_keys=True)
+        """A short hash of what decides a crop family's images and features (the cache folder name): the
+        fields that only count crops or choose pairs and splits are left out, so changing them reuses
+        the cache."""
+        images = {k: v for k, v in asdict(self).items() if k not in PAIRING_FIELDS}
+        raw = json.dumps({"ladder": images, "features": feature_key}, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 

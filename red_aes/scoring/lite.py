@@ -27,10 +27,6 @@ from red_aes.types import AestheticDelta, AestheticScore, Decoding
 MENTION_THRESHOLD = 0.05
 
 
-def _name(group: str) -> str:
-    return group.replace("_", " ")
-
-
 class RedLiteScorer(BaseScorer):
     """RED-Lite: a small CNN head trained on synthetic edit pairs only (not the paper's VLM)."""
 
@@ -95,11 +91,11 @@ class RedLiteScorer(BaseScorer):
         reasoning = None
         if decoding == "reasoning":
             moved = sorted((k for k, v in shares.items() if abs(v) >= MENTION_THRESHOLD), key=shares.get)
-            split = ", ".join(f"{_name(k)} {shares[k]:+.2f}" for k in moved)
+            split = ", ".join(f"{k} {shares[k]:+.2f}" for k in moved)
             facts = describe_changes(pair_measurements(m_before, m_after))
             reasoning = (
                 f"RED-Lite score {format_score(s_before)} -> {format_score(s_after)}."
-                + (f" The change comes from the model's {split} features." if split else "")
+                + (f" What moved the model's score: {split}." if split else "")
                 + (
                     f" Measured changes: {'; '.join(facts)}."
                     if facts

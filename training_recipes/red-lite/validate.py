@@ -1,14 +1,15 @@
 """Validate RED-Lite against the measured scorer and single-statistic baselines, with `red-aes eval`.
 
-    python training_recipes/red-lite/validate.py [--weights DIR] [--data DATASET_DIR] [--out DIR]
+    python training_recipes/red-lite/validate.py [--weights DIR] [--dev ROOT ...] [--out DIR]
 
-Two benchmarks, none of them human-rated, and none seen by training:
+Benchmarks, none seen by training:
 
 * ``edit-ladder`` on the bundled photos (examples/photos, never in RED-Lite's training data): each photo
   degraded (and, where the editor has one, improved) per attribute at four strengths; per-group SRCC and
   pairwise accuracy of the order the editor implies;
-* ``red`` on the validation split of the ladder dataset (photos held out from training by the split),
-  per attribute: direction accuracy and SRCC of predicted vs judged Δ.
+* with ``--dev ROOT``, each human-rated image folder (``imagefolder``: ``ROOT/labels.csv`` with
+  ``file,score``), e.g. a development set you may only validate on: SRCC and PLCC with the ratings,
+  beside the baselines on the same images. Nothing is fitted to these labels.
 
 Writes ``EVALUATION.md`` into the weights folder and re-renders its model card, so the card reports
 exactly these runs. Evaluation outputs (predictions, plots) go to ``--out``.
@@ -57,7 +58,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--weights", type=Path, default=REPO / "red_aes" / "assets" / "red-lite")
-    parser.add_argument("--data", type=Path, default=REPO / "data" / "red-lite-pairs")
+    parser.add_argument("--dev", type=Path, action="append", default=[], help="human-rated image folder")
     parser.add_argument("--out", type=Path, default=REPO / "data" / "red-lite-eval")
     args = parser.parse_args()
     ladder = _eval(
@@ -74,20 +75,18 @@ def main() -> None:
         *_table(ladder, "pairwise_accuracy"),
         "",
     ]
-    if (args.data / "dataset_dict.json").is_file():
-        red = _eval(
-            args.weights,
-            ["--benchmark", "red", "--root", str(args.data), "--split", "validation"],
-            args.out / "red",
-        )
+    for root in args.dev:
+        dev = _eval(args.weights, ["--benchmark", "imagefolder", "--root", str(root)], args.out / root.name)
         lines += [
-            "**Validation photos of the ladder dataset** (split by photo): direction accuracy of Δ per",
-            "attribute (`cross-photo` rows compare different photos):",
+            f"**Development set `{root.name}`** ({dev['results'][0].get('n', '?')} human-rated photos; used",
+            "for validation and model selection only, never fitted): SRCC / PLCC with the ratings.",
             "",
-            *_table(red, "direction_accuracy"),
+            *_table(dev, "srcc"),
+            "",
+            *_table(dev, "plcc"),
             "",
         ]
-    lines.append("No human-rated data was used for training or for these numbers.")
+    lines.append("No human-rated data was used for training.")
     (args.weights / "EVALUATION.md").write_text("\n".join(lines) + "\n")
     from red_aes.lite.card import write_card
     from red_aes.lite.model import RedLiteModel
