@@ -74,7 +74,7 @@ with tempfile.TemporaryDirectory() as tmp:
             f"max |diff| = {gap:.2e}, answer mass relative diff {mass_gap:.2e}",
             info_only=not exact,
         )
-        invalid = scorer.compare(originals[0], edited[0], mode="fast")
+        invalid = scorer.compare(originals[0], edited[0], decoding="fast")
         check(
             f"{name} fast: the untrained model's answer is invalid and gives its mass",
             not invalid.valid and invalid.answer_mass is not None,
@@ -90,7 +90,7 @@ with tempfile.TemporaryDirectory() as tmp:
     layers = sum(isinstance(m, Linear4bit) for m in quantized.model.modules())
     check("4bit loads Linear4bit layers on cuda", layers > 0, f"{layers} layers")
     reasoning = quantized.compare(originals[0], edited[0])
-    fast_result = quantized.compare(originals[0], edited[0], mode="fast")
+    fast_result = quantized.compare(originals[0], edited[0], decoding="fast")
     check(
         "4bit answers in both modes",
         reasoning.valid and fast_result.answer_mass is not None,

@@ -70,7 +70,7 @@ from red_aes.scorer import RedAesScorer
 photos = sorted(Path('examples/photos').glob('*.png'))[:2]
 for stage in ('stage1_sft', 'stage2_grpo_pair', 'stage3_grpo_group'):
     scorer = RedAesScorer.from_pretrained('$WORK/$variant-' + stage, quantization=$quantization, device='$DEVICE')
-    result = scorer.compare(photos[0], photos[1], 'brighten the photo', mode='fast')
+    result = scorer.compare(photos[0], photos[1], 'brighten the photo', decoding='fast')
     assert result.answer_mass is not None, result.error  # valid only when the tiny run learnt the format
     print(stage, scorer.device, scorer.metadata['stage'], f'answer mass {result.answer_mass:.3g}', result.delta)
 one = load_file('$WORK/$variant-stage1_sft/adapter_model.safetensors')

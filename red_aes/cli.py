@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import Any
 
 from red_aes.errors import RedAesError
 
@@ -29,8 +30,17 @@ COMMAND_MODULES: tuple[str, ...] = (
 USER_ERRORS: tuple[type[BaseException], ...] = (RedAesError, FileNotFoundError, NotADirectoryError)
 
 
+class CommandParser(argparse.ArgumentParser):
+    """A parser that takes flags only as spelled: a prefix such as ``--mode`` is refused, never read as
+    ``--model`` (argparse's abbreviations). Sub-command parsers are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="red-aes",
         description="Relative image aesthetics: delta = score(edited) - score(original), scores in [1, 10].",
     )

@@ -8,7 +8,7 @@ parsing live there, once). Inputs::
     pipe([item, item, ...], decoding="fast")                         -> [dict, dict, ...] (batched)
 
 Images are anything :func:`red_aes.images.load_image` accepts. Options, at construction or per call:
-``decoding`` (``"reasoning"`` or ``"fast"``; ``mode`` is its deprecated name), ``max_reasoning_tokens``,
+``decoding`` (``"reasoning"`` or ``"fast"``), ``max_reasoning_tokens``,
 ``batch_size``. Construction only:
 ``prompt_version`` (default: the checkpoint's ``red_aes.json``, else the current version),
 ``max_image_pixels`` (the processor's resize budget per image; default: the checkpoint's ``red_aes.json``,
@@ -25,7 +25,6 @@ by ``RedAesScorer.save_pretrained`` so that ``pipeline(model=dir, trust_remote_c
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from transformers import Pipeline
@@ -71,12 +70,8 @@ class RedAesPipeline(Pipeline):
         decoding: Decoding | None = None,
         max_reasoning_tokens: int | None = None,
         batch_size: int | None = None,
-        mode: Decoding | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         forward: dict[str, Any] = {}
-        if mode is not None:
-            warnings.warn("the pipeline option mode is deprecated; use decoding", FutureWarning, stacklevel=3)
-            decoding = decoding or mode
         if decoding is not None:
             forward["decoding"] = decoding
         if max_reasoning_tokens is not None:

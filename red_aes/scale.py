@@ -38,10 +38,3 @@ def secant_slope(raw_a: float, raw_b: float, width: float = _HALF) -> float:
     if abs(raw_b - raw_a) <= 1e-9 * max(1.0, abs(raw_a)):
         return squash_slope((raw_a + raw_b) / 2, width)
     return (squash_score(raw_b, width) - squash_score(raw_a, width)) / (raw_b - raw_a)
-
-
-def unsquash_score(score: float, width: float = _HALF) -> float:
-    """The inverse of :func:`squash_score` for a score strictly inside the scale."""
-    if not SCORE_MIN < score < SCORE_MAX:
-        raise InputError(f"score must lie strictly inside ({SCORE_MIN}, {SCORE_MAX}), got {score}")
-    return _MID + width * math.atanh((score - _MID) / _HALF)

@@ -26,8 +26,6 @@ DEFAULT_STRENGTH: float = 1.0
 
 #: How a scorer answers: reasoning text then the number, or the number alone (see red_aes.scoring).
 Decoding = Literal["reasoning", "fast"]
-#: Deprecated name of :data:`Decoding`.
-Mode = Decoding
 Direction = Literal["improve", "degrade"]
 
 #: How a model is quantized when loaded (bitsandbytes): 4-bit nf4 or 8-bit.

@@ -74,9 +74,17 @@ def test_score_json_lists_every_file(capsys, tiny_model_dir: Path, photo_paths: 
 
 
 def test_fast_text_output_gives_the_mass(capsys, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
-    with pytest.warns(FutureWarning, match="--mode is deprecated; use --decoding"):
-        code, out, _ = _run(capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--mode", "fast")
+    code, out, _ = _run(capsys, "score", photo_paths[0], "--model", tiny_model_dir, "--decoding", "fast")
     assert code == 1 and "no valid answer (well-formed answers have total probability" in out
+
+
+@pytest.mark.parametrize("command", ["compare", "score"])
+def test_the_old_mode_flag_is_refused(capsys, command: str, photo_paths: list[Path]) -> None:
+    """``--mode`` is gone, and it is not read as an abbreviation of ``--model`` either."""
+    images = [str(p) for p in photo_paths[: 2 if command == "compare" else 1]]
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, *images, "--model", "measured", "--mode", "fast"])
+    assert exit_info.value.code == 2 and "unrecognized arguments: --mode fast" in capsys.readouterr().err
 
 
 def test_max_image_pixels_is_refused_by_the_measured_scorer(capsys, photo_paths: list[Path]) -> None:

@@ -42,7 +42,7 @@ def test_vlm_judge_votes_what_the_scorer_answers(tiny_model_dir: Path, pair: Pai
 def test_vlm_judge_records_an_untrained_fast_answer_as_an_invalid_vote(
     tiny_model_dir: Path, pair: PairToJudge
 ) -> None:
-    judge = load_judge({"name": "vlm", "model": str(tiny_model_dir), "mode": "fast", "device": "cpu"})
+    judge = load_judge({"name": "vlm", "model": str(tiny_model_dir), "decoding": "fast", "device": "cpu"})
     (vote,) = judge.judge([pair])
     assert isinstance(vote, InvalidVote) and "total probability" in vote.error  # the mass, not a guess
 

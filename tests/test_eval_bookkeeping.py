@@ -236,7 +236,9 @@ def test_anchors_overlapping_the_benchmark_are_refused(photos: Path, tmp_path: P
     assert result.n_invalid == 0 and result.anchors == list(apart.ids)
 
 
-def test_cli_scoring_flag_and_the_deprecated_mode_flag(photos: Path, tmp_path: Path) -> None:
+def test_cli_scoring_flag_and_no_mode_flag(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     train = tmp_path / "train"
     train.mkdir()
     for i, path in enumerate(_images(photos)[:3]):
@@ -246,13 +248,11 @@ def test_cli_scoring_flag_and_the_deprecated_mode_flag(photos: Path, tmp_path: P
     argv += ["--decoding", "fast", "--anchors", str(train / "labels.csv"), "--num-anchors", "2"]
     argv += ["--bootstrap", "0", "--no-progress"]
     assert _cli([*argv, "--scoring", "anchored", "--out", str(tmp_path / "new")]) == 0
-    with pytest.warns(FutureWarning, match="--mode is deprecated; use --scoring"):
-        assert _cli([*argv, "--mode", "anchored", "--out", str(tmp_path / "old")]) == 0
-    for name in ("new", "old"):
-        result = json.loads((tmp_path / name / "results.json").read_text())["results"][0]
-        assert result["scoring"] == result["mode"] == "anchored" and result["anchor_order"] == "both"
-    assert (tmp_path / "new" / "predictions.csv").read_text() == (
-        tmp_path / "old" / "predictions.csv"
-    ).read_text()
-    with pytest.warns(FutureWarning):  # both spellings, disagreeing: a one-line error (exit 2)
-        assert _cli([*argv, "--mode", "anchored", "--scoring", "direct", "--out", str(tmp_path / "x")]) == 2
+    result = json.loads((tmp_path / "new" / "results.json").read_text())["results"][0]
+    assert result["scoring"] == "anchored" and result["anchor_order"] == "both"
+    assert "mode" not in result  # one key per meaning: scoring
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:  # the old spelling of --scoring is refused
+        _cli([*argv, "--mode", "anchored", "--out", str(tmp_path / "old")])
+    assert exit_info.value.code == 2 and "unrecognized arguments: --mode anchored" in capsys.readouterr().err
+    assert not (tmp_path / "old").exists()

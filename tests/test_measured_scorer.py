@@ -130,13 +130,13 @@ def test_from_pretrained_options() -> None:
     assert MeasuredScorer.higher_is_better and MeasuredScorer.score_range == (SCORE_MIN, SCORE_MAX)
 
 
-def test_decoding_is_checked_and_mode_is_its_deprecated_keyword(scorer, photos) -> None:
+def test_decoding_is_checked_and_mode_is_no_keyword(scorer, photos) -> None:
     with pytest.raises(ValueError, match="decoding must be one of"):
         scorer.score(photos["china.jpg"], decoding="slow")  # type: ignore[arg-type]
-    with pytest.warns(FutureWarning, match="decoding="):
-        old = scorer.score(photos["china.jpg"], mode="fast")
-    assert old == scorer.score(photos["china.jpg"], decoding="fast")
-    assert old.decoding == "fast" and "mode" not in old.to_dict()  # results name it once: decoding
+    with pytest.raises(TypeError, match="'mode'"):  # the old spelling is an option the backend lacks
+        scorer.score(photos["china.jpg"], mode="fast")
+    fast = scorer.score(photos["china.jpg"], decoding="fast")
+    assert fast.decoding == "fast" and "mode" not in fast.to_dict()  # results name it once: decoding
 
 
 def test_strong_degradation_of_an_already_poor_photo_still_scores_lower(scorer, photos) -> None:

@@ -1,4 +1,4 @@
-"""The scoring package's seams: the registry, the endpoint backend, the deprecated module names, the
+"""The scoring package's seams: the registry, the endpoint backend, the
 torch-free checkpoint module and how the CLI reports the project's errors versus bugs."""
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from red_aes.errors import InputError, RedAesError
 from red_aes.registry import Registry, RegistryError, given
 from red_aes.scoring import SCORERS, available_scorers, load_scorer
 from red_aes.scoring.endpoint import EndpointScorer
-from red_aes.scoring.measured import MeasuredScorer
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
@@ -59,23 +58,19 @@ def test_listing_scorers_imports_no_backend() -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "name", "new"),
+    "old",
     [
-        ("red_aes.scorers", "load_scorer", load_scorer),
-        ("red_aes.measured_scorer", "MeasuredScorer", MeasuredScorer),
-        ("red_aes.scorer", "RedAesScorer", "red_aes.scoring.vlm:RedAesScorer"),
-        ("red_aes.scorer", "read_metadata", "red_aes.checkpoints:read_metadata"),
-        ("red_aes.decoding", "expected_answer", "red_aes.scoring.decoding:expected_answer"),
+        "red_aes.scorer",
+        "red_aes.scorers",
+        "red_aes.decoding",
+        "red_aes.measured_scorer",
+        "red_aes.statistic_scorer",
+        "red_aes.lite.scorer",
     ],
 )
-def test_old_module_names_warn_and_hand_on_the_same_objects(old: str, name: str, new: object) -> None:
-    sys.modules.pop(old, None)
-    with pytest.warns(FutureWarning, match=f"{old} is deprecated"):
-        module = importlib.import_module(old)
-    if isinstance(new, str):
-        where, _, attr = new.partition(":")
-        new = getattr(importlib.import_module(where), attr)
-    assert getattr(module, name) is new
+def test_the_module_names_before_0_1_0_do_not_import(old: str) -> None:
+    with pytest.raises(ModuleNotFoundError, match=old):
+        importlib.import_module(old)
 
 
 def test_endpoint_scorer_asks_the_served_model_and_reads_its_answers(photo_paths: list[Path]) -> None:

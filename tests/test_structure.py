@@ -1,5 +1,5 @@
-"""The package's structure, read from the code's imports: no import circles, scoring in one package, the
-old top-level scoring modules only deprecated re-exports."""
+"""The package's structure, read from the code's imports: no import circles, scoring in one package, and
+no compatibility layer (the modules of spellings before 0.1.0 do not exist)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "red_aes"
-#: Old top-level modules kept one release as deprecated re-exports of their new homes.
-SHIMS = ("scorer.py", "scorers.py", "decoding.py", "measured_scorer.py", "statistic_scorer.py")
+#: Modules of spellings before 0.1.0, removed for the first release (their homes are in ``scoring/``).
+REMOVED = ("scorer", "scorers", "decoding", "measured_scorer", "statistic_scorer", "lite.scorer")
 
 
 def _module(path: Path) -> str:
@@ -80,14 +80,27 @@ def test_the_circle_check_finds_a_circle() -> None:
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_scoring_lives_in_its_package_and_old_modules_only_re_export() -> None:
+def test_scoring_lives_in_its_package_and_the_old_modules_are_gone() -> None:
     scoring = {p.name for p in (PACKAGE / "scoring").glob("*.py")}
     assert {"__init__.py", "base.py", "vlm.py", "decoding.py", "measured.py", "endpoint.py"} <= scoring
-    for name in SHIMS:
-        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
-        defined = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Assign))]
-        assert defined == [], f"{name} defines code; it should only re-export"
-        assert "FutureWarning" in ast.unparse(tree), f"{name} does not warn"
+    assert [name for name in REMOVED if (PACKAGE / f"{name.replace('.', '/')}.py").exists()] == []
+
+
+def test_no_compatibility_layer_is_left() -> None:
+    """No module warns about an old spelling, and none of the old names is defined anywhere."""
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        assert "FutureWarning" not in names, f"{path.relative_to(PACKAGE)} warns about an old spelling"
+        assigned = {
+            t.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        assert not {"MODES", "Mode", "unsquash_score"} & (assigned | defined), path
 
 
 def test_core_modules_never_import_data_training_or_the_ui() -> None:

@@ -330,14 +330,14 @@ def test_processor_gets_the_recipe_pixel_budget(tiny_model_dir: Path, tmp_path: 
     assert t == 1 and h * w * 14 * 14 <= budget and h * w * 14 * 14 > budget // 2
 
 
-def test_old_recipe_keys_of_the_resize_budget_warn_and_still_apply() -> None:
+def test_the_resize_budget_has_one_recipe_key() -> None:
     from red_aes.train.config import RedAesArguments
 
-    with pytest.warns(FutureWarning, match="max_pixels is deprecated; use max_image_pixels"):
-        old = RedAesArguments(stage="sft", dataset_name="d", max_pixels=12544, min_pixels=3136)
-    assert (old.max_image_pixels, old.min_image_pixels, old.max_pixels) == (12544, 3136, None)
-    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="disagree"):
-        RedAesArguments(stage="sft", dataset_name="d", max_pixels=1, max_image_pixels=2)
+    new = RedAesArguments(stage="sft", dataset_name="d", max_image_pixels=12544, min_image_pixels=3136)
+    assert (new.max_image_pixels, new.min_image_pixels) == (12544, 3136)
+    for old in ("max_pixels", "min_pixels"):  # the input limit's name is not a recipe key
+        with pytest.raises(TypeError, match=old):
+            RedAesArguments(stage="sft", dataset_name="d", **{old: 12544})
 
 
 def test_trl_shuffling_would_split_the_groups(

@@ -14,8 +14,6 @@ object holds the result's fields (``forced``: a reasoning answer written after t
 ``answer_mass``: fast decoding's probability of a well-formed answer) and, for VLM scorers, the
 ``max_image_pixels`` the images were resized within. The exit code is 1 when the model gave no valid
 answer for some input (a fast-decoding answer mass below the threshold counts as none), 2 for bad input.
-``--mode`` is the deprecated spelling of ``--decoding``; the JSON results carry ``decoding`` (and, for one
-release, the same value under the deprecated key ``mode``).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ import argparse
 import json
 from typing import Any
 
-from red_aes.commands.options import QUANTIZATION_HELP, add_renamed, quantization, renamed
+from red_aes.commands.options import QUANTIZATION_HELP, quantization
 from red_aes.prompts import format_delta, format_score
 from red_aes.scoring import DECODINGS
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
@@ -47,7 +45,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         help="PEFT LoRA adapter (directory or Hub id) of a VLM --model, or a RED-Lite head for red-lite",
     )
     parser.add_argument("--quantization", help=f"VLM only: {QUANTIZATION_HELP} (default none)")
-    add_renamed(parser, "--decoding", "--mode", choices=DECODINGS, help="reasoning (default) or fast")
+    parser.add_argument(
+        "--decoding", choices=DECODINGS, default="reasoning", help="reasoning (default) or fast"
+    )
     parser.add_argument(
         "--max-reasoning-tokens",
         type=int,
@@ -145,7 +145,7 @@ def _compare(args: argparse.Namespace) -> int:
     from red_aes.images import load_image
 
     original, edited = load_image(args.original), load_image(args.edited)
-    decoding = renamed(args, "--decoding", "--mode", "reasoning")
+    decoding = args.decoding
     scorer = _load_scorer(args)
     delta = scorer.compare(original, edited, args.instruction, decoding=decoding)
     if args.json:
@@ -166,7 +166,7 @@ def _score(args: argparse.Namespace) -> int:
     from red_aes.images import load_image
 
     images = [load_image(path) for path in args.images]
-    decoding = renamed(args, "--decoding", "--mode", "reasoning")
+    decoding = args.decoding
     scorer = _load_scorer(args)
     scores = scorer.score(images, decoding=decoding, progress=not args.json and len(images) > 1)
     if args.json:

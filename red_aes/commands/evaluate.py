@@ -12,7 +12,7 @@ identity (its prompt version, reasoning budget, pixel budget, dtype, quantizatio
 given here, so changing any of them asks the model again.
 
 ``--scoring direct|anchored`` chooses how scores are obtained and ``--decoding reasoning|fast`` how the
-scorer answers; ``--mode`` is the deprecated spelling of ``--scoring``. ``--exclude-forced`` leaves
+scorer answers. ``--exclude-forced`` leaves
 answers forced by an exhausted reasoning budget out of the metrics (they are counted either way).
 
 Under ``accelerate launch --num_processes N -m red_aes.cli eval ...`` each process scores its share into
@@ -27,7 +27,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from red_aes.commands.options import QUANTIZATION_HELP, add_renamed, quantization, renamed
+from red_aes.commands.options import QUANTIZATION_HELP, quantization
 
 
 class _ModelAction(argparse.Action):
@@ -106,11 +106,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--strengths", type=float, nargs="+", help="edit-ladder strengths (default: 0.25 0.5 0.75 1)"
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--scoring",
-        "--mode",
         choices=SCORING_MODES,
+        default="direct",
         help="direct scores (default) or scores solved from comparisons with anchors",
     )
     p.add_argument("--anchors", type=Path, help="anchored mode: labels CSV of a training split (file,score)")
@@ -188,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
         benchmark=args.benchmark,
         request=request,
         out=args.out,
-        scoring=renamed(args, "--scoring", "--mode", "direct"),
+        scoring=args.scoring,
         decoding=args.decoding,
         anchors=anchors,
         anchor_order=args.anchor_order,

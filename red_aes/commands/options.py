@@ -1,33 +1,9 @@
-"""Options shared by several ``red-aes`` sub-commands: deprecated spellings, quantization and the Hub
-push flags."""
+"""Options shared by several ``red-aes`` sub-commands: quantization and the Hub push flags."""
 
 from __future__ import annotations
 
 import argparse
-import warnings
 from typing import Any
-
-from red_aes.errors import InputError
-
-
-def add_renamed(
-    parser: argparse.ArgumentParser, new: str, old: str, choices: Any = None, **kwargs: Any
-) -> None:
-    """Add ``new`` and its deprecated spelling ``old`` (read by :func:`renamed`); ``kwargs`` go to ``new``."""
-    parser.add_argument(new, choices=choices, **kwargs)
-    dest = new.removeprefix("--").replace("-", "_")
-    parser.add_argument(old, dest=f"deprecated_{dest}", choices=choices, help=f"deprecated spelling of {new}")
-
-
-def renamed(args: argparse.Namespace, new: str, old: str, default: Any) -> Any:
-    """The value of ``new``, or of its deprecated spelling ``old`` with a warning; ``default`` if neither."""
-    dest = new.removeprefix("--").replace("-", "_")
-    value, legacy = getattr(args, dest), getattr(args, f"deprecated_{dest}")
-    if legacy is not None:
-        warnings.warn(f"red-aes {args.command} {old} is deprecated; use {new}", FutureWarning, stacklevel=2)
-        if value is not None and value != legacy:
-            raise InputError(f"{new} {value} and {old} {legacy} disagree; give {new}")
-    return value if value is not None else legacy if legacy is not None else default
 
 
 def add_push_options(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,6 @@ class (or factory) plus one line in :data:`JUDGES`; a judge that is a scorer is 
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -151,15 +150,10 @@ def vlm_judge(
     adapter: str | None = None,
     quantization: str | None = None,
     decoding: Decoding = "reasoning",
-    mode: Decoding | None = None,
     label: str | None = None,
     **scorer_kwargs: Any,
 ) -> Judge:
-    """A VLM judge through ``RedAesScorer`` (local directory or Hub id, optional LoRA adapter).
-    ``mode`` is the deprecated name of ``decoding`` (a config key; warns)."""
-    if mode is not None:
-        warnings.warn("the vlm judge option mode is deprecated; use decoding", FutureWarning, stacklevel=2)
-        decoding = mode
+    """A VLM judge through ``RedAesScorer`` (local directory or Hub id, optional LoRA adapter)."""
     name = label or f"vlm:{model}" + (f"+{adapter}" if adapter else "")
     return ScorerJudge(
         model, label=name, decoding=decoding, adapter=adapter, quantization=quantization, **scorer_kwargs

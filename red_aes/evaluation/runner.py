@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -122,7 +121,6 @@ class EvalResult:
             "split": self.benchmark.split,
             "source": self.benchmark.source,
             "scoring": self.scoring_mode,
-            "mode": self.scoring_mode,  # deprecated key of "scoring", kept for one release
             "decoding": self.decoding,
             "anchors": self.anchors,
             "anchor_order": self.anchor_order,
@@ -281,17 +279,12 @@ def evaluate(
     progress: bool = True,
     exclude_forced: bool = False,
     load_options: dict[str, Any] | None = None,
-    mode: ScoringMode | None = None,
 ) -> EvalResult:
     """Score ``benchmark`` with ``scorer`` (named ``model_id``/``adapter`` in the cache and reports).
 
     ``load_options`` are the options ``scorer`` was loaded with (they join the cache key);
-    ``exclude_forced`` leaves forced answers out of the metrics (counted). ``mode`` is the deprecated
-    name of ``scoring``.
+    ``exclude_forced`` leaves forced answers out of the metrics (counted).
     """
-    if mode is not None:
-        warnings.warn("evaluate(mode=) is deprecated; use scoring=", FutureWarning, stacklevel=2)
-        scoring = mode
     if scoring not in SCORING_MODES:
         raise InputError(f"scoring must be one of {SCORING_MODES}, got {scoring!r}")
     if anchor_order not in ANCHOR_ORDERS:

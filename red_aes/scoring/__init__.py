@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from red_aes.registry import Registry
-from red_aes.scoring.base import DECODINGS, MODES, BaseScorer
+from red_aes.scoring.base import DECODINGS, BaseScorer
 
 #: Named scorer backends; any other model string is a VLM id or directory (the fallback).
 SCORERS = Registry(
@@ -53,4 +53,4 @@ def load_scorer(model: str, adapter: str | None = None, **kwargs: Any) -> BaseSc
     return SCORERS.build(model, **kwargs)
 
 
-__all__ = ["DECODINGS", "MODES", "SCORERS", "BaseScorer", "available_scorers", "load_scorer"]
+__all__ = ["DECODINGS", "SCORERS", "BaseScorer", "available_scorers", "load_scorer"]

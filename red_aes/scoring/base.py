@@ -6,12 +6,11 @@ validated up front, then processed in batches of ``batch_size``. Backends implem
 methods. In the spirit of pyiqa, a scorer exposes its output ranges and direction (higher is better).
 
 ``decoding`` is how a backend answers: ``"reasoning"`` (reasoning text, then the number) or ``"fast"``
-(the number alone). The old keyword ``mode=`` still works for one release, with a ``FutureWarning``.
+(the number alone).
 """
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
@@ -35,8 +34,6 @@ from red_aes.types import (
 
 #: The decodings every scorer accepts (a backend without reasoning text may leave ``reasoning`` short).
 DECODINGS: tuple[str, ...] = ("reasoning", "fast")
-#: Deprecated name of :data:`DECODINGS`.
-MODES = DECODINGS
 
 
 def _is_batch(value: Any) -> bool:
@@ -92,15 +89,14 @@ class BaseScorer(ABC):
         decoding: Decoding = "reasoning",
         batch_size: int | None = None,
         progress: bool = False,
-        mode: Decoding | None = None,
         **options: Any,
     ) -> AestheticDelta | list[AestheticDelta]:
         """Predict ``score(edited) - score(original)``; a list of pairs returns a list of deltas.
 
         ``options`` are backend decoding options (e.g. ``max_reasoning_tokens`` of the VLM scorer); a
-        backend refuses options it does not have. ``mode`` is the deprecated name of ``decoding``.
+        backend refuses options it does not have.
         """
-        decoding = _check_decoding(decoding, mode)
+        decoding = _check_decoding(decoding)
         single = not _is_batch(original)
         originals = [original] if single else list(original)
         editeds = [edited] if single else list(edited)
@@ -134,14 +130,13 @@ class BaseScorer(ABC):
         decoding: Decoding = "reasoning",
         batch_size: int | None = None,
         progress: bool = False,
-        mode: Decoding | None = None,
         **options: Any,
     ) -> AestheticScore | list[AestheticScore]:
         """Absolute aesthetic score in ``score_range``; a list of images returns a list of scores.
 
         ``options`` are backend decoding options, as for :meth:`compare`.
         """
-        decoding = _check_decoding(decoding, mode)
+        decoding = _check_decoding(decoding)
         single = not _is_batch(image)
         images = [load_image(x, max_pixels=self.max_pixels) for x in ([image] if single else image)]
         results: list[AestheticScore] = []
@@ -202,22 +197,14 @@ class BaseScorer(ABC):
         images: Sequence[ImageInput],
         *,
         decoding: Decoding = "reasoning",
-        mode: Decoding | None = None,
     ) -> list[tuple[int, AestheticScore]]:
         """Score ``images`` and return ``(input index, score)`` best first; invalid scores go last."""
-        scores = self.score(list(images), decoding=_check_decoding(decoding, mode))
+        scores = self.score(list(images), decoding=_check_decoding(decoding))
         return sorted(enumerate(scores), key=lambda item: (not item[1].valid, -(item[1].score or 0.0)))
 
 
-def _check_decoding(decoding: str, mode: str | None) -> Decoding:
-    """``decoding``, or the deprecated ``mode=`` when given; refuses anything but :data:`DECODINGS`."""
-    if mode is not None:
-        warnings.warn(
-            "the scorer keyword mode= is deprecated; use decoding= (it will be removed in the next release)",
-            FutureWarning,
-            stacklevel=3,
-        )
-        decoding = mode
+def _check_decoding(decoding: str) -> Decoding:
+    """``decoding``, refusing anything but :data:`DECODINGS`."""
     if decoding not in DECODINGS:
         raise InputError(f"decoding must be one of {DECODINGS}, got {decoding!r}")
     return decoding  # type: ignore[return-value]

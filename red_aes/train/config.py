@@ -8,7 +8,6 @@ A recipe is one YAML file whose keys are the fields of TRL's ``SFTConfig`` or ``
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,12 +49,6 @@ class RedAesArguments:
     min_image_pixels: int | None = field(
         default=None, metadata={"help": "Lower resize bound of the processor (pixels per image)."}
     )
-    max_pixels: int | None = field(
-        default=None, metadata={"help": "Deprecated spelling of max_image_pixels (warns; one release)."}
-    )
-    min_pixels: int | None = field(
-        default=None, metadata={"help": "Deprecated spelling of min_image_pixels (warns; one release)."}
-    )
     answer_only_share: float = field(
         default=ANSWER_ONLY_SHARE,
         metadata={
@@ -88,19 +81,6 @@ class RedAesArguments:
     license: str = field(default="apache-2.0", metadata={"help": "License written in the model card."})
 
     def __post_init__(self) -> None:
-        for old, new in (("max_pixels", "max_image_pixels"), ("min_pixels", "min_image_pixels")):
-            value = getattr(self, old)
-            if value is None:
-                continue
-            warnings.warn(
-                f"recipe key {old} is deprecated; use {new} (the resize budget, not an input limit)",
-                FutureWarning,
-                stacklevel=2,
-            )
-            if getattr(self, new) not in (None, value):
-                raise InputError(f"{old} ({value}) and {new} ({getattr(self, new)}) disagree; give {new}")
-            setattr(self, new, value)
-            setattr(self, old, None)
         if not 0.0 <= self.answer_only_share <= 1.0:
             raise InputError(f"answer_only_share must be in [0, 1], got {self.answer_only_share}")
         if self.stage not in STAGES:
