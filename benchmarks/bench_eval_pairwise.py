@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         labels = make_pairs(root, args.images)
         n_pairs = args.images * (args.images - 1) // 2
         if not is_relative(MeasuredScorer()):
-            command = [sys.executable, "-m", "red_aes.cli", "eval", "--model", "measured"]
+            command = [sys.executable, "-m", "red_aes", "eval", "--model", "measured"]
             command += ["--benchmark", "pairwise", "--root", str(root), "--out", str(Path(tmp) / "out")]
             start = time.perf_counter()
             subprocess.run([*command, "--no-progress"], check=True, stdout=subprocess.DEVNULL)

@@ -56,7 +56,7 @@ for variant in bf16 qlora; do
         out="$WORK/$variant-$stage"
         init=()
         [ -n "$previous" ] && init=(--init_adapter "$previous")
-        check "$variant-$stage" "$PY" -m red_aes.cli train --config "training_recipes/tiny/$stage.yaml" -- \
+        check "$variant-$stage" "$PY" -m red_aes train run --config "training_recipes/tiny/$stage.yaml" -- \
             --model_name_or_path "$WORK/tiny" --dataset_name "$WORK/red" --output_dir "$out" \
             "${init[@]}" "${extra[@]}"
         previous=$out

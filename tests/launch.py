@@ -30,7 +30,7 @@ def accelerate_cli(
     launch += ["--num_processes", str(num_processes), "--num_machines", "1", "--mixed_precision", "no"]
     launch += ["--dynamo_backend", "no", "--main_process_port", str(free_port())]
     return subprocess.run(
-        [*launch, "-m", "red_aes.cli", *argv],
+        [*launch, "-m", "red_aes", *argv],
         cwd=REPO,
         env={**os.environ, "ACCELERATE_USE_CPU": "1", "CUDA_VISIBLE_DEVICES": ""},
         capture_output=True,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from red_aes.cli import main
 from red_aes.commands.options import quantization
+from red_aes.commands.red_aes_cli import main
 from red_aes.parsing import parse_answer
 from red_aes.scoring.decoding import MIN_ANSWER_MASS
 from red_aes.testing import TINY_MAX_PIXELS
@@ -161,7 +161,7 @@ def test_console_entry_point_reports_bad_input_without_traceback(tmp_path: Path)
     missing = tmp_path / "missing.jpg"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "red_aes.cli", "score", str(missing), "--model", "measured"],
+        [sys.executable, "-m", "red_aes", "score", str(missing), "--model", "measured"],
         capture_output=True,
         text=True,
         env=env,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from red_aes.cli import main
+from red_aes.commands.red_aes_cli import main
 from red_aes.measure import METRICS
 from red_aes.types import DEFAULT_STRENGTH
 

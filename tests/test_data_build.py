@@ -25,7 +25,7 @@ from datasets import Image as ImageFeature
 from huggingface_hub import DatasetCard
 from launch import accelerate_cli
 
-from red_aes.cli import main
+from red_aes.commands.red_aes_cli import main
 from red_aes.data import BuildConfig, SchemaError, build_dataset, load_red_dataset
 from red_aes.data.card import BUILD_STATS
 from red_aes.data.schema import SPLITS

@@ -150,8 +150,8 @@ def test_aggregate_median_agreement_and_drops() -> None:
 
 
 def test_every_config_key_is_a_flag_overriding_the_yaml(tmp_path: Path) -> None:
-    from red_aes.cli import build_parser
     from red_aes.commands.data import config_from_args
+    from red_aes.commands.red_aes_cli import build_parser
 
     config = tmp_path / "c.yaml"
     config.write_text("source: photos\nout: a\nseed: 1\nmax_sources: 5\njudges: [measured]\n")
@@ -191,7 +191,7 @@ def test_every_config_key_is_a_flag_overriding_the_yaml(tmp_path: Path) -> None:
 
 
 def test_build_help_lists_a_flag_for_every_config_key(capsys: pytest.CaptureFixture[str]) -> None:
-    from red_aes.cli import build_parser
+    from red_aes.commands.red_aes_cli import build_parser
 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["data", "build", "--help"])

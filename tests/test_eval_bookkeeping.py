@@ -68,7 +68,7 @@ def _images(folder: Path) -> list[Path]:
 
 
 def _cli(argv: list[str]) -> int:
-    from red_aes.cli import main
+    from red_aes.commands.red_aes_cli import main
 
     return main(argv)
 

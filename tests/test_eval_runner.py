@@ -295,7 +295,7 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
 
 
 def _run_cli(argv: list[str]) -> int:
-    from red_aes.cli import main
+    from red_aes.commands.red_aes_cli import main
 
     return main(argv)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from red_aes.cli import main
+from red_aes.commands.red_aes_cli import main
 from red_aes.hub import token_from_env
 
 
@@ -17,7 +17,7 @@ def test_token_comes_from_the_named_variable(monkeypatch: pytest.MonkeyPatch) ->
         token_from_env("RED_AES_TEST_TOKEN")
 
 
-@pytest.mark.parametrize("command", [["push-model"], ["data", "push"]])
+@pytest.mark.parametrize("command", [["train", "push"], ["data", "push"]])
 def test_push_commands_refuse_an_unset_token_variable(command, tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.delenv("RED_AES_MISSING_TOKEN", raising=False)
     code = main([*command, str(tmp_path), "me/repo", "--token-env", "RED_AES_MISSING_TOKEN"])

@@ -15,7 +15,7 @@ import pytest
 from chat_stub import ChatStub
 from PIL import Image
 
-from red_aes.cli import main
+from red_aes.commands.red_aes_cli import main
 from red_aes.errors import InputError, RedAesError
 from red_aes.registry import Registry, RegistryError, given
 from red_aes.scoring import SCORERS, available_scorers, load_scorer
@@ -117,7 +117,7 @@ def test_project_errors_are_one_line_but_a_bug_shows_its_traceback(photo_paths: 
     a, b = (str(p) for p in photo_paths[:2])
     code = (
         "import sys\n"
-        "from red_aes.cli import main\n"
+        "from red_aes.commands.red_aes_cli import main\n"
         "from red_aes.scoring.measured import MeasuredScorer\n"
         "def broken(self, *args, **kwargs):\n"
         "    return {}['no such key']\n"

@@ -3,8 +3,12 @@ no compatibility layer (the modules of spellings before 0.1.0 do not exist)."""
 
 from __future__ import annotations
 
+import argparse
 import ast
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "red_aes"
 #: Modules of spellings before 0.1.0, removed for the first release (their homes are in ``scoring/``).
@@ -109,3 +113,59 @@ def test_core_modules_never_import_data_training_or_the_ui() -> None:
     for module in core:
         outer = {m for m in graph[module] if m.startswith(("red_aes.data", "red_aes.train", "red_aes.demo"))}
         assert not outer, f"{module} imports {outer}"
+
+
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """Every command of ``parser`` by its words (``("data", "push")``), groups and leaves alike."""
+    found: dict[tuple[str, ...], Any] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[(*path, name)] = sub
+                found |= _commands(sub, (*path, name))
+    return found
+
+
+def test_cli_modules_are_named_after_their_commands_and_imported_by_name() -> None:
+    from red_aes.commands.red_aes_cli import build_parser
+
+    entry = (PACKAGE / "commands" / "red_aes_cli.py").read_text(encoding="utf-8")
+    assert "importlib" not in entry and "import_module" not in entry  # no modules loaded from strings
+    commands = _commands(build_parser())
+    leaves = {words: p for words, p in commands.items() if p.get_default("func") is not None}
+    assert ("compare",) in leaves and ("train", "run") in leaves and ("lite", "train") in leaves
+    for words, parser in leaves.items():
+        top = words[0].replace("-", "_")
+        expected = "make_tiny" if top.startswith("make_tiny_") else top
+        module = parser.get_default("func").__module__
+        assert module == f"red_aes.commands.{expected}", f"red-aes {' '.join(words)} lives in {module}"
+    assert not (PACKAGE / "cli.py").exists() or "def " not in (PACKAGE / "cli.py").read_text()
+
+
+def test_every_push_is_the_push_of_its_group() -> None:
+    from red_aes.commands.red_aes_cli import build_parser
+
+    commands = _commands(build_parser())
+    pushes = sorted(words for words in commands if any("push" in word for word in words))
+    assert pushes == [("data", "push"), ("lite", "push"), ("train", "push")]
+
+
+def test_no_command_takes_the_old_mode_flag_or_an_abbreviation(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--mode`` is no flag of any command, and no parser reads it as a prefix of ``--model``."""
+    from red_aes.commands.red_aes_cli import build_parser
+
+    parser = build_parser()
+    for words, sub in {(): parser, **_commands(parser)}.items():
+        assert sub.allow_abbrev is False, f"red-aes {' '.join(words)} accepts abbreviated flags"
+        flags = {flag for action in sub._actions for flag in action.option_strings}
+        assert "--mode" not in flags, f"red-aes {' '.join(words)} takes --mode"
+    for argv in (
+        ["compare", "a.png", "b.png"],
+        ["score", "a.png"],
+        ["eval", "--model", "measured", "--benchmark", "ava", "--out", "o"],
+        ["edit", "a.png", "--prompt", "brighter", "--out", "b.png"],
+        ["data", "build"],
+    ):
+        with pytest.raises(SystemExit) as refused:
+            parser.parse_args([*argv, "--mode", "fast"])
+        assert refused.value.code == 2 and "unrecognized arguments: --mode fast" in capsys.readouterr().err

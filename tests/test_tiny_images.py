@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from red_aes.cli import main
+from red_aes.commands.red_aes_cli import main
 from red_aes.demo import DemoActions, DemoConfig, load_backends
 
 SIZES = [(1, 1), (1, 100), (100, 1), (2, 2)]

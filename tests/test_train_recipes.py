@@ -19,7 +19,7 @@ from hub_stub import HubStub
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 
-from red_aes.cli import main as cli
+from red_aes.commands.red_aes_cli import main as cli
 from red_aes.testing import TINY_MAX_PIXELS
 from red_aes.train.config import STAGES, parse_recipe, recipe_stage
 
@@ -84,7 +84,7 @@ def test_recipe_stage_errors(tmp_path: Path) -> None:
 def test_train_command_reports_bad_recipes_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("stage: rlhf\n")
-    assert cli(["train", "--config", str(bad)]) == 2
+    assert cli(["train", "run", "--config", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("red-aes train: error:") and "stage must be one of" in err and "\n" not in err
 
@@ -134,7 +134,8 @@ def chain(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, tiny_r
                     overrides += ["--push_to_hub", "true", "--hub_model_id", PUSHED_REPO]
                 printed = io.StringIO()
                 with contextlib.redirect_stdout(printed):
-                    assert cli(["train", "--config", str(RECIPES / "tiny" / recipe), "--", *overrides]) == 0
+                    argv = ["train", "run", "--config", str(RECIPES / "tiny" / recipe), "--", *overrides]
+                    assert cli(argv) == 0
                 dirs[name] = previous = out / name
                 logs[name] = _logged_metrics(printed.getvalue())
         pushed = hub.files(PUSHED_REPO)
@@ -230,23 +231,22 @@ def test_push_to_hub_uploaded_the_stage3_folder(chain: dict) -> None:
 
 
 @pytest.mark.slow
-def test_push_model_command(
+def test_train_push_command(
     chain: dict, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     folder = chain["dirs"]["stage1"]
     with HubStub() as hub, hub.online(monkeypatch):
         monkeypatch.setenv("HF_TOKEN", "stub")
-        assert (
-            cli(["push-model", str(folder), "stub-user/stage1", "--endpoint", hub.endpoint, "--private"]) == 0
-        )
+        argv = ["train", "push", str(folder), "stub-user/stage1", "--endpoint", hub.endpoint, "--private"]
+        assert cli(argv) == 0
         assert hub.repo("stub-user/stage1").private
         assert set(hub.files("stub-user/stage1")) == {p.name for p in folder.iterdir() if p.is_file()}
     assert "stub-user/stage1" in capsys.readouterr().out
 
 
-def test_push_model_refuses_a_folder_that_is_not_a_training_output(tmp_path: Path, capsys) -> None:
+def test_train_push_refuses_a_folder_that_is_not_a_training_output(tmp_path: Path, capsys) -> None:
     (tmp_path / "README.md").write_text("hello")
-    assert cli(["push-model", str(tmp_path), "stub-user/x", "--endpoint", "http://127.0.0.1:9"]) == 2
+    assert cli(["train", "push", str(tmp_path), "stub-user/x", "--endpoint", "http://127.0.0.1:9"]) == 2
     assert "not a RED-Aes training output, missing ['adapter_config.json'" in capsys.readouterr().err
 
 

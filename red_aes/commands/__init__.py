@@ -1,1 +1,1 @@
-"""Sub-command groups of the ``red-aes`` CLI (see ``red_aes.cli``)."""
+"""Sub-command groups of the ``red-aes`` CLI; the entry point is :mod:`red_aes.commands.red_aes_cli`."""

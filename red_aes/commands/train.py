@@ -1,12 +1,15 @@
-"""``red-aes train`` (run a training recipe) and ``red-aes push-model`` (push a stage's output folder).
+"""``red-aes train``: run a VLM training recipe, push a stage's output folder to the Hub.
 
 Examples::
 
-    red-aes train --config training_recipes/qwen2.5-vl-7b/stage1_sft.yaml
-    red-aes train --config training_recipes/tiny/stage1_sft.yaml -- --max_steps 5 --output_dir out/s1
-    red-aes push-model outputs/stage3 me/red-aes-qwen2.5-vl-7b --private
+    red-aes train run --config training_recipes/qwen2.5-vl-7b/stage1_sft.yaml
+    red-aes train run --config training_recipes/tiny/stage1_sft.yaml -- --max_steps 5 --output_dir out/s1
+    red-aes train push outputs/stage3 me/red-aes-qwen2.5-vl-7b --private
 
-``train`` reads the recipe's ``stage`` and runs :mod:`red_aes.train.sft` (``sft``) or
+Every push is the sub-command ``push`` of the group that made what it pushes: ``data push``,
+``lite push``, ``train push``.
+
+``train run`` reads the recipe's ``stage`` and runs :mod:`red_aes.train.sft` (``sft``) or
 :mod:`red_aes.train.grpo` (``pair``, ``group``) in this process; arguments after ``--`` override recipe
 fields. For several GPUs use ``accelerate launch -m red_aes.train.sft|grpo --config ...`` (see
 ``training_recipes/README.md``).
@@ -40,9 +43,16 @@ def _push_model(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    group = subparsers.add_parser(
         "train",
-        help="run a training recipe (stage 1 SFT, stage 2 pair GRPO or stage 3 group GRPO)",
+        help="train the VLM (stage 1 SFT, stage 2 pair GRPO, stage 3 group GRPO) and push its outputs",
+        description="Run a RED-Aes training recipe, or push a stage's output folder to the Hub.",
+    )
+    commands = group.add_subparsers(dest="train_command", required=True, metavar="TRAIN_COMMAND")
+
+    p = commands.add_parser(
+        "run",
+        help="run a training recipe; its 'stage' key picks SFT or GRPO",
         description="Run a RED-Aes training recipe; its 'stage' key picks SFT or GRPO. Arguments after "
         "'--' override recipe fields (e.g. -- --max_steps 10 --output_dir out).",
     )
@@ -52,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="-- --field value ... (recipe overrides)")
     p.set_defaults(func=_train)
 
-    p = subparsers.add_parser(
-        "push-model",
+    p = commands.add_parser(
+        "push",
         help="push a training output folder (adapter, processor, metadata, card) to the Hub",
         description="Create REPO_ID if needed and upload the adapter, processor, red_aes.json and README.md "
         "card of a training stage's output folder in one commit.",

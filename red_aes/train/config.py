@@ -96,7 +96,8 @@ def _check_trainer(stage: str, config_class: type) -> None:
     if config_class.__name__ != expected:
         raise InputError(
             f"recipe stage {stage!r} is trained with {expected}; run it with "
-            f"{'red_aes.train.sft' if expected == 'SFTConfig' else 'red_aes.train.grpo'} (or `red-aes train`)"
+            f"{'red_aes.train.sft' if expected == 'SFTConfig' else 'red_aes.train.grpo'} "
+            "(or `red-aes train run`)"
         )
 
 

@@ -1,15 +1,13 @@
-"""``red-aes edit`` and ``red-aes measure``.
+"""``red-aes edit``: edit a photo from a text prompt.
 
 Examples::
 
     red-aes edit photo.jpg --prompt "make it a bit brighter and warmer" --out edited.jpg
     red-aes edit photo.jpg --prompt "+0.7 EV, rotate 2 degrees" --out edited.png --json
     red-aes edit photo.jpg --prompt "make the sky dramatic" --editor ./tiny-editor --seed 3 --out out.png
-    red-aes measure a.jpg b.jpg --json
 
-``--json`` prints exactly one JSON document: for ``edit`` the backend, instruction, output path and the
-exact parameters (for the classical editor, every operation with its amount); for ``measure`` a list
-of objects with each file's measured attributes (see ``red_aes.measure.METRICS`` for units).
+``--json`` prints exactly one JSON document: the backend, instruction, output path and the exact
+parameters (for the classical editor, every operation with its amount).
 """
 
 from __future__ import annotations
@@ -19,21 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from red_aes.commands.options import QUANTIZATION_HELP, quantization
+from red_aes.commands.options import FULL_RESOLUTION_HELP, QUANTIZATION_HELP, long_side, quantization
 from red_aes.errors import InputError
 from red_aes.types import DEFAULT_STRENGTH
-
-FULL_RESOLUTION_HELP = (
-    "work on every pixel of the input instead of its working copy (at most 2048 px on the long side); "
-    "edit: also lifts the bound on the work one prompt may ask for"
-)
-
-
-def _long_side(args: argparse.Namespace) -> int | None:
-    """The working resolution the command runs at: None for --full-resolution."""
-    from red_aes.images import WORKING_LONG_SIDE
-
-    return None if args.full_resolution else WORKING_LONG_SIDE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,17 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     edit.add_argument("--cpu-offload", action="store_true", help="diffusion editors: model CPU offload")
     edit.add_argument("--full-resolution", action="store_true", help=FULL_RESOLUTION_HELP)
     edit.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    edit.set_defaults(func=_edit)
-
-    measure = subparsers.add_parser(
-        "measure",
-        help="measure exposure, contrast, colour, white balance, sharpness, noise and composition",
-        description="Print the measured aesthetic attributes of each image (model-free, offline).",
-    )
-    measure.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
-    measure.add_argument("--full-resolution", action="store_true", help=FULL_RESOLUTION_HELP)
-    measure.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    measure.set_defaults(func=_measure)
+    edit.set_defaults(func=run)
 
 
 def _check_output(out: str, image: str) -> Path:
@@ -111,18 +87,18 @@ def _editor_options(args: argparse.Namespace) -> dict[str, Any]:
         flags = ", ".join("--" + k.replace("num_inference_", "").replace("_", "-") for k in refused)
         raise InputError(f"{flags} only apply to diffusion editors, not {args.editor!r}")
     if EDITORS.accepts(args.editor, "long_side"):
-        chosen["long_side"] = _long_side(args)
+        chosen["long_side"] = long_side(args)
     if args.full_resolution and EDITORS.accepts(args.editor, "max_work"):
         chosen["max_work"] = None  # every pixel was asked for, on the user's own machine: no work bound
     return chosen
 
 
-def _edit(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from red_aes.editing import load_editor
     from red_aes.images import load_image
 
     out = _check_output(args.out, args.image)
-    image = load_image(args.image, long_side=_long_side(args))
+    image = load_image(args.image, long_side=long_side(args))
     editor = load_editor(args.editor, **_editor_options(args))
     result = editor.edit(image, args.prompt, seed=args.seed, strength=args.strength)
     # JPEG at quality 95: PIL's default 75 would add compression artefacts to the edit being assessed.
@@ -141,29 +117,4 @@ def _edit(args: argparse.Namespace) -> int:
         for op in result.params.get("operations", []):
             extra = ", ".join(f"{k}={v}" for k, v in op.items() if k not in {"op", "amount", "text"})
             print(f"  {op['op']} {op['amount']:+g}" + (f" ({extra})" if extra else ""))
-    return 0
-
-
-def _measure(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
-    from red_aes.images import declared_size
-    from red_aes.measure import METRICS, measure_image
-
-    for path in args.images:  # every file's header is checked before any is decoded
-        declared_size(path)
-    measured = [
-        measure_image(path, long_side=_long_side(args))
-        for path in tqdm(args.images, desc="measure", disable=args.json or len(args.images) < 2)
-    ]
-    if args.json:
-        print(
-            json.dumps([{"file": path, **m.to_dict()} for path, m in zip(args.images, measured, strict=True)])
-        )
-        return 0
-    for path, m in zip(args.images, measured, strict=True):
-        print(f"{path} ({m.width}x{m.height})")
-        for attribute, stats in m.by_attribute().items():
-            values = ", ".join(f"{name} {value:.3g} {METRICS[name].unit}" for name, value in stats.items())
-            print(f"  {attribute}: {values}")
     return 0

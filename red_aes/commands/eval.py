@@ -15,7 +15,7 @@ given here, so changing any of them asks the model again.
 scorer answers. ``--exclude-forced`` leaves
 answers forced by an exhausted reasoning budget out of the metrics (they are counted either way).
 
-Under ``accelerate launch --num_processes N -m red_aes.cli eval ...`` each process scores its share into
+Under ``accelerate launch --num_processes N -m red_aes eval ...`` each process scores its share into
 the cache (VLM scorers on the process's own device) and the main process writes the outputs.
 ``--shard K/N`` does the same split by hand for schedulers without accelerate. The run itself is
 :func:`red_aes.evaluation.session.run_session`; this module only turns flags into a session.
