@@ -1,12 +1,16 @@
-"""``pipeline("red-aes")``: checkpoints, adapters and the trust_remote_code path of saved checkpoints."""
+"""``pipeline("red-aes")``: registration, the base class's batching, checkpoints, adapters and the
+trust_remote_code path of saved checkpoints."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import red_aes
+import red_aes.pipeline  # registers the "red-aes" task
 from red_aes.scoring.vlm import RedAesScorer
 
 BUDGET = 6
@@ -30,11 +34,38 @@ def _pair(photo_paths: list[Path], instruction: str | None = "warmer") -> dict:
     return {"original": photo_paths[0], "edited": photo_paths[1], "instruction": instruction}
 
 
-def test_task_is_registered_by_importing_red_aes() -> None:
+def test_task_is_registered_by_importing_red_aes_pipeline() -> None:
     from transformers.pipelines import PIPELINE_REGISTRY
 
     assert "red-aes" in PIPELINE_REGISTRY.get_supported_tasks()
     assert PIPELINE_REGISTRY.supported_tasks["red-aes"]["impl"] is red_aes.RedAesPipeline
+
+
+def test_import_red_aes_has_no_import_time_magic() -> None:
+    """``import red_aes`` adds no import hook and wraps no loader; the task appears with red_aes.pipeline."""
+    code = (
+        "import sys\n"
+        "hooks = list(sys.meta_path)\n"
+        "import red_aes\n"
+        "assert sys.meta_path == hooks, sys.meta_path\n"
+        "assert 'transformers' not in sys.modules\n"
+        "from transformers.pipelines import PIPELINE_REGISTRY\n"
+        "assert 'red-aes' not in PIPELINE_REGISTRY.get_supported_tasks()\n"
+        "import red_aes.pipeline\n"
+        "assert 'red-aes' in PIPELINE_REGISTRY.get_supported_tasks()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_pipeline_uses_the_base_class_call() -> None:
+    from transformers import Pipeline
+
+    assert red_aes.RedAesPipeline.__call__ is Pipeline.__call__
+    for step in ("_sanitize_parameters", "preprocess", "_forward", "postprocess"):
+        assert step in vars(red_aes.RedAesPipeline), step
 
 
 def test_pair_and_image_results_match_the_scorer(pipe, tiny_model_dir: Path, photo_paths: list[Path]) -> None:
@@ -59,6 +90,12 @@ def test_lists_batch_and_keep_order(pipe, photo_paths: list[Path]) -> None:
         assert got["answer_mass"] == pytest.approx(want["answer_mass"], rel=1e-3)
         assert got["decoding"] == "fast" and got["reasoning"] is None and not got["valid"]
     assert len({round(r["answer_mass"], 20) for r in batch}) == len(batch)
+    # batch_size > 1: the base class collates mixed pairs and images into one _forward call
+    batched = pipe(inputs, decoding="fast", batch_size=3)
+    assert [("delta" in r, "score" in r) for r in batched] == [(True, False), (False, True)] * 2
+    for got, want in zip(batched, single, strict=True):
+        assert got["answer_mass"] == pytest.approx(want["answer_mass"], rel=1e-3)
+    assert list(pipe((x for x in inputs[:2]), decoding="fast")) == batch[:2]  # a generator streams
 
 
 def test_pipeline_uses_the_scorer_budget(tiny_model_dir: Path, pipe) -> None:

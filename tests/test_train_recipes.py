@@ -199,7 +199,7 @@ def test_each_stage_loads_in_scorer_and_pipeline_and_changes_the_answers(
 ) -> None:
     from transformers import pipeline
 
-    import red_aes  # noqa: F401  (registers the "red-aes" pipeline)
+    import red_aes.pipeline  # noqa: F401  (registers the "red-aes" task)
     from red_aes.scoring.vlm import RedAesScorer
 
     original, edited = photo_paths[0], photo_paths[1]
