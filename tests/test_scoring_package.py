@@ -49,6 +49,14 @@ def test_registry_names_what_exists_and_checks_options_before_building() -> None
     assert given({"a": None, "b": 0, "c": False}) == {"b": 0, "c": False}
 
 
+def test_scoring_imports_no_data_training_or_ui_library() -> None:
+    """``import red_aes.scoring`` (a fresh interpreter) loads none of datasets, trl, gradio, diffusers."""
+    heavy = ("datasets", "trl", "gradio", "diffusers")
+    result = _python(f"import sys, red_aes.scoring; print([m for m in {heavy!r} if m in sys.modules])")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_listing_scorers_imports_no_backend() -> None:
     code = "import sys; from red_aes.scoring import available_scorers; available_scorers(); "
     code += "print(sorted(m for m in sys.modules if m.startswith('red_aes.scoring.')))"
