@@ -12,6 +12,7 @@ from red_aes.data.judges import InvalidVote, PairToJudge, load_judge
 from red_aes.data.rationale import RationaleError, RationaleInput, load_rationale_writer
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
+from red_aes.registry import RegistryError
 from red_aes.scoring import load_scorer
 from red_aes.types import Verdict
 
@@ -68,3 +69,9 @@ def test_vlm_teacher_keeps_its_reasoning_only_when_its_direction_agrees(
     disagreeing = RationaleInput(pair.original, pair.edited, pair.instruction, "composition", opposite)
     with pytest.raises(RationaleError, match="against the aggregated"):
         teacher.write(disagreeing)
+
+
+def test_vlm_judge_refuses_the_old_mode_key(tiny_model_dir: Path) -> None:
+    """``decoding`` is the one key; ``mode`` is refused by name before any model loads."""
+    with pytest.raises(RegistryError, match=r"unknown options for the .* scorer: mode \(it takes"):
+        load_judge({"name": "vlm", "model": str(tiny_model_dir), "mode": "fast"})
