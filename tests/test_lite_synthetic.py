@@ -92,8 +92,8 @@ def test_tiny_photo_training_beats_its_untrained_start_and_resumes_from_its_cach
         long_side=96,
         ladder={
             "crops_per_photo": 1,
-            "chains_per_crop": 2,
-            "levels": [0.5, 1.0],
+            "chains_per_crop": 3,
+            "levels": [0.33, 0.67, 1.0],
             "validation_share": 0.4,
             "work_sides": [128, 160],
         },

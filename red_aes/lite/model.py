@@ -33,11 +33,13 @@ class LiteLoadError(ModelLoadError):
 
 @dataclass(frozen=True)
 class HeadConfig:
-    """Size of the head: standardise → Linear(dim, hidden) → GELU → Linear(hidden, 1) (+ MID)."""
+    """The head: standardise → Linear(dim, hidden) → GELU → Linear(hidden, 1) (+ MID), except for the
+    ``decreasing`` features, which skip the MLP and subtract ``softplus(w) · z`` each."""
 
     dim: int
     hidden: int = 32
     dropout: float = 0.2
+    decreasing: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,11 +56,21 @@ class LiteHead(torch.nn.Module):
         self.dropout = torch.nn.Dropout(config.dropout)
         self.hidden = torch.nn.Linear(config.dim, config.hidden, dtype=torch.float64)
         self.out = torch.nn.Linear(config.hidden, 1, dtype=torch.float64)
+        keep = torch.ones(config.dim, dtype=torch.float64)
+        keep[list(config.decreasing)] = 0.0
+        self.register_buffer("keep", keep, persistent=False)
+        self.decrease = torch.nn.Parameter(torch.zeros(len(config.decreasing), dtype=torch.float64))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Raw (unbounded) scores of a (n, dim) float64 batch, centred on the middle of the scale."""
-        z = self.dropout((features - self.mean) / self.std)
-        return MID + self.out(torch.nn.functional.gelu(self.hidden(z))).squeeze(-1)
+        """Raw (unbounded) scores of a (n, dim) float64 batch, centred on the middle of the scale: the MLP
+        of the other features minus a non-negative multiple of each ``decreasing`` feature (so the
+        score can only fall as one of them grows)."""
+        z = (features - self.mean) / self.std
+        raw = MID + self.out(torch.nn.functional.gelu(self.hidden(self.dropout(z) * self.keep))).squeeze(-1)
+        if not self.config.decreasing:
+            return raw
+        weights = torch.nn.functional.softplus(self.decrease)
+        return raw - z[:, list(self.config.decreasing)] @ weights
 
     def score(self, features: torch.Tensor) -> torch.Tensor:
         """Scores in (1, 10): ``MID + HALF · tanh((raw − MID) / HALF)``, the map of red_aes.scale."""
@@ -98,6 +110,11 @@ class RedLiteModel:
                     f"head expects {self.head.config.dim} features but {self.feature_config.backbone} "
                     f"gives {self._extractor.dim}"
                 )
+            if tuple(self.head.config.decreasing) != tuple(self._extractor.decreasing()):
+                raise LiteLoadError(
+                    f"head's decreasing features {list(self.head.config.decreasing)} are not this "
+                    f"version's {self._extractor.decreasing()}"
+                )
         return self._extractor
 
     @torch.inference_mode()
@@ -130,7 +147,8 @@ class RedLiteModel:
         config = json.loads((folder / CONFIG_NAME).read_text())
         try:
             features = FeatureConfig(**config["features"])
-            head = LiteHead(HeadConfig(**config["head"]))
+            raw_head = config["head"]
+            head = LiteHead(HeadConfig(**{**raw_head, "decreasing": tuple(raw_head.get("decreasing", ()))}))
         except (KeyError, TypeError) as err:
             raise LiteLoadError(f"{folder / CONFIG_NAME}: not a RED-Lite config ({err})") from None
         head.load_state_dict(load_file(str(folder / WEIGHTS_NAME)))

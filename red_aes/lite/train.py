@@ -57,9 +57,10 @@ class LiteTrainConfig:
     output_dir: str = "red-lite"
     backbone: str = "efficientnet-lite0"
     long_side: int = 512
+    fine_scales: bool = False
     global_features: bool = False
     hidden: int = 32
-    dropout: float = 0.5
+    dropout: float = 0.2
     learning_rate: float = 1e-3
     weight_decay: float = 1e-2
     max_epochs: int = 500
@@ -177,11 +178,18 @@ def _loss(head: LiteHead, x: torch.Tensor, data: SplitData, config: LiteTrainCon
 
 
 def fit_head(
-    table: np.ndarray, train: SplitData, validation: SplitData, config: LiteTrainConfig
+    table: np.ndarray,
+    train: SplitData,
+    validation: SplitData,
+    config: LiteTrainConfig,
+    decreasing: tuple[int, ...] = (),
 ) -> tuple[LiteHead, dict[str, Any]]:
-    """Train a head on ``train``'s pairs, early-stopped on ``validation``'s order accuracy."""
+    """Train a head on ``train``'s pairs, early-stopped on ``validation``'s order accuracy;
+    ``decreasing`` features can only lower the score (:class:`HeadConfig`)."""
     torch.manual_seed(config.seed)
-    head = LiteHead(HeadConfig(dim=table.shape[1], hidden=config.hidden, dropout=config.dropout))
+    head = LiteHead(
+        HeadConfig(dim=table.shape[1], hidden=config.hidden, dropout=config.dropout, decreasing=decreasing)
+    )
     train_x = table[train.nodes]
     std = train_x.std(0)
     head.mean.copy_(torch.from_numpy(train_x.mean(0)))
@@ -347,7 +355,10 @@ def train(config: LiteTrainConfig) -> Path:
     config.validate()
     started = time.perf_counter()
     features = FeatureConfig(
-        backbone=config.backbone, long_side=config.long_side, global_features=config.global_features
+        backbone=config.backbone,
+        long_side=config.long_side,
+        fine_scales=config.fine_scales,
+        global_features=config.global_features,
     )
     extractor = FeatureExtractor(features)
     out = Path(config.output_dir)
@@ -359,7 +370,8 @@ def train(config: LiteTrainConfig) -> Path:
     source = config.photos or config.dataset
     if not splits["train"].pairs.order:
         raise InputError(f"{source}: the train split has no ordered pair to learn from")
-    head, summary = fit_head(prepared.table, splits["train"], splits["validation"], config)
+    decreasing = tuple(extractor.decreasing())
+    head, summary = fit_head(prepared.table, splits["train"], splits["validation"], config, decreasing)
     model = RedLiteModel(features, head)
     scores = model.score_features(prepared.table)
     validation = {

@@ -31,7 +31,7 @@ def _eval(weights: Path, benchmark: list[str], out: Path) -> dict:
     models = ["--model", "red-lite", "--adapter", str(weights)]
     for name in BASELINES:
         models += ["--model", name]
-    command = [sys.executable, "-m", "red_aes.cli", "eval", *models, *benchmark, "--decoding", "fast"]
+    command = [sys.executable, "-m", "red_aes", "eval", *models, *benchmark, "--decoding", "fast"]
     subprocess.run([*command, "--out", str(out), "--no-progress"], check=True, cwd=REPO)
     return json.loads((out / "results.json").read_text())
 
