@@ -36,18 +36,19 @@ def _eval(weights: Path, benchmark: list[str], out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
-def _table(results: dict, metric: str) -> list[str]:
-    """One row per model: the overall metric and each subset's."""
+def _table(results: dict, metrics: tuple[str, ...]) -> list[str]:
+    """One row per model: each metric overall, then the first metric on each subset."""
     subsets = sorted({s for r in results["results"] for s in r.get("breakdown", {})})
-    lines = ["| model | all | " + " | ".join(subsets) + " |", "|---" * (len(subsets) + 2) + "|"]
+    labels = [m.upper() if len(metrics) > 1 else "all" for m in metrics] + subsets
+    lines = ["| model | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+
+    def cell(metrics_: dict, metric: str) -> str:
+        value = metrics_.get(metric, {}).get("value")
+        return "–" if value is None else f"{value:.3f}"
+
     for r in results["results"]:
-
-        def cell(metrics: dict) -> str:
-            value = metrics.get(metric, {}).get("value")
-            return "–" if value is None else f"{value:.3f}"
-
-        row = [cell(r["metrics"])] + [
-            cell(r.get("breakdown", {}).get(s, {}).get("metrics", {})) for s in subsets
+        row = [cell(r["metrics"], m) for m in metrics] + [
+            cell(r.get("breakdown", {}).get(s, {}).get("metrics", {}), metrics[0]) for s in subsets
         ]
         lines.append(f"| {r['model']} | " + " | ".join(row) + " |")
     return lines
@@ -72,7 +73,7 @@ def main() -> None:
         "saw an improvement, and `measured`'s constants were hand-calibrated on these very photos, so they",
         "are held out for RED-Lite only). Pairwise order accuracy, all groups and per attribute:",
         "",
-        *_table(ladder, "pairwise_accuracy"),
+        *_table(ladder, ("pairwise_accuracy",)),
         "",
     ]
     for root in args.dev:
@@ -81,9 +82,7 @@ def main() -> None:
             f"**Development set `{root.name}`** ({dev['results'][0].get('n', '?')} human-rated photos; used",
             "for validation and model selection only, never fitted): SRCC / PLCC with the ratings.",
             "",
-            *_table(dev, "srcc"),
-            "",
-            *_table(dev, "plcc"),
+            *_table(dev, ("srcc", "plcc")),
             "",
         ]
     lines.append("No human-rated data was used for training.")
