@@ -8,9 +8,7 @@ transformers. The ``"red-aes"`` pipeline task is registered by ``import red_aes.
 use of ``red_aes.RedAesPipeline``); see :mod:`red_aes.pipeline`.
 """
 
-import importlib
-from typing import Any
-
+from red_aes._lazy import lazy_getattr
 from red_aes._version import __version__
 from red_aes.errors import RedAesError
 from red_aes.images import ImageLoadError, load_image
@@ -33,13 +31,9 @@ from red_aes.types import (
 
 #: Heavy public classes, imported on first access so that ``import red_aes`` stays light (importing
 #: ``RedAesPipeline`` registers the pipeline task).
-_LAZY = {"RedAesScorer": "red_aes.scoring.vlm", "RedAesPipeline": "red_aes.pipeline"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'red_aes' has no attribute {name!r}")
+__getattr__ = lazy_getattr(
+    __name__, {"RedAesScorer": "red_aes.scoring.vlm", "RedAesPipeline": "red_aes.pipeline"}
+)
 
 
 __all__ = [

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from red_aes.lite.explain import shapley_groups
-from red_aes.lite.losses import fidelity_loss, location_loss, magnitude_loss
-from red_aes.lite.pairs import build_pairs
-from red_aes.lite.train import order_accuracy
+from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss
+from red_aes.train.lite.pairs import build_pairs
+from red_aes.train.lite.trainer import order_accuracy
 
 
 def test_fidelity_loss_matches_hand_values() -> None:

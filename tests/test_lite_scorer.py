@@ -118,7 +118,7 @@ def test_hub_push_and_load_round_trip(lite, photos, tmp_path: Path, monkeypatch:
     import huggingface_hub.constants
     from hub_stub import HubStub
 
-    from red_aes.lite.card import write_card
+    from red_aes.train.lite.card import write_card
 
     model = lite.model
     folder = tmp_path / "red-lite"
@@ -163,7 +163,7 @@ def test_statistic_baselines_keep_the_statistic_order(photos) -> None:
 def test_cli_compare_uses_red_lite_by_default(photo_paths: list[Path], capsys: pytest.CaptureFixture) -> None:
     import json
 
-    from red_aes.cli import main
+    from red_aes.commands.red_aes_cli import main
 
     assert main(["compare", str(photo_paths[0]), str(photo_paths[1]), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -177,7 +177,7 @@ def test_lite_push_command_uploads_the_folder_with_its_card(
 
     from hub_stub import HubStub
 
-    from red_aes.cli import main
+    from red_aes.commands.red_aes_cli import main
     from red_aes.lite.model import DEFAULT_WEIGHTS
 
     folder = tmp_path / "red-lite"

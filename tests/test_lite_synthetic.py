@@ -1,4 +1,4 @@
-"""RED-Lite's synthetic capture ladders (red_aes.lite.synthetic) and training on a photo folder."""
+"""RED-Lite's synthetic capture ladders (red_aes.train.lite.synthetic) and training on a photo folder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from red_aes.errors import InputError
-from red_aes.lite.synthetic import (
+from red_aes.train.lite.synthetic import (
     CROSS_PHOTO_MIN_LOSS,
     CropFamily,
     LadderConfig,
@@ -79,7 +79,7 @@ def test_tiny_photo_training_beats_its_untrained_start_and_resumes_from_its_cach
     photo_paths: list[Path], tmp_path: Path
 ) -> None:
     from red_aes.lite.model import RedLiteModel
-    from red_aes.lite.train import LiteTrainConfig, train
+    from red_aes.train.lite.trainer import LiteTrainConfig, train
 
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -117,11 +117,11 @@ def test_tiny_photo_training_beats_its_untrained_start_and_resumes_from_its_cach
 
 
 def test_photo_training_needs_exactly_one_source(tmp_path: Path) -> None:
-    from red_aes.lite.train import LiteTrainConfig
+    from red_aes.train.lite.trainer import LiteTrainConfig
 
     with pytest.raises(InputError, match="exactly one source"):
         LiteTrainConfig(photos=str(tmp_path), dataset="x").validate()
     with pytest.raises(InputError, match="no images"):
-        from red_aes.lite.synthetic import photo_files
+        from red_aes.train.lite.synthetic import photo_files
 
         photo_files(tmp_path)

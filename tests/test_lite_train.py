@@ -86,7 +86,7 @@ def test_ladder_build_orders_every_edit_and_adds_cross_photo_pairs(ladder_datase
 
 def test_tiny_training_beats_its_untrained_start(ladder_dataset: Path, tmp_path: Path) -> None:
     from red_aes.lite.model import RedLiteModel
-    from red_aes.lite.train import LiteTrainConfig, train
+    from red_aes.train.lite.trainer import LiteTrainConfig, train
 
     out = train(
         LiteTrainConfig(
@@ -115,7 +115,7 @@ def test_tiny_training_beats_its_untrained_start(ladder_dataset: Path, tmp_path:
 
 
 def test_training_config_refuses_a_missing_dataset_and_unknown_keys(tmp_path: Path) -> None:
-    from red_aes.lite.train import LiteTrainConfig
+    from red_aes.train.lite.trainer import LiteTrainConfig
 
     with pytest.raises(ValueError, match="dataset"):
         LiteTrainConfig().validate()
@@ -129,7 +129,7 @@ def test_a_ladder_build_pushes_its_photo_licences_and_no_local_path(
 ) -> None:
     from hub_stub import HubStub
 
-    from red_aes.cli import main
+    from red_aes.commands.red_aes_cli import main
 
     assert (ladder_dataset / "sources.csv").is_file()  # the builder keeps the photo list with the data
     with HubStub() as hub, hub.online(monkeypatch):

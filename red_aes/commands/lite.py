@@ -27,7 +27,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from red_aes.lite.train import LiteTrainConfig, train
+    from red_aes.train.lite.trainer import LiteTrainConfig, train
 
     overrides = {f.name: getattr(args, f.name, None) for f in fields(LiteTrainConfig)}
     overrides["progress"] = False if args.no_progress else None
@@ -48,8 +48,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from red_aes.lite.card import write_card
     from red_aes.lite.model import RedLiteModel
+    from red_aes.train.lite.card import write_card
 
     model = RedLiteModel.from_pretrained(args.folder)
     write_card(args.folder, model, repo_id=args.repo_id)

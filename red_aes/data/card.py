@@ -137,7 +137,7 @@ def render_card(out_dir: str | Path) -> DatasetCard:
     """Render the card of the build in ``out_dir`` (needs the saved dataset, config and stats)."""
     from datasets import load_from_disk
 
-    from red_aes import __version__
+    from red_aes._version import __version__
 
     out = Path(out_dir)
     for name in (BUILD_CONFIG, BUILD_STATS):

@@ -6,10 +6,11 @@ them to a raw score that :func:`red_aes.scale.squash_score`'s map puts on the [1
 trained with relative supervision only (``red-aes lite train``): a pairwise fidelity loss on the order of
 edit pairs and a magnitude term where a judged Δ exists. It is *not* the paper's VLM.
 
-One concept per module: :mod:`.backbone` (the frozen CNN), :mod:`.features` (the feature vector and its
-named groups), :mod:`.model` (head, save/load/push), :mod:`.losses`, :mod:`.pairs` (training pairs from a
-RED dataset), :mod:`.train` (the training loop), :mod:`.explain` (exact Shapley attribution of a delta
-over feature groups) and :mod:`.card`; the ``red-lite`` scorer backend is :mod:`red_aes.scoring.lite`.
+The model only, one concept per module: :mod:`.backbone` (the frozen CNN), :mod:`.features` (the
+feature vector and its named groups), :mod:`.model` (head, save/load/push) and :mod:`.explain` (exact
+Shapley attribution of a delta over feature groups). The ``red-lite`` scorer backend
+(:mod:`red_aes.scoring.lite`) sits above it; training and pair making are :mod:`red_aes.train.lite`,
+above :mod:`red_aes.data`, so no import runs from the model up to training.
 """
 
 from red_aes.lite.model import DEFAULT_WEIGHTS, RedLiteModel

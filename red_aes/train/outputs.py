@@ -20,7 +20,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-import red_aes
+from red_aes._version import __version__
 from red_aes.checkpoints import ADAPTER_CONFIG, ADAPTER_WEIGHTS, METADATA_FILE, read_metadata, write_metadata
 from red_aes.errors import InputError
 from red_aes.hub import push_folder, render_model_card
@@ -174,7 +174,7 @@ def save_stage(trainer: Any, script_args: RedAesArguments, model_args: Any, trai
         prompt_version=script_args.prompt_version,
         dataset=script_args.dataset_name,
         dataset_revision=script_args.dataset_revision,
-        red_aes_version=red_aes.__version__,
+        red_aes_version=__version__,
     )
     card = build_model_card(
         output_dir,

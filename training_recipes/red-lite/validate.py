@@ -87,8 +87,8 @@ def main() -> None:
         ]
     lines.append("No human-rated data was used for training.")
     (args.weights / "EVALUATION.md").write_text("\n".join(lines) + "\n")
-    from red_aes.lite.card import write_card
     from red_aes.lite.model import RedLiteModel
+    from red_aes.train.lite.card import write_card
 
     print(write_card(args.weights, RedLiteModel.from_pretrained(args.weights)))
 

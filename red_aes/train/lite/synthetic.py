@@ -35,7 +35,7 @@ from red_aes.editing.capture import LADDER_SCALE, SCENARIOS, Chain, sample_chain
 from red_aes.errors import InputError
 from red_aes.images import load_image
 from red_aes.lite.features import FeatureExtractor
-from red_aes.lite.pairs import PairSet
+from red_aes.train.lite.pairs import PairSet
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
 #: A cross-photo pair's degraded image must have lost at least this much (``Chain.loss``).

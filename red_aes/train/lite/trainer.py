@@ -10,13 +10,13 @@ Two sources of pairs, one training:
 
 * ``photos`` (the recipe): a photo folder, or a photo list CSV fetched on first use
   (:func:`red_aes.data.debian.cached_photo_folder`); crops, realistic degradation ladders and their
-  features come from :mod:`red_aes.lite.synthetic` (cached per crop, so a stopped run resumes);
+  features come from :mod:`red_aes.train.lite.synthetic` (cached per crop, so a stopped run resumes);
 * ``dataset``: a RED dataset (folder or Hub id) through :func:`red_aes.data.load_red_dataset`; every
   distinct image's features are cached on disk by image hash; pairs per split from
-  :mod:`red_aes.lite.pairs`.
+  :mod:`red_aes.train.lite.pairs`.
 
 The head trains full-batch with AdamW on ``fidelity + magnitude_weight · magnitude + location_weight ·
-location`` (:mod:`red_aes.lite.losses`), keeping the epoch with the best pairwise order accuracy on the
+location`` (:mod:`red_aes.train.lite.losses`), keeping the epoch with the best pairwise order accuracy on the
 validation photos and stopping after ``patience`` epochs without improvement. Never reads human-rated
 benchmark data.
 """
@@ -38,10 +38,10 @@ from tqdm.auto import tqdm
 
 from red_aes.errors import InputError
 from red_aes.lite.features import FeatureConfig, FeatureExtractor
-from red_aes.lite.losses import fidelity_loss, location_loss, magnitude_loss
 from red_aes.lite.model import HeadConfig, LiteHead, LiteMetadata, RedLiteModel
-from red_aes.lite.pairs import PairSet, build_pairs
 from red_aes.registry import given
+from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss
+from red_aes.train.lite.pairs import PairSet, build_pairs
 
 
 @dataclass
@@ -52,7 +52,7 @@ class LiteTrainConfig:
     revision: str | None = None
     #: Photo folder or photo list CSV: train on synthetic capture ladders (instead of ``dataset``).
     photos: str | None = None
-    #: :class:`red_aes.lite.synthetic.LadderConfig` fields for ``photos``.
+    #: :class:`red_aes.train.lite.synthetic.LadderConfig` fields for ``photos``.
     ladder: dict[str, Any] = field(default_factory=dict)
     output_dir: str = "red-lite"
     backbone: str = "efficientnet-lite0"
@@ -301,7 +301,7 @@ def _from_dataset(config: LiteTrainConfig, extractor: FeatureExtractor, cache: P
 
 def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path) -> Prepared:
     """Synthetic capture ladders of a photo folder (or of a photo list, fetched on first use)."""
-    from red_aes.lite.synthetic import LadderConfig, build_families, family_pairs
+    from red_aes.train.lite.synthetic import LadderConfig, build_families, family_pairs
 
     photos = Path(str(config.photos))
     if photos.suffix.lower() == ".csv":
@@ -311,7 +311,9 @@ def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Pa
     try:
         ladder = LadderConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.ladder.items()})
     except TypeError as err:
-        raise InputError(f"ladder: {err}; keys are LadderConfig fields (red_aes/lite/synthetic.py)") from None
+        raise InputError(
+            f"ladder: {err}; keys are LadderConfig fields (red_aes.train.lite.synthetic)"
+        ) from None
     families, hits = build_families(photos, extractor, ladder, cache, config.progress)
     table = np.concatenate([f.features for f in families]).astype(np.float64)
     offsets = np.cumsum([0] + [len(f.loss) for f in families[:-1]]).tolist()
@@ -391,13 +393,13 @@ def train(config: LiteTrainConfig) -> Path:
             k: v for k, v in asdict(config).items() if k not in ("progress", "feature_cache", "output_dir")
         },
     )
-    from red_aes import __version__
+    from red_aes._version import __version__
 
     model.metadata = LiteMetadata(
         package_version=__version__, dataset=source, training=summary, validation=validation
     )
     model.save_pretrained(out)
-    from red_aes.lite.card import EVALUATION_FILE, write_card
+    from red_aes.train.lite.card import EVALUATION_FILE, write_card
 
     (out / EVALUATION_FILE).unlink(missing_ok=True)  # it described the weights this run replaced
     write_card(out, model)
