@@ -58,10 +58,10 @@ def test_shipped_weights_rank_every_capture_defect_below_its_original(lite, phot
     stops scores them up (a limitation stated on the model card), as does oversharpening alone."""
     rng = np.random.default_rng(0)
     chains = {name: sample_chain(name, 1.0, seed=i) for i, name in enumerate(SCENARIOS) if name != "exposure"}
-    chains["underexposure"] = Chain("under", (make_step("underexpose", 1.0, rng),), seed=1)
-    over = Chain("over", (make_step("overexpose", 1.0, rng),), seed=1)
-    blur = Chain("blur", (make_step("blur", 0.6, rng),), seed=2)
-    noise = Chain("noise", (make_step("noise", 1.0, rng),), seed=3)
+    chains["underexposure"] = Chain("under", (make_step("underexposure", 1.0, rng),), seed=1)
+    over = Chain("over", (make_step("overexposure", 1.0, rng),), seed=1)
+    blur = Chain("blur", (make_step("gaussian_blur", 0.6, rng),), seed=2)
+    noise = Chain("noise", (make_step("grain", 1.0, rng),), seed=3)
     failures, brighter = [], 0
     for index, photo in enumerate(photos):
         small = photo.resize((512, round(512 * photo.height / photo.width)))

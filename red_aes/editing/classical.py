@@ -5,7 +5,8 @@ Three ways in:
 * ``edit(image, "make it brighter and warmer")``: free text through :mod:`red_aes.editing.prompt_parser`;
 * ``apply(image, [Operation("exposure", 0.7)])``: the structured API;
 * ``edit_attribute(image, "sharpness", "degrade", 0.5)``: an edit of one taxonomy attribute at a strength,
-  from :data:`ATTRIBUTE_EDITS`, for the dataset builder and the edit-ladder benchmark.
+  from :data:`ATTRIBUTE_EDITS` (a view of :data:`red_aes.editing.degradations.DEGRADATIONS`: the row that
+  degrades each attribute), for the dataset builder and the edit-ladder benchmark.
 
 Every result carries the operations and exact parameters in ``EditResult.params["operations"]``.
 """
@@ -22,6 +23,7 @@ from red_aes.editing.base import (
     check_seed,
     check_strength,
 )
+from red_aes.editing.degradations import DEGRADATIONS, Degradation
 from red_aes.editing.operations import MAX_EDIT_WORK, Operation, apply_operation, check_operation, check_work
 from red_aes.editing.prompt_parser import describe_operation, parse_prompt
 from red_aes.errors import InputError
@@ -31,26 +33,25 @@ from red_aes.types import Direction, EditResult
 
 @dataclass(frozen=True)
 class AttributeEdit:
-    """How the classical editor changes one taxonomy attribute: the operation and signed amount at
-    strength 1 that clearly degrades a typical photo, and (where a generic one exists) that improves
-    it. The amount applied at strength ``s`` is ``s`` times the one given here."""
+    """How the classical editor changes one taxonomy attribute: the row of the degradation table that
+    degrades it (its exact operation at strength 1 clearly degrades a typical photo), and the generic
+    improvement at strength 1 where one exists. Strength ``s`` applies ``s`` times either amount."""
 
-    degrade: Operation
+    degradation: Degradation
     improve: Operation | None = None
 
 
-#: Attribute -> its degradation and generic improvement at strength 1. Degradations are monotonic in
-#: strength: each step moves the same statistic further the bad way (see tests/test_classical_editor.py).
+#: Attribute -> the degradation table's row that degrades it, and its generic improvement at strength 1.
+#: Degradations are monotonic in strength (see tests/test_degradations.py); an improvement is not a
+#: degradation, so it lives here and not in the table.
 ATTRIBUTE_EDITS: dict[str, AttributeEdit] = {
-    "exposure": AttributeEdit(degrade=Operation("exposure", -2.5)),
-    "contrast": AttributeEdit(degrade=Operation("contrast", -0.7)),
-    "color": AttributeEdit(degrade=Operation("saturation", -0.8), improve=Operation("vibrance", 0.3)),
-    "white_balance": AttributeEdit(
-        degrade=Operation("temperature", -3.0), improve=Operation("auto_white_balance", 1.0)
-    ),
-    "sharpness": AttributeEdit(degrade=Operation("blur", 4.0), improve=Operation("sharpen", 0.8)),
-    "noise": AttributeEdit(degrade=Operation("grain", 30.0), improve=Operation("denoise", 0.8)),
-    "composition": AttributeEdit(degrade=Operation("rotate", 8.0), improve=Operation("crop_thirds", 0.25)),
+    "exposure": AttributeEdit(DEGRADATIONS["underexposure"]),
+    "contrast": AttributeEdit(DEGRADATIONS["low_contrast"]),
+    "color": AttributeEdit(DEGRADATIONS["desaturation"], improve=Operation("vibrance", 0.3)),
+    "white_balance": AttributeEdit(DEGRADATIONS["cool_cast"], improve=Operation("auto_white_balance", 1.0)),
+    "sharpness": AttributeEdit(DEGRADATIONS["gaussian_blur"], improve=Operation("sharpen", 0.8)),
+    "noise": AttributeEdit(DEGRADATIONS["grain"], improve=Operation("denoise", 0.8)),
+    "composition": AttributeEdit(DEGRADATIONS["tilt"], improve=Operation("crop_thirds", 0.25)),
 }
 
 
@@ -163,12 +164,14 @@ class ClassicalEditor(BaseEditor):
             )
         if direction not in ("improve", "degrade"):
             raise InputError(f"direction must be 'improve' or 'degrade', got {direction!r}")
-        base = entry.degrade if direction == "degrade" else entry.improve
-        if base is None:
+        if direction == "degrade":
+            op = entry.degradation.at(check_strength(strength))
+        elif entry.improve is None:
             raise UnsupportedEditError(
                 f"no generic improvement of {attribute!r} exists for the classical editor"
             )
-        op = replace(base, amount=base.amount * check_strength(strength))
+        else:
+            op = replace(entry.improve, amount=entry.improve.amount * check_strength(strength))
         result = self.apply(image, [op], seed=seed)
         result.params.update(attribute=str(attribute), direction=direction, strength=strength)
         return result

@@ -1,0 +1,428 @@
+"""The one table of photo defects: what each hurts, and how the editor and the capture chains make it.
+
+Every way the project spoils a photo on purpose is a row of :data:`DEGRADATIONS`, under one canonical
+name (``gaussian_blur``, ``motion_blur``, ``underexposure``, ...). A row holds
+
+* the taxonomy **attribute** it hurts (:class:`red_aes.types.Attribute`) and a **description** in a
+  person's words;
+* the exact classical **operation** at strength 1, where one exists: strength ``s`` applies ``s`` times
+  its amount (:meth:`Degradation.at`). The classical editor's attribute edits
+  (:data:`red_aes.editing.classical.ATTRIBUTE_EDITS`) and the ladder build mode
+  (:data:`red_aes.data.ladder.LADDER_KINDS`) read these;
+* the randomised capture **step**, where one exists: a function of the strength and of a *shape* drawn
+  once (blur anisotropy and angle, a shake trajectory, the noise colour, resampling filters), from which
+  the chains of :mod:`red_aes.editing.capture` are built.
+
+So a defect is named, described and tuned in one place, and the editor, the dataset ladders and RED-Lite's
+training chains cannot drift apart. The physical models the steps use live here too: PSF kernels
+(:func:`gaussian_kernel`, :func:`trajectory`, :func:`motion_kernel`), the camera noise model
+(:func:`camera_noise`) and a JPEG round trip (:func:`jpeg`). Step sizes are in reference pixels (a
+512-pixel long side, as in :mod:`red_aes.editing.operations`), so a step looks the same at any working
+resolution.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage, signal
+
+from red_aes.editing.operations import Operation, disk_kernel
+from red_aes.measure import MIDDLE_GREY, linear_to_srgb, luma, srgb_to_linear
+from red_aes.types import Attribute
+
+#: Sensor noise at middle grey at base exposure, in 8-bit levels (a clean phone photo in daylight).
+BASE_NOISE_LEVELS = 2.5
+#: Share of the base noise variance at middle grey that is shot noise (the rest: read noise).
+SHOT_SHARE = 0.8
+
+#: A step's strength-independent draws (e.g. ``{"anisotropy": 2.1, "angle": 35.0}``).
+Shape = dict[str, Any]
+
+
+def gaussian_kernel(sigma_x: float, sigma_y: float, degrees: float) -> np.ndarray:
+    """An anisotropic Gaussian PSF (σ along the rotated axes, in pixels), normalised to sum 1."""
+    half = max(1, int(np.ceil(3 * max(sigma_x, sigma_y))))
+    y, x = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
+    t = np.radians(degrees)
+    u, v = x * np.cos(t) + y * np.sin(t), -x * np.sin(t) + y * np.cos(t)
+    kernel = np.exp(-0.5 * ((u / max(sigma_x, 1e-3)) ** 2 + (v / max(sigma_y, 1e-3)) ** 2))
+    return (kernel / kernel.sum()).astype(np.float32)
+
+
+def trajectory(rng: np.random.Generator, points: int = 64) -> np.ndarray:
+    """A random camera-shake path: a walk with inertia and random jerks (in the spirit of Boracchi & Foi
+    2012), centred, with unit path length; (points, 2) array of x, y."""
+    velocity = rng.standard_normal(2)
+    velocity /= np.linalg.norm(velocity) + 1e-12
+    path = [np.zeros(2)]
+    for _ in range(points - 1):
+        velocity = 0.8 * velocity + 0.5 * rng.standard_normal(2)
+        if rng.random() < 0.05:  # an abrupt jerk
+            velocity = -velocity + rng.standard_normal(2)
+        velocity /= np.linalg.norm(velocity) + 1e-12
+        path.append(path[-1] + velocity)
+    xy = np.array(path)
+    length = np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1))
+    return (xy - xy.mean(0)) / max(length, 1e-12)
+
+
+def motion_kernel(path: np.ndarray, length: float) -> np.ndarray:
+    """The PSF of ``path`` (unit length) scaled to ``length`` pixels: bilinear splats of densely resampled
+    points, normalised to sum 1 (every position of the path gets the same exposure time)."""
+    xy = path * length
+    steps = max(2, int(np.ceil(4 * max(length, 1.0))))
+    t = np.linspace(0, len(xy) - 1, steps * 4)
+    x = np.interp(t, np.arange(len(xy)), xy[:, 0])
+    y = np.interp(t, np.arange(len(xy)), xy[:, 1])
+    half = int(np.ceil(max(np.abs(x).max(), np.abs(y).max()))) + 1
+    kernel = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float64)
+    x, y = x + half, y + half
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = x - x0, y - y0
+    for dy, dx, weight in (
+        (0, 0, (1 - fx) * (1 - fy)),
+        (0, 1, fx * (1 - fy)),
+        (1, 0, (1 - fx) * fy),
+        (1, 1, fx * fy),
+    ):
+        np.add.at(kernel, (y0 + dy, x0 + dx), weight)
+    return (kernel / kernel.sum()).astype(np.float32)
+
+
+def _convolve(srgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Convolve in linear light (where optical blur happens), reflected borders, size kept."""
+    kh, kw = kernel.shape
+    linear = srgb_to_linear(srgb)
+    pad = ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2), (0, 0))
+    out = signal.fftconvolve(
+        np.pad(linear, pad, mode="reflect"), kernel[..., None], mode="valid", axes=(0, 1)
+    )
+    return linear_to_srgb(np.clip(out, 0.0, None))
+
+
+def camera_noise(
+    srgb: np.ndarray,
+    stops_under: float,
+    rng: np.random.Generator,
+    *,
+    restore: float = 1.0,
+    mono: bool = False,
+) -> np.ndarray:
+    """A capture ``stops_under`` stops under-exposed, then brightened by ``restore`` × those stops.
+
+    In linear light the captured signal is ``x · 2^-stops``; shot noise (variance ∝ signal) and read noise
+    (constant) are added at the sensor, sized so a correctly exposed capture has
+    :data:`BASE_NOISE_LEVELS` 8-bit levels at middle grey; the gain ``2^(restore · stops)`` then multiplies
+    signal and noise alike, and highlights clip at white. The noise relative to the restored signal
+    therefore grows as the exposure falls."""
+    sigma0 = BASE_NOISE_LEVELS / 255.0 / (1.055 / 2.4 * MIDDLE_GREY ** (1 / 2.4 - 1))
+    a, b = SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SHOT_SHARE) * sigma0**2
+    captured = srgb_to_linear(srgb) * 2.0**-stops_under
+    shape = (*srgb.shape[:2], 1) if mono else srgb.shape
+    common = rng.standard_normal((*srgb.shape[:2], 1)).astype(np.float32) * np.sqrt(0.7)
+    noise = common + rng.standard_normal(shape).astype(np.float32) * np.sqrt(0.3)
+    noisy = captured + np.sqrt(a * np.clip(captured, 0.0, None) + b) * noise
+    return linear_to_srgb(np.clip(noisy * 2.0 ** (restore * stops_under), 0.0, 1.0))
+
+
+def _resample(srgb: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
+    filters = {"box": Image.Resampling.BOX, "bilinear": Image.Resampling.BILINEAR}
+    filters["bicubic"] = Image.Resampling.BICUBIC
+    channels = [
+        np.asarray(Image.fromarray(srgb[..., c].astype(np.float32), mode="F").resize(size, filters[method]))
+        for c in range(3)
+    ]
+    return np.clip(np.stack(channels, -1), 0.0, 1.0)
+
+
+def jpeg(srgb: np.ndarray, quality: int) -> np.ndarray:
+    """One baseline JPEG encode/decode (4:2:0) at ``quality``."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(srgb, 0, 1) * 255).astype(np.uint8)).save(
+        buffer, format="JPEG", quality=int(quality), subsampling=2
+    )
+    buffer.seek(0)
+    return np.asarray(Image.open(buffer).convert("RGB"), dtype=np.float32) / 255.0
+
+
+# -- capture steps: (srgb float32 HxWx3 in [0, 1], strength, shape, pixels per reference pixel, rng) -> srgb
+StepFunction = Callable[[np.ndarray, float, Shape, float, np.random.Generator], np.ndarray]
+
+
+def _gaussian_blur(
+    x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator
+) -> np.ndarray:
+    sigma = (0.3 + 2.7 * s) * scale
+    return _convolve(x, gaussian_kernel(sigma, sigma / shape["anisotropy"], shape["angle"]))
+
+
+def _defocus(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    return _convolve(x, disk_kernel((0.5 + 4.5 * s) * scale))
+
+
+def _motion_blur(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    path = trajectory(np.random.default_rng(shape["path_seed"]))
+    return _convolve(x, motion_kernel(path, (1.0 + 17.0 * s) * scale))
+
+
+def _low_resolution(
+    x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator
+) -> np.ndarray:
+    h, w = x.shape[:2]
+    factor = 1.0 + 3.0 * s
+    small = _resample(x, (max(8, round(w / factor)), max(8, round(h / factor))), shape["down"])
+    return _resample(small, (w, h), shape["up"])
+
+
+def _grain(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    sigma = (1.0 + 29.0 * s) / 255.0
+    noise_shape = (*x.shape[:2], 1) if shape["mono"] else x.shape
+    return np.clip(x + rng.standard_normal(noise_shape).astype(np.float32) * sigma, 0.0, 1.0)
+
+
+def _sensor_noise(
+    x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator
+) -> np.ndarray:
+    return camera_noise(x, 0.5 + 4.0 * s, rng, restore=shape["restore"])
+
+
+def _jpeg(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    return jpeg(x, round(92 - 88 * s))
+
+
+def _underexposure(
+    x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator
+) -> np.ndarray:
+    return linear_to_srgb(srgb_to_linear(x) * 2.0 ** -(0.4 + 2.6 * s))
+
+
+def _overexposure(
+    x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator
+) -> np.ndarray:
+    return linear_to_srgb(np.clip(srgb_to_linear(x) * 2.0 ** (0.4 + 2.1 * s), 0.0, 1.0))
+
+
+def _smear(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    """Heavy denoising: a median then a Gaussian, blended in by strength: fine texture turns to plastic."""
+    size = max(3, round((2 + 5 * s) * scale) | 1)
+    smoothed = ndimage.gaussian_filter(
+        ndimage.median_filter(x, size=(size, size, 1)), (0.6 * size, 0.6 * size, 0)
+    )
+    return x + min(1.0, 0.4 + 0.6 * s) * (smoothed - x)
+
+
+def _oversharpen(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    y = luma(x)
+    detail = y - ndimage.gaussian_filter(y, sigma=shape["radius"] * scale)
+    return np.clip(x + ((0.5 + 4.0 * s) * detail)[..., None], 0.0, 1.0)
+
+
+def _haze(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    veil = 0.15 + 0.6 * s
+    glare = ndimage.gaussian_filter(x, sigma=(8 * scale, 8 * scale, 0))
+    return (1 - veil) * (0.85 * x + 0.15 * glare) + veil * shape["airlight"]
+
+
+def _no_shape(rng: np.random.Generator) -> Shape:
+    """The shape of a step with nothing to draw (it uses no random numbers)."""
+    return {}
+
+
+@dataclass(frozen=True)
+class CaptureStep:
+    """A defect as a randomised capture step: its function, its shape sampler (drawn once, independent of
+    the strength, so a chain's ladder is the same defect growing) and what it models technically."""
+
+    function: StepFunction
+    model: str
+    shape: Callable[[np.random.Generator], Shape] = _no_shape
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """One defect: its canonical name, the attribute it hurts, what a person sees, and how it is made:
+    the exact classical operation at strength 1 and/or the randomised capture step."""
+
+    name: str
+    attribute: Attribute
+    description: str
+    operation: Operation | None = None
+    step: CaptureStep | None = None
+
+    def at(self, strength: float) -> Operation:
+        """The exact operation at ``strength``: ``strength`` times the amount at strength 1."""
+        if self.operation is None:
+            raise ValueError(f"degradation {self.name!r} has no exact classical operation")
+        return replace(self.operation, amount=self.operation.amount * strength)
+
+
+_ROWS = (
+    Degradation(
+        "gaussian_blur",
+        Attribute.SHARPNESS,
+        "soft all over, no crisp edge anywhere",
+        Operation("blur", 4.0),
+        CaptureStep(
+            _gaussian_blur,
+            "Gaussian PSF, isotropic or anisotropic (σ 0.3–3 reference px)",
+            lambda rng: {
+                "anisotropy": 1.0 if rng.random() < 0.5 else float(rng.uniform(1.0, 4.0)),
+                "angle": float(rng.uniform(0, 180)),
+            },
+        ),
+    ),
+    Degradation(
+        "defocus",
+        Attribute.SHARPNESS,
+        "out of focus: the subject is soft and bright points swell into discs",
+        Operation("defocus", 5.0),
+        CaptureStep(_defocus, "missed focus: a disk PSF (radius 0.5–5 reference px)"),
+    ),
+    Degradation(
+        "motion_blur",
+        Attribute.SHARPNESS,
+        "camera shake: edges smeared along the way the camera moved",
+        Operation("motion_blur", 14.0),
+        CaptureStep(
+            _motion_blur,
+            "hand shake: a random motion trajectory PSF (1–18 reference px long)",
+            lambda rng: {"path_seed": int(rng.integers(2**31))},
+        ),
+    ),
+    Degradation(
+        "low_resolution",
+        Attribute.SHARPNESS,
+        "too few pixels: fine detail gone, edges soft or jagged",
+        Operation("downscale", 6.0),
+        CaptureStep(
+            _low_resolution,
+            "lost resolution: down by 1–4× and back up, random filters",
+            lambda rng: {
+                "down": str(rng.choice(["box", "bilinear", "bicubic"])),
+                "up": str(rng.choice(["bilinear", "bicubic"])),
+            },
+        ),
+    ),
+    Degradation(
+        "oversharpen",
+        Attribute.SHARPNESS,
+        "over-sharpened: bright and dark halos around every edge",
+        Operation("oversharpen", 6.0),
+        CaptureStep(
+            _oversharpen,
+            "over-processing: strong unsharp mask with halos",
+            lambda rng: {"radius": float(rng.uniform(1.0, 3.0))},
+        ),
+    ),
+    Degradation(
+        "grain",
+        Attribute.NOISE,
+        "grainy: speckles over everything, smooth areas look sandy",
+        Operation("grain", 30.0),
+        CaptureStep(
+            _grain,
+            "additive Gaussian noise, colour or grey (σ 1–30 levels)",
+            lambda rng: {"mono": bool(rng.random() < 0.4)},
+        ),
+    ),
+    Degradation(
+        "sensor_noise",
+        Attribute.NOISE,
+        "high-ISO noise: coloured speckles, worst in the shadows",
+        Operation("sensor_noise", 30.0),
+        CaptureStep(
+            _sensor_noise,
+            "camera model: 0.5–4.5 stops under, shot + read noise in linear light, gain restores brightness",
+            lambda rng: {"restore": float(rng.uniform(0.6, 1.0))},
+        ),
+    ),
+    Degradation(
+        "jpeg",
+        Attribute.NOISE,
+        "over-compressed: blocks, ringing around edges and smudged colour",
+        Operation("jpeg", 0.95),
+        CaptureStep(_jpeg, "JPEG at quality 92 → 4"),
+    ),
+    Degradation(
+        "jpeg_repeat",
+        Attribute.NOISE,
+        "saved as JPEG again and again: the blocks and smudges pile up",
+        Operation("jpeg_repeat", 0.9),
+    ),
+    Degradation(
+        "underexposure",
+        Attribute.EXPOSURE,
+        "too dark: the shadows swallow the detail",
+        Operation("exposure", -2.5),
+        CaptureStep(_underexposure, "0.4–3 stops too dark"),
+    ),
+    Degradation(
+        "overexposure",
+        Attribute.EXPOSURE,
+        "too bright: washed out, the highlights burnt to white",
+        Operation("exposure", 2.0),
+        CaptureStep(_overexposure, "0.4–2.5 stops too bright, highlights clipped"),
+    ),
+    Degradation(
+        "low_contrast",
+        Attribute.CONTRAST,
+        "flat and dull: no deep blacks, no bright whites",
+        Operation("contrast", -0.7),
+    ),
+    Degradation(
+        "haze",
+        Attribute.CONTRAST,
+        "hazy: a milky veil over the whole picture",
+        Operation("haze", 0.7),
+        CaptureStep(
+            _haze,
+            "hazy lens: a veil towards the airlight plus glare (15–75%)",
+            lambda rng: {"airlight": float(rng.uniform(0.6, 0.9))},
+        ),
+    ),
+    Degradation(
+        "desaturation",
+        Attribute.COLOR,
+        "faded, washed-out colours",
+        Operation("saturation", -0.8),
+    ),
+    Degradation(
+        "chromatic_aberration",
+        Attribute.COLOR,
+        "colour fringes along edges, growing towards the corners",
+        Operation("chromatic_aberration", 4.0),
+    ),
+    Degradation(
+        "cool_cast",
+        Attribute.WHITE_BALANCE,
+        "a cold blue cast over everything",
+        Operation("temperature", -3.0),
+    ),
+    Degradation(
+        "green_tint",
+        Attribute.WHITE_BALANCE,
+        "a sickly green tint",
+        Operation("tint", -3.0),
+    ),
+    Degradation(
+        "tilt",
+        Attribute.COMPOSITION,
+        "crooked: the horizon and verticals lean",
+        Operation("rotate", 8.0),
+    ),
+    Degradation(
+        "smear",
+        Attribute.NOISE,
+        "over-processed: heavy noise reduction turns fine texture to plastic",
+        step=CaptureStep(_smear, "over-processing: heavy denoising that smears texture"),
+    ),
+)
+
+#: Every defect the project makes on purpose, by canonical name.
+DEGRADATIONS: dict[str, Degradation] = {row.name: row for row in _ROWS}
