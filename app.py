@@ -3,22 +3,12 @@ reasoning; compare two images; score and rank several. UI wiring only: the logic
 
 Scale and sign: scores in [1, 10]; delta = score(edited) - score(original), positive = improvement.
 
-Configuration (a command-line flag overrides its environment variable):
-
-    --model                 RED_AES_MODEL                 "red-lite" (default, offline), "measured" or a VLM
-    --adapter               RED_AES_ADAPTER               PEFT LoRA adapter id/dir for the VLM
-    --quantization          RED_AES_QUANTIZATION          auto (4bit on CUDA, else none), 4bit, 8bit, none
-    --max-reasoning-tokens  RED_AES_MAX_REASONING_TOKENS  reasoning budget of the VLM
-    --editor                RED_AES_EDITOR                "classical" (default, offline) or a diffusers id/dir
-    --editor-steps          RED_AES_EDITOR_STEPS          denoising steps of a diffusion editor
-    --editor-max-area       RED_AES_EDITOR_MAX_AREA       largest area a diffusion editor generates at
-    --device                RED_AES_DEVICE                e.g. cuda, cpu (default: automatic)
-    --max-pixels            RED_AES_MAX_PIXELS            pixel budget of an upload (default 64 MP)
-    --max-file-size         RED_AES_MAX_FILE_SIZE         upload size limit (default 25mb)
-    --concurrency           RED_AES_CONCURRENCY           requests processed at once, all endpoints
-                                                          together (default 1)
-    --time-limit            RED_AES_TIME_LIMIT            seconds one request may run (default 60)
-    --share, --server-name, --server-port: as in Gradio (GRADIO_SERVER_NAME/PORT are honoured)
+Configuration: every flag has a ``RED_AES_*`` environment variable, and a flag overrides its variable
+(``python app.py --help`` lists them with their defaults). The model flags (``--model``, ``--adapter``,
+``--quantization``, ``--device``, ...) are declared once with the ``red-aes`` commands' in
+``red_aes.scoring.options``; the app's own (editor, upload limits, concurrency, time limit) are in
+``red_aes.demo.config.OPTIONS``. ``--share``, ``--server-name``, ``--server-port``: as in Gradio
+(GRADIO_SERVER_NAME/PORT are honoured).
 
 Gradio analytics are off unless GRADIO_ANALYTICS_ENABLED=True.
 

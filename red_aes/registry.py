@@ -1,9 +1,13 @@
-"""Named backends, resolved lazily: one helper for the scorer, editor, judge and writer tables.
+"""Named backends, resolved lazily: one helper for every name -> code table of the package.
 
-A :class:`Registry` maps names to ``"module:attr"`` targets (``attr`` may be dotted, e.g.
-``"Class.from_pretrained"``); a target is imported only when its name is built, so listing names costs
-nothing. Options are checked against the target's signature before it is called, and an unknown name
-or option is one :class:`RegistryError` that lists what exists.
+A :class:`Registry` maps names to :class:`Entry` objects: a ``"module:attr"`` target (``attr`` may be
+dotted, e.g. ``"Class.from_pretrained"``) plus what is known about the name without importing it (a
+description, and a kind's own metadata in a subclass of :class:`Entry`, in the spirit of pyiqa's
+``default_model_configs``). A plain ``"module:attr"`` string is an entry with no metadata. A target is
+imported only when its name is built, so listing names and reading their metadata costs nothing. Options
+are checked against the target's signature before it is called, and an unknown name or option is one
+:class:`RegistryError` that lists what exists. The tables: scorers, editors, judges, planners, rationale
+writers, benchmarks and GRPO rewards.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import inspect
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from red_aes.errors import InputError
@@ -22,6 +27,15 @@ from red_aes.errors import InputError
 
 class RegistryError(InputError):
     """An unknown name, or options its target does not take; the message lists what exists."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered name: its ``"module:attr"`` target and a one-line description. A kind whose entries
+    carry more (a scorer's range and direction, a benchmark's labels) subclasses it."""
+
+    target: str
+    description: str = ""
 
 
 def given(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -40,28 +54,38 @@ def resolve(target: str) -> Callable[..., Any]:
     return found
 
 
-class Registry(Mapping[str, str]):
-    """Name -> ``"module:attr"`` target for one kind of backend (``kind`` names it in errors).
+def _entry(value: Entry | str) -> Entry:
+    return value if isinstance(value, Entry) else Entry(value)
 
-    ``fallback`` is the target for any other name (a model id or directory: the VLM scorer, a
-    diffusers editor), called with that name; without it an unknown name is an error. With
-    ``takes_name`` the target receives the name as its first argument (``from_pretrained(name, ...)``).
+
+class Registry(Mapping[str, Entry]):
+    """Name -> :class:`Entry` for one kind of backend (``kind`` names it in errors).
+
+    ``fallback`` is the entry for any other name (a model id or directory: the VLM scorer, a diffusers
+    editor), called with that name; without it an unknown name is an error. With ``takes_name`` the
+    target receives the name as its first argument (``from_pretrained(name, ...)``). With
+    ``import_paths`` (a table without a fallback) any other name holding a dot is a ``module.attr``
+    import path to a user's own callable, as TRL's scripts take reward functions.
     """
 
     def __init__(
         self,
         kind: str,
-        entries: Mapping[str, str],
+        entries: Mapping[str, Entry | str],
         *,
-        fallback: str | None = None,
+        fallback: Entry | str | None = None,
         takes_name: bool = False,
+        import_paths: bool = False,
     ) -> None:
+        if fallback is not None and import_paths:
+            raise ValueError("a registry takes either a fallback or import paths for other names")
         self.kind = kind
-        self._entries = dict(entries)
-        self.fallback = fallback
+        self._entries = {name: _entry(value) for name, value in entries.items()}
+        self.fallback = None if fallback is None else _entry(fallback)
         self.takes_name = takes_name or fallback is not None
+        self.import_paths = import_paths
 
-    def __getitem__(self, name: str) -> str:
+    def __getitem__(self, name: str) -> Entry:
         return self._entries[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -74,17 +98,46 @@ class Registry(Mapping[str, str]):
         """The registered names, sorted."""
         return sorted(self._entries)
 
+    def entry(self, name: str) -> Entry:
+        """The entry of ``name``: its own, the fallback's for any other name (nothing is imported), or
+        one for an import path; an unknown name is refused as by :meth:`target`."""
+        if name in self._entries:
+            return self._entries[name]
+        if self.fallback is not None:
+            return self.fallback
+        self.target(name)  # an import path that imports, or an error naming what exists
+        module, _, attr = name.rpartition(".")
+        return Entry(f"{module}:{attr}")
+
     def target(self, name: str) -> Callable[..., Any]:
         """The callable that builds ``name``."""
         if not isinstance(name, str) or not name.strip():
             raise RegistryError(f"{self.kind} must be a name ({', '.join(self.names())}){self._other()}")
         if name in self._entries:
-            return resolve(self._entries[name])
+            return resolve(self._entries[name].target)
+        if self.import_paths:
+            return self._import(name)
         if self.fallback is None:
             raise RegistryError(
                 f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}{self._close(name)}"
             )
-        return resolve(self.fallback)
+        return resolve(self.fallback.target)
+
+    def _import(self, path: str) -> Callable[..., Any]:
+        """The callable at the ``module.attr`` import path ``path``; every failure names the path."""
+        module, _, attr = path.rpartition(".")
+        if not module or not attr:
+            raise RegistryError(
+                f"unknown {self.kind} {path!r}: not registered ({', '.join(self.names())}) and not a dotted "
+                f"import path (module.function){self._close(path)}"
+            )
+        try:
+            found = getattr(importlib.import_module(module), attr, None)
+        except ImportError as err:
+            raise RegistryError(f"{self.kind} {path!r}: cannot import module {module!r} ({err})") from err
+        if not callable(found):
+            raise RegistryError(f"{self.kind} {path!r}: {module} has no callable {attr!r}")
+        return found
 
     def _close(self, name: str) -> str:
         """``; did you mean `x`?`` for a registered name close to ``name`` (difflib), else ""."""
@@ -128,7 +181,7 @@ class Registry(Mapping[str, str]):
         A target with ``**kwargs`` checks the options it forwards itself. A fallback name that cannot be a
         model is refused first, without the network (:meth:`_check_model_name`)."""
         target = self.target(name)
-        if name not in self._entries:
+        if name not in self._entries and self.fallback is not None:
             self._check_model_name(name)
         takes, forwards = self._parameters(name)
         if not forwards:

@@ -32,6 +32,7 @@ from red_aes.demo import (  # noqa: E402
     DEFAULT_MODEL,
     MAX_PROMPT_CHARS,
     MAX_SCORE_IMAGES,
+    OPTIONS,
     Backends,
     DemoActions,
     DemoConfig,
@@ -41,12 +42,14 @@ from red_aes.demo import (  # noqa: E402
     photo_credits,
     resolve_quantization,
 )
+from red_aes.demo.config import build_arg_parser  # noqa: E402
 from red_aes.editing import VOCABULARY  # noqa: E402
 from red_aes.errors import TimeLimitError  # noqa: E402
 from red_aes.images import load_image  # noqa: E402
 from red_aes.measure import METRICS  # noqa: E402
 from red_aes.parsing import parse_answer  # noqa: E402
-from red_aes.scoring import BaseScorer, load_scorer  # noqa: E402
+from red_aes.scoring import SCORERS, BaseScorer, load_scorer  # noqa: E402
+from red_aes.scoring.options import MODEL_OPTIONS  # noqa: E402
 from red_aes.types import (  # noqa: E402
     DEFAULT_STRENGTH,
     DELTA_MAX,
@@ -503,6 +506,35 @@ def test_flags_override_environment_variables() -> None:
     assert (flagged.model, flagged.quantization, flagged.editor) == ("flag/model", "none", "env/editor")
     assert flagged.server_port == 7999 and flagged.share is True
     assert load_config((), {}) == DemoConfig()
+
+
+def test_every_option_is_read_from_its_environment_variable_and_flags_are_taken_only_as_spelled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each option of the app (the model options it shares with ``red-aes`` and its own) reaches its
+    DemoConfig field, typed, from its RED_AES_* variable; a prefix of a flag is refused."""
+    values = {"int": "7", "float": "2.5", "quantization": "8bit"}
+    env = {o.env: values.get(o.dest, values.get(o.type.__name__, f"v-{o.dest}")) for o in OPTIONS}
+    config = load_config((), env)
+    for option in OPTIONS:
+        assert getattr(config, option.dest) == option.type(env[option.env]), option.flag
+    assert {o.flag for o in OPTIONS} >= {o.flag for o in MODEL_OPTIONS if o.env} >= {"--endpoint-url"}
+    assert "RED_AES_ENDPOINT_MODEL" in build_arg_parser({}).format_help()
+    with pytest.raises(SystemExit):
+        load_config(["--mode", "x/y"], {})  # not read as --model
+    assert "unrecognized arguments: --mode" in capsys.readouterr().err
+
+
+def test_the_page_describes_the_scorer_as_the_registry_does(tiny_model_dir: Path) -> None:
+    offline = load_backends(DemoConfig()).status_markdown()
+    assert f"scorer `{DEFAULT_MODEL}` ({SCORERS[DEFAULT_MODEL].description});" in offline
+    measured = load_backends(DemoConfig(model="measured")).status_markdown()
+    assert f"scorer `measured` ({SCORERS['measured'].description});" in measured
+    vlm = load_backends(
+        DemoConfig(model=str(tiny_model_dir), device="cpu", max_reasoning_tokens=3), cuda_available=False
+    )
+    assert vlm.notices == [] and vlm.scorer.max_reasoning_tokens == 3  # the VLM's options reach it
+    assert f"({SCORERS.entry(str(tiny_model_dir)).description}; not quantized)" in vlm.status_markdown()
 
 
 def test_bad_configuration_values_exit_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:

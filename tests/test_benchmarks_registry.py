@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
+import inspect
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from red_aes.data.schema import SchemaError
 from red_aes.evaluation.benchmarks import BENCHMARKS, LoadRequest, get_spec, load_benchmark, open_image
 from red_aes.images import load_image
+from red_aes.prompts import format_answer, format_delta
+from red_aes.registry import RegistryError, resolve
 
 IAA = ("ava", "tad66k", "aadb", "para", "flickr-aes", "koniq-10k", "spaq", "eva")
 SCALES = {
@@ -32,9 +35,9 @@ def _write(path: Path, text: str) -> Path:
 def test_registry_describes_every_benchmark_once() -> None:
     assert set(IAA) | {"imagefolder", "pairwise", "red", "edit-ladder"} == set(BENCHMARKS)
     for name, spec in BENCHMARKS.items():
-        assert spec.name == name
-        module, _, attr = spec.loader.partition(":")
-        assert callable(getattr(importlib.import_module(module), attr))
+        assert spec.name == name and get_spec(name) is spec
+        assert BENCHMARKS.target(name) is resolve(spec.target)  # the loader, through the registry
+        assert list(inspect.signature(BENCHMARKS.target(name)).parameters) == ["spec", "request"]
         assert spec.description and spec.labels
     for name in IAA:
         spec = BENCHMARKS[name]
@@ -42,8 +45,10 @@ def test_registry_describes_every_benchmark_once() -> None:
         assert spec.scale == SCALES[name]
         assert spec.test_split and spec.citation and spec.url.startswith("https://")
     assert get_spec(" KonIQ-10k ").name == "koniq-10k"
-    with pytest.raises(ValueError, match=r"unknown benchmark 'nope'.*ava"):
+    with pytest.raises(RegistryError, match=r"unknown benchmark 'nope'.*ava"):
         get_spec("nope")
+    with pytest.raises(RegistryError, match="did you mean `koniq-10k`"):
+        load_benchmark("koniq10k")
 
 
 def test_imagefolder_from_folder_and_csv(photos_dir: Path, tmp_path: Path) -> None:
@@ -176,17 +181,20 @@ def test_pairwise_votes_and_preferred(photos_dir: Path, tmp_path: Path) -> None:
         load_benchmark("pairwise", LoadRequest(root=photos_dir, labels=bad))
 
 
-def _red_dataset(photo_paths: list[Path]):
+def _red_dataset(photo_paths: list[Path], first: int = 0):
+    """Three RED rows (schema-valid: answer-format rationales) of photos ``first`` .. ``first + 2``."""
     import datasets
 
     from red_aes.data.schema import FEATURES
 
-    originals = [_small(p) for p in photo_paths[:3]]
+    photos = photo_paths[first : first + 3]
+    originals = [_small(p) for p in photos]
     edited = [im.point(lambda v: v // 2) for im in originals]
     n = len(originals)
+    deltas = [-1.5, -2.0, 0.0]
     rows = {
-        "pair_id": [f"p{i}" for i in range(n)],
-        "source_id": [photo_paths[i].stem for i in range(n)],
+        "pair_id": [f"p{first + i}" for i in range(n)],
+        "source_id": [p.stem for p in photos],
         "original": originals,
         "edited": edited,
         "instruction": ["make it darker"] * n,
@@ -195,11 +203,11 @@ def _red_dataset(photo_paths: list[Path]):
         "strength": [0.5] * n,
         "editor": ["classical"] * n,
         "editor_params": ["{}"] * n,
-        "delta": [-1.5, -2.0, 0.0],
-        "votes": [[-1.5], [-2.0], [0.0]],
+        "delta": deltas,
+        "votes": [[d] for d in deltas],
         "judges": [["measured"]] * n,
         "agreement": [1.0] * n,
-        "rationale": ["darker"] * n,
+        "rationale": [format_answer(format_delta(d), "darker") for d in deltas],
         "prompt_version": ["v1"] * n,
     }
     return datasets.Dataset.from_dict(rows, features=FEATURES)
@@ -209,7 +217,8 @@ def test_red_test_split(photo_paths: list[Path], tmp_path: Path) -> None:
     import datasets
 
     test = _red_dataset(photo_paths)
-    datasets.DatasetDict({"train": test.select([0]), "test": test}).save_to_disk(str(tmp_path / "red"))
+    train = _red_dataset(photo_paths, first=3).select([0])
+    datasets.DatasetDict({"train": train, "test": test}).save_to_disk(str(tmp_path / "red"))
     bench = load_benchmark("red", LoadRequest(root=tmp_path / "red"))
     assert bench.kind == "delta" and len(bench) == 3
     first = bench.items[0]
@@ -221,8 +230,31 @@ def test_red_test_split(photo_paths: list[Path], tmp_path: Path) -> None:
         photo_paths[0].stem,
     )
     assert np.asarray(open_image(first.second)).mean() < np.asarray(open_image(first.first)).mean()
-    datasets.DatasetDict({"test": test.remove_columns("delta")}).save_to_disk(str(tmp_path / "broken"))
-    with pytest.raises(ValueError, match=r"missing column\(s\) \['delta'\]"):
-        load_benchmark("red", LoadRequest(root=tmp_path / "broken"))
+    assert [
+        it.id for it in load_benchmark("red", LoadRequest(root=tmp_path / "red", split="train")).items
+    ] == ["p3"]
+    with pytest.raises(KeyError, match=r"has no split 'validation'; it has \['test', 'train'\]"):
+        load_benchmark("red", LoadRequest(root=tmp_path / "red", split="validation"))
+
+
+def test_red_benchmark_checks_the_whole_dataset_against_the_schema(
+    photo_paths: list[Path], tmp_path: Path
+) -> None:
+    """The red benchmark reads through the one RED loader: a dataset that is not a RED dataset is refused
+    before any scoring, even for faults outside the test split."""
+    import datasets
+
+    test = _red_dataset(photo_paths)
+    datasets.DatasetDict({"test": test.remove_columns("delta")}).save_to_disk(str(tmp_path / "no-delta"))
+    with pytest.raises(SchemaError, match=r"missing RED columns \['delta'\]"):
+        load_benchmark("red", LoadRequest(root=tmp_path / "no-delta"))
+    unparsed = test.map(lambda row: {"rationale": "darker"})
+    datasets.DatasetDict({"test": unparsed}).save_to_disk(str(tmp_path / "unparsed"))
+    with pytest.raises(SchemaError, match=r"row 0 \(p0\): rationale is not in the answer format"):
+        load_benchmark("red", LoadRequest(root=tmp_path / "unparsed"))
+    leak = datasets.DatasetDict({"train": test.select([1]), "test": test})  # a test photo in train
+    leak.save_to_disk(str(tmp_path / "leak"))
+    with pytest.raises(SchemaError, match=f"photo {photo_paths[1].stem} is in both"):
+        load_benchmark("red", LoadRequest(root=tmp_path / "leak"))
     with pytest.raises(ValueError, match="exactly one of"):
         load_benchmark("red", LoadRequest())

@@ -19,6 +19,7 @@ from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.reports import write_outputs
 from red_aes.evaluation.runner import evaluate
 from red_aes.images import load_image
+from red_aes.prompts import format_answer, format_delta
 from red_aes.scoring.measured import MeasuredScorer
 from red_aes.types import NO_CHANGE_BAND, AestheticDelta, AestheticScore
 
@@ -263,6 +264,7 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
         evaluate(scorer, bench, model_id="measured", scoring="anchored")
 
     n = len(photos)
+    deltas = [-2.0, -1.0, -3.0, 0.0]
     columns = {
         "pair_id": [f"p{i}" for i in range(n)],
         "source_id": [p.stem for p in photos],
@@ -274,11 +276,11 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
         "strength": [1.0] * n,
         "editor": ["pil"] * n,
         "editor_params": ["{}"] * n,
-        "delta": [-2.0, -1.0, -3.0, 0.0],
-        "votes": [[-2.0]] * n,
+        "delta": deltas,
+        "votes": [[d] for d in deltas],
         "judges": [["human"]] * n,
         "agreement": [1.0] * n,
-        "rationale": ["blurred"] * n,
+        "rationale": [format_answer(format_delta(d), "blurred") for d in deltas],  # the schema's format
         "prompt_version": ["v1"] * n,
     }
     red = datasets.Dataset.from_dict(columns, features=FEATURES)

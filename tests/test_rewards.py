@@ -250,3 +250,26 @@ def test_group_rank_rejects_broken_groups_and_inconsistent_labels() -> None:
     batch["relative_score"][2] = 2.0
     with pytest.raises(ValueError, match="member 'edit' of group 'g' has two relative scores"):
         group_rank_reward(**batch)
+
+
+# -- resolving a recipe's reward_funcs -------------------------------------------------------------
+
+
+def user_reward(completions: list[str], **kwargs: object) -> list[float]:
+    """A user's own reward with TRL's signature, named in a recipe by its dotted path."""
+    return [float(len(completion_text(c))) for c in completions]
+
+
+def test_reward_funcs_resolve_by_registered_name_or_dotted_path() -> None:
+    from red_aes.train.grpo import REWARDS, resolve_reward_funcs
+
+    by_name = resolve_reward_funcs(["format", "pair_consistency", "group_rank"])
+    by_path = resolve_reward_funcs([f"red_aes.train.rewards.{f.__name__}" for f in by_name])
+    assert by_name == by_path == [format_reward, pair_consistency_reward, group_rank_reward]
+    assert all(REWARDS[name].description for name in REWARDS)
+    (own,) = resolve_reward_funcs([f"{__name__}.user_reward"])
+    assert own(["<answer>+1.0</answer>"]) == [21.0]
+    with pytest.raises(ValueError, match=r"not registered \(format, group_rank, pair_consistency\)"):
+        resolve_reward_funcs(["format_reward"])
+    with pytest.raises(ValueError, match="did you mean `group_rank`"):
+        resolve_reward_funcs(["group-rank"])

@@ -59,6 +59,19 @@ def test_recipe_keys_are_trl_and_red_aes_fields(recipe: Path) -> None:
         check_config(script, config)
 
 
+def test_a_recipe_may_name_rewards_by_their_registered_names() -> None:
+    """``reward_funcs: [format, pair_consistency]`` is the same as the shipped recipe's dotted paths."""
+    from trl import GRPOConfig
+
+    from red_aes.train.grpo import resolve_reward_funcs
+
+    recipe = ["--config", str(RECIPES / "tiny" / "stage2_grpo_pair.yaml"), "--use_cpu", "true"]
+    shipped, _, _ = parse_recipe(GRPOConfig, recipe)
+    named, _, _ = parse_recipe(GRPOConfig, [*recipe, "--reward_funcs", "format", "pair_consistency"])
+    assert named.reward_funcs == ["format", "pair_consistency"] != shipped.reward_funcs
+    assert resolve_reward_funcs(named.reward_funcs) == resolve_reward_funcs(shipped.reward_funcs)
+
+
 def test_accelerate_configs_name_their_backend() -> None:
     expected = {"ddp": "MULTI_GPU", "zero2": "DEEPSPEED", "zero3": "DEEPSPEED", "fsdp": "FSDP"}
     for name, backend in expected.items():

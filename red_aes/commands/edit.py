@@ -17,9 +17,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from red_aes.commands.options import FULL_RESOLUTION_HELP, QUANTIZATION_HELP, long_side, quantization
+from red_aes.commands.options import FULL_RESOLUTION_HELP, add_model_options, long_side, model_kwargs
 from red_aes.errors import InputError
+from red_aes.scoring.options import model_options
 from red_aes.types import DEFAULT_STRENGTH
+
+#: The model flags of ``edit`` (diffusion editors take them; the classical editor refuses them).
+EDITOR_OPTIONS = model_options("quantization", "device")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,8 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(square crop, black and white) ignore it",
     )
     edit.add_argument("--steps", type=int, help="diffusion editors: number of inference steps")
-    edit.add_argument("--device", help="diffusion editors: cpu, cuda, cuda:1 (default: cuda if available)")
-    edit.add_argument("--quantization", help=f"diffusion editors: {QUANTIZATION_HELP} (default none)")
+    add_model_options(edit, EDITOR_OPTIONS)
     edit.add_argument("--cpu-offload", action="store_true", help="diffusion editors: model CPU offload")
     edit.add_argument("--full-resolution", action="store_true", help=FULL_RESOLUTION_HELP)
     edit.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -74,13 +77,8 @@ def _editor_options(args: argparse.Namespace) -> dict[str, Any]:
     from red_aes.editing import EDITORS
     from red_aes.registry import given
 
-    chosen = given(
-        {
-            "num_inference_steps": args.steps,
-            "device": args.device,
-            "quantization": quantization(args.quantization),
-            "cpu_offload": args.cpu_offload or None,
-        }
+    chosen = model_kwargs(args, EDITOR_OPTIONS) | given(
+        {"num_inference_steps": args.steps, "cpu_offload": args.cpu_offload or None}
     )
     refused = [name for name in chosen if not EDITORS.accepts(args.editor, name)]
     if refused:

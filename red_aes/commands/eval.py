@@ -27,7 +27,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from red_aes.commands.options import QUANTIZATION_HELP, quantization
+from red_aes.commands.options import add_model_options, model_kwargs
+from red_aes.scoring.options import model_options
+
+#: The model flags of ``eval``, applied to every ``--model`` (``--model``/``--adapter`` pair up here).
+LOAD_OPTIONS = model_options("quantization", "device", "dtype", "max_reasoning_tokens", "max_image_pixels")
 
 
 class _ModelAction(argparse.Action):
@@ -67,21 +71,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "eval",
         help="evaluate models on an IAA benchmark, RED pairs or the edit ladder",
         description="Score a benchmark with one or more models; write predictions, metrics with 95% CIs, "
-        "a Markdown table and scatter plots to --out.",
+        "a Markdown table and scatter plots to --out. Model flags apply to every --model that takes them; "
+        "under accelerate launch each process loads on its own device.",
     )
+    model, adapter = model_options("model", "adapter")
     p.add_argument(
-        "--model",
+        model.flag,
         dest="models",
         action=_ModelAction,
         required=True,
         metavar="MODEL",
-        help="scorer name ('measured') or VLM id/directory; repeat to compare models",
+        help=f"{model.help}; repeat to compare models",
     )
     p.add_argument(
-        "--adapter",
+        adapter.flag,
         action=_AdapterAction,
         metavar="ADAPTER",
-        help="PEFT adapter (id or directory) of the --model given just before",
+        help=f"{adapter.help}, of the --model given just before",
     )
     p.add_argument("--benchmark", required=True, help=f"one of: {', '.join(BENCHMARKS)}")
     p.add_argument(
@@ -145,15 +151,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "accelerate; under accelerate launch leave it out)",
     )
     p.add_argument("--batch-size", type=int, help="items per scorer batch")
-    p.add_argument(
-        "--device", help="device for VLM scorers (e.g. cuda, cpu); under accelerate launch each process's own"
-    )
-    p.add_argument("--quantization", help=f"VLM scorers: {QUANTIZATION_HELP} (default none)")
-    p.add_argument("--dtype", help="dtype for VLM scorers (e.g. bfloat16, float32)")
-    p.add_argument(
-        "--max-reasoning-tokens", type=int, help="VLM reasoning budget of the <think> part (tokens)"
-    )
-    p.add_argument("--max-image-pixels", type=int, help="VLM pixel budget per image (width x height)")
+    add_model_options(p, LOAD_OPTIONS)
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% CIs (0: none)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -182,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
         strengths=tuple(args.strengths) if args.strengths else None,
     )
     anchors = None if args.anchors is None else AnchorSource(args.anchors, args.anchor_root, args.num_anchors)
+    load_options = model_kwargs(args, LOAD_OPTIONS)
+    device = load_options.pop("device", None)  # applied by the session, and no part of the cache key
     session = EvalSession(
         models=[ModelEntry(entry["model"], entry["adapter"]) for entry in args.models],
         benchmark=args.benchmark,
@@ -197,13 +197,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         bootstrap=args.bootstrap,
         seed=args.seed,
-        load_options={
-            "quantization": quantization(args.quantization),
-            "dtype": args.dtype,
-            "max_reasoning_tokens": args.max_reasoning_tokens,
-            "max_image_pixels": args.max_image_pixels,
-        },
-        device=args.device,
+        load_options=load_options,
+        device=device,
         model_card=args.model_card,
         progress=not args.no_progress,
     )

@@ -1,6 +1,6 @@
-"""Options shared by several ``red-aes`` sub-commands: the scorer flags of ``compare`` and ``score`` (and
-how they print a result), the working resolution of ``edit`` and ``measure``, quantization and the Hub
-push flags."""
+"""Options shared by several ``red-aes`` sub-commands: the model flags (declared once, with the demo app's,
+in :mod:`red_aes.scoring.options`), the scorer flags of ``compare`` and ``score`` (and how they print a
+result), the working resolution of ``edit`` and ``measure`` and the Hub push flags."""
 
 from __future__ import annotations
 
@@ -9,11 +9,19 @@ from typing import Any
 
 from red_aes.prompts import format_delta, format_score
 from red_aes.scoring import DECODINGS
+from red_aes.scoring.options import Option, model_options
 from red_aes.types import DELTA_MAX, DELTA_MIN, SCORE_MAX, SCORE_MIN
 
-#: ``--quantization`` of every command, in the app's vocabulary (:data:`red_aes.types.QUANTIZATION_CHOICES`).
-QUANTIZATION_HELP = (
-    "auto (4bit on CUDA, none on CPU), none (full precision), 4bit (nf4) or 8bit, with bitsandbytes"
+#: The model flags of ``compare`` and ``score``.
+SCORER_OPTIONS: tuple[Option, ...] = model_options(
+    "model",
+    "adapter",
+    "quantization",
+    "device",
+    "max_reasoning_tokens",
+    "max_image_pixels",
+    "endpoint_url",
+    "endpoint_model",
 )
 
 SCALE_NOTE = (
@@ -55,6 +63,31 @@ def quantization(value: str | None) -> str | None:
     return resolve_quantization(value, cuda_available=torch.cuda.is_available())
 
 
+def add_model_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
+    """Add the model flags ``options`` (from :mod:`red_aes.scoring.options`) to ``parser``. Choices are
+    shown, and checked when the model loads (:func:`model_kwargs`), so a wrong one is a one-line error."""
+    for option in options:
+        default = "" if option.default is None else f" (default {option.default})"
+        parser.add_argument(
+            option.flag,
+            type=option.type,
+            default=option.default,
+            metavar="{" + ",".join(option.choices) + "}" if option.choices else None,
+            help=option.help + default,
+        )
+
+
+def model_kwargs(args: argparse.Namespace, options: tuple[Option, ...]) -> dict[str, Any]:
+    """The load keywords of the model flags ``options`` that were given (``--quantization`` resolved by
+    :func:`quantization`)."""
+    from red_aes.registry import given
+
+    values = {option.key: getattr(args, option.dest) for option in options}
+    if "quantization" in values:
+        values["quantization"] = quantization(values["quantization"])
+    return given(values)
+
+
 def long_side(args: argparse.Namespace) -> int | None:
     """The working resolution ``edit``/``measure`` run at: None for ``--full-resolution``."""
     from red_aes.images import WORKING_LONG_SIDE
@@ -64,57 +97,19 @@ def long_side(args: argparse.Namespace) -> int | None:
 
 def add_scorer_options(parser: argparse.ArgumentParser) -> None:
     """The scorer flags of ``compare`` and ``score`` (read by :func:`load_scorer_from`)."""
-    parser.add_argument(
-        "--model",
-        default="red-lite",
-        help="'red-lite' (default: offline learned CPU model), 'measured' (statistics, no model), "
-        "'endpoint' (a served model, see --endpoint-url), a VLM checkpoint or adapter directory, or a Hub id",
-    )
-    parser.add_argument(
-        "--adapter",
-        help="PEFT LoRA adapter (directory or Hub id) of a VLM --model, or a RED-Lite head for red-lite",
-    )
-    parser.add_argument("--quantization", help=f"VLM only: {QUANTIZATION_HELP} (default none)")
+    add_model_options(parser, SCORER_OPTIONS)
     parser.add_argument(
         "--decoding", choices=DECODINGS, default="reasoning", help="reasoning (default) or fast"
-    )
-    parser.add_argument(
-        "--max-reasoning-tokens",
-        type=int,
-        help="token budget of the <think> part (VLM reasoning mode; default 256)",
-    )
-    parser.add_argument(
-        "--max-image-pixels",
-        type=int,
-        help="VLM only: resize budget per image in pixels (28x28 pixels per visual token; default: the "
-        "adapter's red_aes.json, else 401408 = 512 tokens)",
-    )
-    parser.add_argument("--device", help="VLM device: cpu, cuda, cuda:1 or auto (default: cuda if available)")
-    parser.add_argument(
-        "--endpoint-url",
-        help="--model endpoint: the OpenAI-compatible API root, e.g. http://localhost:8000/v1",
-    )
-    parser.add_argument(
-        "--endpoint-model", help="--model endpoint: the served model's name (default: the first it lists)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
 def load_scorer_from(args: argparse.Namespace) -> Any:
     """The scorer :func:`add_scorer_options`' flags name (unset flags are left to the backend)."""
-    from red_aes.registry import given
     from red_aes.scoring import load_scorer
 
-    options = {
-        "adapter": args.adapter,
-        "quantization": quantization(args.quantization),
-        "max_reasoning_tokens": args.max_reasoning_tokens,
-        "max_image_pixels": args.max_image_pixels,
-        "device": args.device,
-        "base_url": args.endpoint_url,
-        "endpoint_model": args.endpoint_model,
-    }
-    return load_scorer(args.model, **given(options))
+    options = model_kwargs(args, SCORER_OPTIONS)
+    return load_scorer(options.pop("model"), **options)
 
 
 def value_text(value: float, decoding: str, kind: str) -> str:

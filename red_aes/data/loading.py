@@ -1,4 +1,5 @@
-"""Load a RED dataset (a build's output folder or a Hub dataset id) and check it against the schema."""
+"""Load a RED dataset (a build's output folder or a Hub dataset id) and check it against the schema: the
+one way in for training, RED-Lite and the ``red`` evaluation benchmark."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from red_aes.data.schema import SPLITS, SchemaError, validate_features, validate_row
-from red_aes.errors import InputError
+from red_aes.errors import InputError, UnknownNameError
 from red_aes.parsing import ParseError, parse_answer
 
 #: The columns read for row-level checks (everything but the images, which would be decoded).
@@ -55,3 +56,14 @@ def load_red_dataset(path_or_id: str | Path, *, revision: str | None = None) -> 
             if first != name:
                 raise SchemaError(f"{where}: photo {row['source_id']} is in both {first} and {name}")
     return dataset
+
+
+def load_red_split(path_or_id: str | Path, split: str, *, revision: str | None = None) -> Any:
+    """One split (a ``datasets.Dataset``) of a RED dataset checked by :func:`load_red_dataset` (all its
+    splits: a photo must not be in two); a split that is missing or empty is refused by name."""
+    splits = load_red_dataset(path_or_id, revision=revision)
+    if split not in splits:
+        raise UnknownNameError(f"{path_or_id} has no split {split!r}; it has {sorted(splits)}")
+    if len(splits[split]) == 0:
+        raise InputError(f"{path_or_id}[{split}] is empty")
+    return splits[split]

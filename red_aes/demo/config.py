@@ -14,28 +14,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from red_aes.editing import load_editor
+from red_aes.editing import EDITORS, load_editor
 from red_aes.editing.base import BaseEditor
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.registry import given
 from red_aes.scoring import SCORERS, BaseScorer, load_scorer
+from red_aes.scoring.options import DEFAULT_MODEL, MODEL_OPTIONS, Option
 from red_aes.types import QUANTIZATION_CHOICES, resolve_quantization
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "red-lite"
 DEFAULT_EDITOR = "classical"
-#: What the page says each registered scorer is (a VLM is described by its adapter and quantization).
-SCORER_KINDS: dict[str, str] = {
-    "red-lite": "RED-Lite, trained on edit pairs only",
-    "measured": "measured image statistics, no model",
-    "stat-sharpness": "a single sharpness statistic, no model",
-    "stat-colorfulness": "a single colourfulness statistic, no model",
-    "endpoint": "a model served behind an OpenAI-compatible endpoint",
-}
-OFFLINE_SCORER_KIND = SCORER_KINDS[DEFAULT_MODEL]
-QUANTIZATIONS: tuple[str, ...] = QUANTIZATION_CHOICES
+#: What the page says the offline scorer is: its registry description, as for every scorer.
+OFFLINE_SCORER_KIND = SCORERS[DEFAULT_MODEL].description
 #: Seconds one request may run (edit, then assessment) before it is stopped at its next step, so that one
 #: request cannot hold the queue: a backstop behind the work bound of the classical editor's prompts.
 DEFAULT_TIME_LIMIT = 60.0
@@ -44,22 +36,41 @@ DEFAULT_TIME_LIMIT = 60.0
 #: allowed stays under 5 s, so a light request queued behind it waits less than that.
 DEMO_EDIT_WORK = 2.0
 
-#: Options settable by flag or environment variable (a flag wins): flag, variable, type, help.
-OPTIONS: tuple[tuple[str, str, type, str], ...] = (
-    ("--model", "RED_AES_MODEL", str, "scorer: 'red-lite' (offline default), 'measured', 'endpoint', a VLM"),
-    ("--adapter", "RED_AES_ADAPTER", str, "VLM LoRA adapter, or RED-Lite head (folder or Hub repo)"),
-    ("--quantization", "RED_AES_QUANTIZATION", str, "VLM quantization; auto = 4bit on CUDA, none on CPU"),
-    ("--max-reasoning-tokens", "RED_AES_MAX_REASONING_TOKENS", int, "reasoning budget of a VLM scorer"),
-    ("--endpoint-url", "RED_AES_ENDPOINT_URL", str, "--model endpoint: API root, e.g. http://host:8000/v1"),
-    ("--endpoint-model", "RED_AES_ENDPOINT_MODEL", str, "--model endpoint: served model (default: first)"),
-    ("--editor", "RED_AES_EDITOR", str, "editor: 'classical' (offline) or a diffusers id/directory"),
-    ("--device", "RED_AES_DEVICE", str, "device for the models, e.g. cuda or cpu (default: automatic)"),
-    ("--editor-steps", "RED_AES_EDITOR_STEPS", int, "denoising steps of a diffusion editor"),
-    ("--editor-max-area", "RED_AES_EDITOR_MAX_AREA", int, "largest area a diffusion editor generates at"),
-    ("--max-pixels", "RED_AES_MAX_PIXELS", int, "pixel budget (width x height) of an uploaded image"),
-    ("--max-file-size", "RED_AES_MAX_FILE_SIZE", str, "upload size limit, e.g. 25mb"),
-    ("--concurrency", "RED_AES_CONCURRENCY", int, "requests processed at the same time"),
-    ("--time-limit", "RED_AES_TIME_LIMIT", float, "seconds one request may run before it is stopped"),
+#: Options settable by flag or environment variable (a flag wins): the model options that have a
+#: variable (declared once with the commands' in :mod:`red_aes.scoring.options`), then the app's own.
+OPTIONS: tuple[Option, ...] = (
+    *(option for option in MODEL_OPTIONS if option.env),
+    Option(
+        "--editor",
+        f"editor: one of {', '.join(EDITORS.names())}, or a diffusers pipeline id or directory",
+        env="RED_AES_EDITOR",
+    ),
+    Option("--editor-steps", "denoising steps of a diffusion editor", type=int, env="RED_AES_EDITOR_STEPS"),
+    Option(
+        "--editor-max-area",
+        "largest area a diffusion editor generates at",
+        type=int,
+        env="RED_AES_EDITOR_MAX_AREA",
+    ),
+    Option(
+        "--max-pixels",
+        "pixel budget (width x height) of an uploaded image",
+        type=int,
+        env="RED_AES_MAX_PIXELS",
+    ),
+    Option("--max-file-size", "upload size limit, e.g. 25mb", env="RED_AES_MAX_FILE_SIZE"),
+    Option(
+        "--concurrency",
+        "requests processed at the same time, over all endpoints together",
+        type=int,
+        env="RED_AES_CONCURRENCY",
+    ),
+    Option(
+        "--time-limit",
+        "seconds one request may run before it is stopped",
+        type=float,
+        env="RED_AES_TIME_LIMIT",
+    ),
 )
 
 
@@ -118,8 +129,8 @@ class DemoConfig:
     server_port: int | None = None
 
     def __post_init__(self) -> None:
-        if self.quantization not in QUANTIZATIONS:
-            raise InputError(f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}")
+        if self.quantization not in QUANTIZATION_CHOICES:
+            raise InputError(f"quantization must be one of {QUANTIZATION_CHOICES}, got {self.quantization!r}")
         if self.max_pixels < 1:
             raise InputError(f"max_pixels must be >= 1, got {self.max_pixels}")
         if self.concurrency < 1:
@@ -129,20 +140,26 @@ class DemoConfig:
 
 
 def build_arg_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
-    """The app's flags; each option of :data:`OPTIONS` defaults to its environment variable, then to
-    :class:`DemoConfig`'s default."""
+    """The app's flags, built from :data:`OPTIONS`: each defaults to its environment variable, then to
+    :class:`DemoConfig`'s default. Flags are taken only as spelled, as in ``red-aes``."""
     env = os.environ if environ is None else environ
     defaults = DemoConfig()
     parser = argparse.ArgumentParser(
         prog="app.py",
         description="RED-Aes demo. Flags override the RED_AES_* environment variables; GRADIO_SERVER_NAME "
         "and GRADIO_SERVER_PORT are honoured as in any Gradio app.",
+        allow_abbrev=False,
     )
-    for flag, var, kind, text in OPTIONS:
-        dest = flag.removeprefix("--").replace("-", "_")
-        extra = {"choices": QUANTIZATIONS} if dest == "quantization" else {}
-        default = env.get(var) or getattr(defaults, dest)
-        parser.add_argument(flag, type=kind, default=default, help=f"{text} (env {var})", **extra)
+    for option in OPTIONS:
+        default = getattr(defaults, option.dest)
+        shown = "" if default is None else f"; default {default}"
+        parser.add_argument(
+            option.flag,
+            type=option.type,
+            default=env.get(option.env) or default,
+            choices=option.choices,
+            help=f"{option.help} (env {option.env}{shown})",
+        )
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     parser.add_argument("--server-name", default=None, help="host (default: GRADIO_SERVER_NAME or 127.0.0.1)")
     parser.add_argument(
@@ -207,21 +224,20 @@ def load_backends(config: DemoConfig, *, cuda_available: bool | None = None) -> 
     default, with a notice naming the backend in use and the reason. Never raises for a model that
     cannot be loaded, so the app always starts."""
     notices: list[str] = []
-    scorer_name, scorer_kind = config.model, SCORER_KINDS.get(config.model, OFFLINE_SCORER_KIND)
+    scorer_name, scorer_kind = config.model, SCORERS.entry(config.model).description
     try:
+        # The app's model options this backend takes (a VLM's, an endpoint's); the adapter always goes,
+        # so that one set for a backend without adapters is refused rather than ignored.
         options: dict[str, Any] = {"adapter": config.adapter}
-        if SCORERS.accepts(config.model, "quantization"):  # a VLM id or directory
+        for option in MODEL_OPTIONS:
+            taken = option.env and option.key not in {"model", "adapter"}
+            if taken and SCORERS.accepts(config.model, option.key):
+                options[option.key] = getattr(config, option.dest)
+        if "quantization" in options:  # a VLM id or directory
             cuda = _cuda_available() if cuda_available is None else cuda_available
-            quantization = resolve_quantization(config.quantization, cuda)
-            options |= {
-                "quantization": quantization,
-                "device": config.device,
-                "max_reasoning_tokens": config.max_reasoning_tokens,
-            }
-            adapter = f", adapter `{config.adapter}`" if config.adapter else ""
-            scorer_kind = f"VLM{adapter}, {quantization or 'not quantized'}"
-        if SCORERS.accepts(config.model, "base_url"):  # a served model
-            options |= {"base_url": config.endpoint_url, "endpoint_model": config.endpoint_model}
+            options["quantization"] = resolve_quantization(config.quantization, cuda)
+            adapter = f"adapter `{config.adapter}`, " if config.adapter else ""
+            scorer_kind += f"; {adapter}{options['quantization'] or 'not quantized'}"
         scorer = load_scorer(config.model, **given(options))
     except Exception as err:  # any load failure (missing files, no network, OOM, bad config) -> offline
         logger.exception("scorer %s failed to load", config.model)

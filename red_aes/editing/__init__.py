@@ -13,13 +13,21 @@ from red_aes.editing.base import BaseEditor, UnsupportedEditError
 from red_aes.editing.classical import ATTRIBUTE_EDITS, AttributeEdit, ClassicalEditor
 from red_aes.editing.operations import OPERATIONS, Operation
 from red_aes.editing.prompt_parser import VOCABULARY, describe_operation, parse_prompt
-from red_aes.registry import Registry
+from red_aes.registry import Entry, Registry
 
 #: Named editor backends; any other name is a diffusers pipeline id or directory (the fallback).
 EDITORS = Registry(
     "editor",
-    {"classical": "red_aes.editing.classical:ClassicalEditor.from_pretrained"},
-    fallback="red_aes.editing.diffusion:DiffusionEditor",
+    {
+        "classical": Entry(
+            "red_aes.editing.classical:ClassicalEditor.from_pretrained",
+            "exact, deterministic edits with numpy, PIL and scipy, no model",
+        )
+    },
+    fallback=Entry(
+        "red_aes.editing.diffusion:DiffusionEditor",
+        "a diffusers instruction-editing pipeline by Hub id or directory",
+    ),
 )
 
 

@@ -20,16 +20,6 @@ from red_aes.errors import InputError
 from red_aes.evaluation.benchmarks import Benchmark, BenchmarkSpec, ImageItem, LoadRequest, PairItem
 from red_aes.evaluation.metrics import majority_preference
 
-#: Columns of the RED schema the ``red`` benchmark reads (see red_aes.data.schema).
-RED_COLUMNS: tuple[str, ...] = (
-    "pair_id",
-    "source_id",
-    "original",
-    "edited",
-    "instruction",
-    "attribute",
-    "delta",
-)
 PREFERENCES: dict[str, float] = {"a": -1.0, "b": 1.0, "tie": 0.0}
 _MAX_LISTED = 5
 
@@ -282,7 +272,10 @@ def load_pairwise_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchm
 
 
 def load_red_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark:
-    """RED pairs (``test`` split) from a ``save_to_disk`` folder (root) or a dataset id (hub_dataset)."""
+    """RED pairs (``test`` split) from a ``save_to_disk`` folder (root) or a dataset id (hub_dataset),
+    read through :func:`red_aes.data.loading.load_red_split`, so the whole dataset is schema-checked."""
+    from red_aes.data.loading import load_red_split
+
     reject_unused(spec, request, {"root", "hub_dataset"})
     if (request.root is None) == (request.hub_dataset is None):
         raise InputError(
@@ -291,27 +284,22 @@ def load_red_benchmark(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark:
     if request.root is not None:
         check_root(Path(request.root))
     location = str(request.root if request.root is not None else request.hub_dataset)
-    dataset = open_dataset(location, request.split)
+    dataset = load_red_split(location, request.split)
     where = f"{location} [{request.split}]"
-    _require_columns(dataset, RED_COLUMNS, ("original", "edited"), where)
     columns = ["pair_id", "source_id", "instruction", "attribute", "delta", "editor_params"]
-    table = dataset.select_columns([c for c in columns if c in dataset.column_names]).to_dict()
-    cross = [is_cross_photo({"editor_params": p}) for p in table.get("editor_params", [None] * len(dataset))]
+    table = dataset.select_columns(columns).to_dict()
+    cross = [is_cross_photo({"editor_params": p}) for p in table["editor_params"]]
     originals, edited = _cells(dataset, "original"), _cells(dataset, "edited")
-    items = []
-    for i in range(len(dataset)):
-        delta = table["delta"][i]
-        if delta is None:
-            raise InputError(f"{where} row {i}: missing delta")
-        items.append(
-            PairItem(
-                str(table["pair_id"][i]),
-                originals[i],
-                edited[i],
-                parse_number(str(delta), f"{where} row {i}"),
-                instruction=table["instruction"][i],
-                subset="cross-photo" if cross[i] else table["attribute"][i],
-                group=str(table["source_id"][i]),
-            )
+    items = [
+        PairItem(
+            str(table["pair_id"][i]),
+            originals[i],
+            edited[i],
+            float(table["delta"][i]),
+            instruction=table["instruction"][i],
+            subset="cross-photo" if cross[i] else table["attribute"][i],
+            group=str(table["source_id"][i]),
         )
+        for i in range(len(dataset))
+    ]
     return Benchmark(spec.name, spec.display_name, "delta", items, where, request.split)

@@ -2,8 +2,9 @@
 
 A scorer answers two questions: ``compare(original, edited)`` -> :class:`AestheticDelta` and
 ``score(image)`` -> :class:`AestheticScore`. Both take one item or a list; lists are loaded and
-validated up front, then processed in batches of ``batch_size``. Backends implement only the two batch
-methods. In the spirit of pyiqa, a scorer exposes its output ranges and direction (higher is better).
+validated up front, then processed in batches of ``batch_size``. Backends implement the per-item methods
+(``_compare_one``, ``_score_one``) or, when they batch, the batch methods. In the spirit of pyiqa, a
+scorer exposes its output ranges and direction (higher is better).
 
 ``decoding`` is how a backend answers: ``"reasoning"`` (reasoning text, then the number) or ``"fast"``
 (the number alone).
@@ -11,7 +12,6 @@ methods. In the spirit of pyiqa, a scorer exposes its output ranges and directio
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -44,8 +44,9 @@ def _batches(n: int, size: int) -> list[range]:
     return [range(start, min(start + size, n)) for start in range(0, n, size)]
 
 
-class BaseScorer(ABC):
-    """Common front end: input handling, batching and progress; backends fill in the batch methods."""
+class BaseScorer:
+    """Common front end: input handling, batching and progress; backends fill in the per-item or the
+    batch methods."""
 
     name: str = "base"
     score_range: ClassVar[tuple[float, float]] = (SCORE_MIN, SCORE_MAX)
@@ -62,7 +63,8 @@ class BaseScorer(ABC):
         self.max_pixels = max_pixels
 
     # -- backend hooks -------------------------------------------------------------------------
-    @abstractmethod
+    # A backend that answers one item at a time implements ``_compare_one``/``_score_one`` and keeps the
+    # default batch methods; a backend that batches (a VLM, concurrent requests) overrides the batch ones.
     def _compare_batch(
         self,
         originals: list[Image.Image],
@@ -71,13 +73,29 @@ class BaseScorer(ABC):
         decoding: Decoding,
         **options: Any,
     ) -> list[AestheticDelta]:
-        """Deltas for one batch of already-loaded RGB image pairs; ``options`` are the backend's own."""
+        """Deltas for one batch of already-loaded RGB image pairs; ``options`` are the backend's own.
+        By default, :meth:`_compare_one` for each pair in turn."""
+        return [
+            self._compare_one(original, edit, instruction, decoding, **options)
+            for original, edit, instruction in zip(originals, edited, instructions, strict=True)
+        ]
 
-    @abstractmethod
     def _score_batch(
         self, images: list[Image.Image], decoding: Decoding, **options: Any
     ) -> list[AestheticScore]:
-        """Scores for one batch of already-loaded RGB images; ``options`` are the backend's own."""
+        """Scores for one batch of already-loaded RGB images; ``options`` are the backend's own. By
+        default, :meth:`_score_one` for each image in turn."""
+        return [self._score_one(image, decoding, **options) for image in images]
+
+    def _compare_one(
+        self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
+    ) -> AestheticDelta:
+        """The delta of one loaded pair: what a backend without its own :meth:`_compare_batch` implements."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither _compare_batch nor _compare_one")
+
+    def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
+        """The score of one loaded image: what a backend without its own :meth:`_score_batch` implements."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither _score_batch nor _score_one")
 
     # -- public API ----------------------------------------------------------------------------
     def compare(

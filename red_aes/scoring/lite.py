@@ -60,28 +60,18 @@ class RedLiteScorer(BaseScorer):
     def _features(self, image: Image.Image) -> tuple[np.ndarray, Any]:
         return self.model.extractor.extract(image)
 
-    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
-        results = []
-        for image in images:
-            vector, measured = self._features(image)
-            score = round(float(self.model.score_features(vector)[0]), 2)
-            reasoning = None
-            if decoding == "reasoning":
-                facts = "; ".join(describe_image(measured))
-                reasoning = f"RED-Lite score {format_score(score)}. Measured: {facts}."
-            results.append(self.computed_score(score, reasoning, decoding))
-        return results
+    def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
+        vector, measured = self._features(image)
+        score = round(float(self.model.score_features(vector)[0]), 2)
+        reasoning = None
+        if decoding == "reasoning":
+            facts = "; ".join(describe_image(measured))
+            reasoning = f"RED-Lite score {format_score(score)}. Measured: {facts}."
+        return self.computed_score(score, reasoning, decoding)
 
-    def _compare_batch(
-        self,
-        originals: list[Image.Image],
-        edited: list[Image.Image],
-        instructions: list[str | None],
-        decoding: Decoding,
-    ) -> list[AestheticDelta]:
-        return [self._compare_one(o, e, decoding) for o, e in zip(originals, edited, strict=True)]
-
-    def _compare_one(self, original: Image.Image, edited: Image.Image, decoding: Decoding) -> AestheticDelta:
+    def _compare_one(
+        self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
+    ) -> AestheticDelta:
         v_before, m_before = self._features(original)
         v_after, m_after = self._features(edited)
         s_before, s_after = (float(s) for s in self.model.score_features(np.stack([v_before, v_after])))

@@ -203,10 +203,9 @@ class MeasuredScorer(BaseScorer):
             score, reasoning, decoding, attributes={k: round(v, 3) for k, v in terms.items()}
         )
 
-    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
-        return [self._score_one(image, decoding) for image in images]
-
-    def _compare_one(self, original: Image.Image, edited: Image.Image, decoding: Decoding) -> AestheticDelta:
+    def _compare_one(
+        self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
+    ) -> AestheticDelta:
         before = measure_image(original, max_pixels=self.max_pixels)
         after = measure_image(edited, max_pixels=self.max_pixels)
         s_before, t_before = measured_score(before, self.config)
@@ -231,12 +230,3 @@ class MeasuredScorer(BaseScorer):
                 + f" Score {format_score(s_before)} -> {format_score(s_after)}."
             )
         return self.computed_delta(delta, reasoning, decoding, attributes=contributions)
-
-    def _compare_batch(
-        self,
-        originals: list[Image.Image],
-        edited: list[Image.Image],
-        instructions: list[str | None],
-        decoding: Decoding,
-    ) -> list[AestheticDelta]:
-        return [self._compare_one(o, e, decoding) for o, e in zip(originals, edited, strict=True)]

@@ -82,27 +82,17 @@ class StatisticScorer(BaseScorer):
         value = self.statistic.function(image)
         return value, squash_score(5.5 + (value - self.statistic.centre) / self.statistic.spread)
 
-    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
-        results = []
-        for image in images:
-            value, score = self._value(image)
-            reasoning = f"{self.statistic.description} {value:.3f}." if decoding == "reasoning" else None
-            results.append(self.computed_score(round(score, 4), reasoning, decoding))
-        return results
+    def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
+        value, score = self._value(image)
+        reasoning = f"{self.statistic.description} {value:.3f}." if decoding == "reasoning" else None
+        return self.computed_score(round(score, 4), reasoning, decoding)
 
-    def _compare_batch(
-        self,
-        originals: list[Image.Image],
-        edited: list[Image.Image],
-        instructions: list[str | None],
-        decoding: Decoding,
-    ) -> list[AestheticDelta]:
-        results = []
-        for original, edit in zip(originals, edited, strict=True):
-            (v0, s0), (v1, s1) = self._value(original), self._value(edit)
-            delta = round(s1 - s0, 4)
-            reasoning = None
-            if decoding == "reasoning":
-                reasoning = f"{self.statistic.description} {v0:.3f} -> {v1:.3f}."
-            results.append(self.computed_delta(delta, reasoning, decoding))
-        return results
+    def _compare_one(
+        self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
+    ) -> AestheticDelta:
+        (v0, s0), (v1, s1) = self._value(original), self._value(edited)
+        delta = round(s1 - s0, 4)
+        reasoning = None
+        if decoding == "reasoning":
+            reasoning = f"{self.statistic.description} {v0:.3f} -> {v1:.3f}."
+        return self.computed_delta(delta, reasoning, decoding)

@@ -71,7 +71,8 @@ class RedAesArguments:
     reward_funcs: list[str] = field(
         default_factory=list,
         metadata={
-            "help": "GRPO reward functions by dotted import path, e.g. red_aes.train.rewards.format_reward."
+            "help": "GRPO reward functions: format, pair_consistency, group_rank, or a dotted import path "
+            "(package.module.function) to your own"
         },
     )
     group_size: int = field(
@@ -86,7 +87,7 @@ class RedAesArguments:
         if self.stage not in STAGES:
             raise InputError(f"stage must be one of {sorted(STAGES)}, got {self.stage!r}")
         if self.stage != "sft" and not self.reward_funcs:
-            raise InputError(f"stage {self.stage!r} is GRPO and needs reward_funcs (dotted names)")
+            raise InputError(f"stage {self.stage!r} is GRPO and needs reward_funcs (names or dotted paths)")
         if self.stage == "sft" and self.reward_funcs:
             raise InputError("stage 'sft' takes no reward_funcs")
 

@@ -32,8 +32,8 @@ from typing import Any
 from datasets import Dataset, Features, Json, List, Value, concatenate_datasets
 from datasets import Image as ImageFeature
 
-from red_aes.data.loading import load_red_dataset
-from red_aes.errors import InputError, UnknownNameError
+from red_aes.data.loading import load_red_split
+from red_aes.errors import InputError
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
 from red_aes.prompts import build_messages, format_answer, format_delta
@@ -67,14 +67,9 @@ logger = logging.getLogger(__name__)
 
 
 def load_red(name_or_path: str, split: str, revision: str | None = None) -> Dataset:
-    """One split of a RED dataset (a ``red-aes data build`` folder or a Hub id), schema-checked by
-    :func:`red_aes.data.load_red_dataset`."""
-    splits = load_red_dataset(name_or_path, revision=revision)
-    if split not in splits:
-        raise UnknownNameError(f"{name_or_path} has no split {split!r}; it has {sorted(splits)}")
-    if len(splits[split]) == 0:
-        raise InputError(f"{name_or_path}[{split}] is empty")
-    return splits[split]
+    """The training split of a RED dataset (a ``red-aes data build`` folder or a Hub id), schema-checked
+    by :func:`red_aes.data.loading.load_red_split`."""
+    return load_red_split(name_or_path, split, revision=revision)
 
 
 def check_prompt_version(red: Dataset, prompt_version: str) -> None:

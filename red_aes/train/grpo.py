@@ -15,43 +15,50 @@ Several GPUs / nodes (DeepSpeed ZeRO-2)::
     accelerate launch --config_file training_recipes/accelerate/zero2.yaml -m red_aes.train.grpo \\
         --config training_recipes/qwen2.5-vl-7b/stage2_grpo_pair.yaml
 
-Reward functions are given by dotted import path and resolved like TRL's own GRPO script does
-(``module.attr`` through importlib), so any importable function with TRL's reward signature works.
+Reward functions are named in :data:`REWARDS` (``format``, ``pair_consistency``, ``group_rank``) or given
+by dotted import path as TRL's own GRPO script takes them (``package.module.function``), so any importable
+function with TRL's reward signature works; both are resolved by the registry helper.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from red_aes.errors import InputError
+from red_aes.registry import Entry, Registry
 from red_aes.train.config import RedAesArguments, parse_recipe
 from red_aes.train.data import check_group_batching, group_prompts, load_red, pair_prompts
 from red_aes.train.modeling import load_policy, load_processor
 from red_aes.train.outputs import run_stage
 
+#: GRPO reward functions by name; any other name holding a dot is a ``module.function`` import path.
+REWARDS = Registry(
+    "reward function",
+    {
+        "format": Entry(
+            "red_aes.train.rewards:format_reward",
+            "1 when a completion parses as an answer of its kind, else 0",
+        ),
+        "pair_consistency": Entry(
+            "red_aes.train.rewards:pair_consistency_reward",
+            "stage 2: direction fidelity and magnitude of a sampled delta against the judged one",
+        ),
+        "group_rank": Entry(
+            "red_aes.train.rewards:group_rank_reward",
+            "stage 3: order fidelity of a sampled score against the other members of its source group",
+        ),
+    },
+    import_paths=True,
+)
+
 
 def resolve_reward_funcs(names: Sequence[str]) -> list[Callable[..., list[float | None]]]:
-    """Import reward functions from dotted paths (``package.module.function``)."""
-    funcs = []
-    for name in names:
-        module_path, _, attr = name.rpartition(".")
-        if not module_path:
-            raise InputError(f"reward function {name!r} is not a dotted import path (module.function)")
-        try:
-            module = importlib.import_module(module_path)
-        except ModuleNotFoundError as err:
-            raise InputError(
-                f"reward function {name!r}: cannot import module {module_path!r} ({err})"
-            ) from err
-        func = getattr(module, attr, None)
-        if not callable(func):
-            raise InputError(f"reward function {name!r}: {module_path} has no callable {attr!r}")
-        funcs.append(func)
-    return funcs
+    """The reward functions of a recipe's ``reward_funcs``: names of :data:`REWARDS` or dotted import
+    paths (``package.module.function``); an unknown one is an error naming those that exist."""
+    return [REWARDS.target(name) for name in names]
 
 
 def check_config(script_args: RedAesArguments, training_args: Any) -> None:

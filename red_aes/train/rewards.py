@@ -4,9 +4,10 @@ TRL's ``GRPOTrainer`` calls each reward function once per local generation batch
 ``prompts``, ``completions`` (plain strings, or ``[{"role": "assistant", "content": ...}]`` lists for
 conversational prompts), ``completion_ids``, every dataset column as a keyword list aligned with the
 completions (each prompt repeated ``num_generations`` times), ``trainer_state``, ``log_extra`` and
-``log_metric``. The functions are importable by dotted name, e.g.
-``--reward_funcs red_aes.train.rewards.pair_consistency_reward`` (resolved like TRL's own GRPO script:
-``module.attr`` through importlib, see :func:`red_aes.train.grpo.resolve_reward_funcs`).
+``log_metric``. A recipe names them in ``reward_funcs`` by their registered names (``format``,
+``pair_consistency``, ``group_rank``) or by dotted import path, e.g.
+``red_aes.train.rewards.pair_consistency_reward``, as TRL's own GRPO script takes them (see
+:data:`red_aes.train.grpo.REWARDS`).
 
 Only relative supervision is used: the judged delta ``Δ = s(edited) − s(original)`` of a pair (stage 2)
 and, for stage 3, the judged *relative* score of each member of a source group (original = 0, an edit =
