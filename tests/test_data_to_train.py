@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from red_aes.data import BuildConfig, build_dataset
+from red_aes.data.loading import load_red_split
 from red_aes.parsing import parse_answer
 from red_aes.prompts import PROMPT_VERSION
 from red_aes.train.config import ANSWER_ONLY_SHARE
-from red_aes.train.data import answer_only_rows, group_prompts, load_red, pair_prompts, sft_examples
+from red_aes.train.data import answer_only_rows, group_prompts, pair_prompts, sft_examples
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, photos_dir: Path) -> Path:
 
 
 def test_builder_output_feeds_every_training_stage(built: Path) -> None:
-    train = load_red(str(built), "train")
+    train = load_red_split(str(built), "train")
     assert len(train) > 0
 
     sft = sft_examples(train, PROMPT_VERSION)

@@ -12,6 +12,7 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from datasets import Image as ImageFeature
 from PIL import Image
 
+from red_aes.data.loading import load_red_split
 from red_aes.data.schema import FEATURES, SchemaError
 from red_aes.parsing import parse_answer
 from red_aes.prompts import (
@@ -28,7 +29,6 @@ from red_aes.train.data import (
     answer_only_rows,
     check_group_batching,
     group_prompts,
-    load_red,
     pair_prompts,
     plan_groups,
     sft_examples,
@@ -42,7 +42,7 @@ RECIPES = REPO / "training_recipes"
 
 @pytest.fixture(scope="session")
 def red_train(tiny_red_dir: Path) -> Dataset:
-    return load_red(str(tiny_red_dir), "train")
+    return load_red_split(str(tiny_red_dir), "train")
 
 
 def _pixels(cell: dict) -> np.ndarray:
@@ -61,12 +61,12 @@ def test_tiny_red_follows_the_schema_and_splits_by_source(tiny_red_dir: Path) ->
 
 def test_load_red_errors_name_the_problem(tiny_red_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(KeyError, match=r"has no split 'dev'; it has \['test', 'train', 'validation'\]"):
-        load_red(str(tiny_red_dir), "dev")
+        load_red_split(str(tiny_red_dir), "dev")
     DatasetDict({"train": Dataset.from_dict({"pair_id": ["a"]})}).save_to_disk(str(tmp_path / "bad"))
     with pytest.raises(SchemaError, match="missing RED columns"):
-        load_red(str(tmp_path / "bad"), "train")
+        load_red_split(str(tmp_path / "bad"), "train")
     with pytest.raises(ValueError, match="is a local folder"):
-        load_red(str(tiny_red_dir), "train", revision="main")
+        load_red_split(str(tiny_red_dir), "train", revision="main")
 
 
 def test_sft_examples_are_pair_conversations_with_the_rationale_as_target(red_train: Dataset) -> None:

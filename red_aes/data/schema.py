@@ -62,7 +62,7 @@ def validate_row(row: dict[str, Any], where: str = "row") -> None:
         raise SchemaError(f"{where}: attribute {row['attribute']!r} is not in the taxonomy {ATTRIBUTES}")
     if row["direction"] not in DIRECTIONS:
         raise SchemaError(f"{where}: direction {row['direction']!r} must be one of {DIRECTIONS}")
-    if not DELTA_MIN <= row["delta"] <= DELTA_MAX:
+    if row["delta"] is None or not DELTA_MIN <= row["delta"] <= DELTA_MAX:
         raise SchemaError(f"{where}: delta {row['delta']} outside [{DELTA_MIN:g}, {DELTA_MAX:g}]")
     if len(row["votes"]) != len(row["judges"]):
         raise SchemaError(f"{where}: {len(row['votes'])} votes for {len(row['judges'])} judges")

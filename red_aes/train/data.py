@@ -32,7 +32,6 @@ from typing import Any
 from datasets import Dataset, Features, Json, List, Value, concatenate_datasets
 from datasets import Image as ImageFeature
 
-from red_aes.data.loading import load_red_split
 from red_aes.errors import InputError
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
@@ -64,12 +63,6 @@ GROUP_FEATURES = Features(
 )
 ORIGINAL_ID = "original"
 logger = logging.getLogger(__name__)
-
-
-def load_red(name_or_path: str, split: str, revision: str | None = None) -> Dataset:
-    """The training split of a RED dataset (a ``red-aes data build`` folder or a Hub id), schema-checked
-    by :func:`red_aes.data.loading.load_red_split`."""
-    return load_red_split(name_or_path, split, revision=revision)
 
 
 def check_prompt_version(red: Dataset, prompt_version: str) -> None:

@@ -27,10 +27,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from red_aes.data.loading import load_red_split
 from red_aes.errors import InputError
 from red_aes.registry import Entry, Registry
 from red_aes.train.config import RedAesArguments, parse_recipe
-from red_aes.train.data import check_group_batching, group_prompts, load_red, pair_prompts
+from red_aes.train.data import check_group_batching, group_prompts, pair_prompts
 from red_aes.train.modeling import load_policy, load_processor
 from red_aes.train.outputs import run_stage
 
@@ -94,7 +95,9 @@ def check_config(script_args: RedAesArguments, training_args: Any) -> None:
 
 def build_dataset(script_args: RedAesArguments, training_args: Any) -> Any:
     """The stage's prompt dataset from the RED train split; checks that it fills one generation batch."""
-    red = load_red(script_args.dataset_name, script_args.dataset_train_split, script_args.dataset_revision)
+    red = load_red_split(
+        script_args.dataset_name, script_args.dataset_train_split, revision=script_args.dataset_revision
+    )
     if script_args.stage == "pair":
         dataset = pair_prompts(red, script_args.prompt_version)
     else:

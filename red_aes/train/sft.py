@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from red_aes.data.loading import load_red_split
 from red_aes.errors import InputError
 from red_aes.train.config import RedAesArguments, parse_recipe
-from red_aes.train.data import load_red, sft_examples
+from red_aes.train.data import sft_examples
 from red_aes.train.modeling import load_policy, load_processor
 from red_aes.train.outputs import run_stage
 
@@ -34,7 +35,9 @@ def build_trainer(script_args: RedAesArguments, training_args: Any, model_args: 
 
     if script_args.stage != "sft":
         raise InputError(f"red_aes.train.sft trains stage 'sft', the recipe says {script_args.stage!r}")
-    red = load_red(script_args.dataset_name, script_args.dataset_train_split, script_args.dataset_revision)
+    red = load_red_split(
+        script_args.dataset_name, script_args.dataset_train_split, revision=script_args.dataset_revision
+    )
     train_dataset = sft_examples(red, script_args.prompt_version, script_args.answer_only_share)
     processor = load_processor(model_args, script_args, training_args.trust_remote_code)
     model, peft_config = load_policy(model_args, script_args, training_args.trust_remote_code)
