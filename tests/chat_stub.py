@@ -6,10 +6,22 @@ with scripted text, so the real client code (:mod:`red_aes.chat`) does the HTTP 
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from PIL import Image
+
+from red_aes.images import load_image
+
+
+def decode_image_url(url: str) -> Image.Image:
+    """The image of a PNG data URL (what the client sends), decoded apart from the code under test."""
+    prefix = "data:image/png;base64,"
+    assert url.startswith(prefix)
+    return load_image(base64.b64decode(url[len(prefix) :]))
 
 
 class ChatStub:

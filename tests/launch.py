@@ -1,4 +1,5 @@
-"""Test helpers for things that run in other processes: a free local port, a multi-process CLI run."""
+"""Test helpers for things that run in other processes: a free local port, a fresh interpreter, a
+multi-process CLI run."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def run_python(code: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -c CODE`` in a fresh interpreter (what a module imports shows only there)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def accelerate_cli(

@@ -1,6 +1,6 @@
 """The Gradio Space (app.py) served in-process and driven through its named API with gradio_client, on
 the offline default (classical editor + measured scorer, real photos) and on the tiny VLM + tiny
-diffusion editor; plus the configuration, fallback and formatting helpers of red_aes.demo."""
+diffusion editor. The library side of the demo is tested in tests/demo/."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import importlib.util
 import json
 import os
 import re
-import struct
 import sys
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from tests.conftest import REPO
+
 gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -31,25 +31,17 @@ from red_aes.demo import (  # noqa: E402
     DEFAULT_EDITOR,
     DEFAULT_MODEL,
     MAX_PROMPT_CHARS,
-    MAX_SCORE_IMAGES,
-    OPTIONS,
     Backends,
     DemoActions,
     DemoConfig,
-    delta_html,
     load_backends,
     load_config,
-    photo_credits,
-    resolve_quantization,
 )
-from red_aes.demo.config import build_arg_parser  # noqa: E402
 from red_aes.editing import VOCABULARY  # noqa: E402
-from red_aes.errors import TimeLimitError  # noqa: E402
 from red_aes.images import load_image  # noqa: E402
 from red_aes.measure import METRICS  # noqa: E402
 from red_aes.parsing import parse_answer  # noqa: E402
-from red_aes.scoring import SCORERS, BaseScorer, load_scorer  # noqa: E402
-from red_aes.scoring.options import MODEL_OPTIONS  # noqa: E402
+from red_aes.scoring import BaseScorer, load_scorer  # noqa: E402
 from red_aes.types import (  # noqa: E402
     DEFAULT_STRENGTH,
     DELTA_MAX,
@@ -59,16 +51,15 @@ from red_aes.types import (  # noqa: E402
     AestheticDelta,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 #: Every bundled photo is at most 640x427 = 273,280 pixels; the test budget sits just above.
 TEST_MAX_PIXELS = 300_000
 
 
 def import_app() -> ModuleType:
     """Import the repository's app.py as a module (as Spaces and `gradio app.py` do)."""
-    if "app" in sys.modules and getattr(sys.modules["app"], "__file__", None) == str(ROOT / "app.py"):
+    if "app" in sys.modules and getattr(sys.modules["app"], "__file__", None) == str(REPO / "app.py"):
         return sys.modules["app"]
-    spec = importlib.util.spec_from_file_location("app", ROOT / "app.py")
+    spec = importlib.util.spec_from_file_location("app", REPO / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["app"] = module
@@ -323,8 +314,10 @@ def test_a_strength_that_is_not_a_number_is_a_clear_message(
     assert "could not convert" not in message
 
 
-def test_a_20000_px_upload_gets_the_pixel_budget_message(offline_client: Client, tmp_path: Path) -> None:
-    huge = _png_claiming(tmp_path / "huge.png", 20000, 20000)  # a few bytes that claim 400 MP
+def test_a_20000_px_upload_gets_the_pixel_budget_message(
+    offline_client: Client, tmp_path: Path, png_claiming
+) -> None:
+    huge = png_claiming(tmp_path / "huge.png", 20000, 20000)  # a few bytes that claim 400 MP
     for call, api_name in (
         ((handle_file(str(huge)), "make it brighter", DEFAULT_EDITOR, 0.5, 0), "/edit_and_assess"),
         (([handle_file(str(huge))],), "/score"),
@@ -362,78 +355,6 @@ def test_a_heavy_prompt_is_refused_before_any_work(
     actions = DemoActions(load_backends(DemoConfig()))
     with pytest.raises(ValueError, match="blur 50 px is too much work for a 2048x1366 image"):
         next(actions.edit_and_assess(photo, ",".join(["blur 50 px"] * 12)))
-
-
-def test_a_request_past_its_time_limit_is_stopped_with_a_message(photos_dir: Path) -> None:
-    backends = load_backends(DemoConfig())
-    photo = photos_dir / "chelsea.png"
-    hurried = DemoActions(backends, time_limit=1e-9)  # past its limit by the time the photo is decoded
-    with pytest.raises(
-        TimeLimitError, match=r"Request stopped at its 1e-09 s time limit: stopped after 0 of 2"
-    ):
-        next(hurried.edit_and_assess(photo, "brighter and warmer"))
-    with pytest.raises(TimeLimitError, match="time limit: stopped before the assessment"):
-        next(hurried.compare(photo, photo))
-    with pytest.raises(TimeLimitError, match="time limit: stopped after loading the images"):
-        hurried.score([photo])
-    views = list(DemoActions(backends, time_limit=600).edit_and_assess(photo, "brighter and warmer"))
-    assert views[-1].stage == "final"
-    with pytest.raises(ValueError, match="time_limit must be"):
-        DemoActions(backends, time_limit=0)
-    with pytest.raises(ValueError, match="Unknown editor of type list"):
-        next(DemoActions(backends).edit_and_assess(photo, "brighter", editor=["classical"]))  # type: ignore[arg-type]
-
-
-def test_a_typo_in_the_model_name_fails_fast_with_a_suggestion() -> None:
-    backends = load_backends(DemoConfig(model="redlite"))  # no Hub call: not a folder nor owner/name
-    assert backends.scorer_name == DEFAULT_MODEL
-    assert "did you mean `red-lite`?" in backends.status_markdown()
-
-
-def test_request_limits_and_unknown_editor_are_refused(photos_dir: Path) -> None:
-    actions = DemoActions(load_backends(DemoConfig()))
-    photo = photos_dir / "chelsea.png"
-    with pytest.raises(ValueError, match=f"Too many images: {MAX_SCORE_IMAGES + 1}"):
-        actions.score([photo] * (MAX_SCORE_IMAGES + 1))
-    with pytest.raises(ValueError, match="Edit prompt too long"):
-        next(actions.edit_and_assess(photo, "brighter " * MAX_PROMPT_CHARS))
-    with pytest.raises(ValueError, match="Unknown editor 'magic'; loaded editors: classical"):
-        next(actions.edit_and_assess(photo, "brighter", editor="magic"))
-
-
-def test_long_instruction_and_bad_seed_are_refused_before_any_work(tmp_path: Path) -> None:
-    actions = DemoActions(load_backends(DemoConfig()))
-    missing = tmp_path / "never-read.png"  # the checks come first: the file is never opened
-    huge = "x" * 1_000_000
-    with pytest.raises(ValueError) as excinfo:
-        next(actions.compare(missing, missing, huge))
-    assert (
-        str(excinfo.value) == f"Edit instruction too long: 1,000,000 characters (at most {MAX_PROMPT_CHARS})."
-    )
-    with pytest.raises(ValueError, match="Edit prompt must be text, got int"):
-        next(actions.edit_and_assess(missing, 42))  # type: ignore[arg-type]
-    for seed, message in ((2**64, "seed must be between 0 and 4294967295"), (-3, "between"), (0.5, "whole")):
-        with pytest.raises(ValueError, match=message):
-            next(actions.edit_and_assess(missing, "add grain", seed=seed))
-
-
-def _png_claiming(path: Path, width: int, height: int) -> Path:
-    """A 1x1 PNG whose header claims ``width`` x ``height`` (decoding it would fail)."""
-    Image.new("L", (1, 1)).save(path)
-    data = bytearray(path.read_bytes())
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    path.write_bytes(bytes(data))
-    return path
-
-
-def test_request_pixel_budget_is_checked_from_the_headers_before_decoding(tmp_path: Path) -> None:
-    actions = DemoActions(load_backends(DemoConfig()))
-    claims = [_png_claiming(tmp_path / f"bomb{i}.png", 7990, 7990) for i in range(16)]
-    with pytest.raises(ValueError, match=r"Request too large: 1,021,441,600 pixels in total exceed"):
-        actions.score(claims)
-    with pytest.raises(ValueError, match=r"Request too large"):
-        next(DemoActions(actions.backends, max_request_pixels=100).compare(claims[0], claims[1]))
 
 
 def test_all_endpoints_share_one_concurrency_group_and_the_cache_is_cleaned() -> None:
@@ -482,100 +403,7 @@ def test_app_module_builds_the_space_demo_from_the_environment() -> None:
     assert {"edit_and_assess", "compare", "score"} <= api_names
 
 
-def test_default_configuration_has_no_notice() -> None:
-    backends = load_backends(DemoConfig())
-    assert backends.notices == [] and backends.scorer_name == DEFAULT_MODEL
-    assert "⚠" not in backends.status_markdown()
-
-
-def test_flags_override_environment_variables() -> None:
-    env = {
-        "RED_AES_MODEL": "env/model",
-        "RED_AES_EDITOR": "env/editor",
-        "RED_AES_QUANTIZATION": "8bit",
-        "RED_AES_MAX_PIXELS": "1000",
-        "RED_AES_CONCURRENCY": "3",
-        "RED_AES_ADAPTER": "env/adapter",
-    }
-    from_env = load_config((), env)
-    assert (from_env.model, from_env.editor, from_env.quantization) == ("env/model", "env/editor", "8bit")
-    assert (from_env.max_pixels, from_env.concurrency, from_env.adapter) == (1000, 3, "env/adapter")
-    flagged = load_config(
-        ["--model", "flag/model", "--quantization", "none", "--server-port", "7999", "--share"], env
-    )
-    assert (flagged.model, flagged.quantization, flagged.editor) == ("flag/model", "none", "env/editor")
-    assert flagged.server_port == 7999 and flagged.share is True
-    assert load_config((), {}) == DemoConfig()
-
-
-def test_every_option_is_read_from_its_environment_variable_and_flags_are_taken_only_as_spelled(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """Each option of the app (the model options it shares with ``red-aes`` and its own) reaches its
-    DemoConfig field, typed, from its RED_AES_* variable; a prefix of a flag is refused."""
-    values = {"int": "7", "float": "2.5", "quantization": "8bit"}
-    env = {o.env: values.get(o.dest, values.get(o.type.__name__, f"v-{o.dest}")) for o in OPTIONS}
-    config = load_config((), env)
-    for option in OPTIONS:
-        assert getattr(config, option.dest) == option.type(env[option.env]), option.flag
-    assert {o.flag for o in OPTIONS} >= {o.flag for o in MODEL_OPTIONS if o.env} >= {"--endpoint-url"}
-    assert "RED_AES_ENDPOINT_MODEL" in build_arg_parser({}).format_help()
-    with pytest.raises(SystemExit):
-        load_config(["--mode", "x/y"], {})  # not read as --model
-    assert "unrecognized arguments: --mode" in capsys.readouterr().err
-
-
-def test_the_page_describes_the_scorer_as_the_registry_does(tiny_model_dir: Path) -> None:
-    offline = load_backends(DemoConfig()).status_markdown()
-    assert f"scorer `{DEFAULT_MODEL}` ({SCORERS[DEFAULT_MODEL].description});" in offline
-    measured = load_backends(DemoConfig(model="measured")).status_markdown()
-    assert f"scorer `measured` ({SCORERS['measured'].description});" in measured
-    vlm = load_backends(
-        DemoConfig(model=str(tiny_model_dir), device="cpu", max_reasoning_tokens=3), cuda_available=False
-    )
-    assert vlm.notices == [] and vlm.scorer.max_reasoning_tokens == 3  # the VLM's options reach it
-    assert f"({SCORERS.entry(str(tiny_model_dir)).description}; not quantized)" in vlm.status_markdown()
-
-
-def test_bad_configuration_values_exit_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit, match="quantization must be one of"):
-        load_config((), {"RED_AES_QUANTIZATION": "3bit"})
-    with pytest.raises(SystemExit):
-        load_config(["--quantization", "3bit"], {})
-    assert "invalid choice: '3bit'" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(
-    ("setting", "cuda", "expected"),
-    [("auto", True, "4bit"), ("auto", False, None), ("none", True, None), ("8bit", False, "8bit")],
-)
-def test_quantization_is_4bit_on_cuda_and_none_on_cpu_by_default(
-    setting: str, cuda: bool, expected: str | None
-) -> None:
-    assert resolve_quantization(setting, cuda) == expected
-
-
-# -- formatting -----------------------------------------------------------------------------------------
-
-
-def test_delta_card_shows_sign_magnitude_and_colour() -> None:
-    better = delta_html(AestheticDelta(delta=2.0, valid=True, model="m"))
-    worse = delta_html(AestheticDelta(delta=-0.5, valid=True, model="m"))
-    flat = delta_html(AestheticDelta(delta=0.0, valid=True, model="m"))
-    assert "+2.00" in better and "moderate improvement" in better and "#15803d" in better
-    assert "-0.50" in worse and "slight degradation" in worse and "#b91c1c" in worse
-    assert "+0.00" in flat and "no clear change" in flat
-    # the bar's length is proportional to |delta| on the [-9, 9] scale
-    assert f"width:{2.0 / DELTA_MAX * 50:.2f}%" in better and f"width:{0.5 / DELTA_MAX * 50:.2f}%" in worse
-
-
-def test_invalid_delta_is_a_notice_without_any_number() -> None:
-    card = delta_html(
-        AestheticDelta(delta=None, valid=False, error="answer '<b>lots</b>' is not a plain number")
-    )
-    assert 'data-valid="false"' in card and "No valid delta" in card
-    assert "&lt;b&gt;lots&lt;/b&gt;" in card and "<b>lots" not in card  # model text is escaped
-    assert "data-delta" not in card and re.search(r"[+\-−]\d+\.\d\d", card) is None
+# -- an answer the parser rejects -----------------------------------------------------------------------
 
 
 class UnreadableScorer(BaseScorer):
@@ -604,12 +432,6 @@ def test_unparseable_model_answer_is_shown_as_a_notice_not_a_number(photos_dir: 
     assert "is not a plain number" in details["error"] and "No valid delta" in card
     assert reasoning == UnreadableScorer.ANSWER  # the unreadable answer is shown as the model wrote it
     assert re.search(r"[+\-−]\d+\.\d\d", card) is None
-
-
-def test_photo_credits_cover_every_bundled_photo(photo_paths: list[Path], photos_dir: Path) -> None:
-    credits = photo_credits(photos_dir / "LICENSES.csv")
-    assert {c.file for c in credits} == {p.name for p in photo_paths}
-    assert all(c.license and c.credit for c in credits)
 
 
 # -- tiny VLM scorer + tiny diffusion editor ------------------------------------------------------------

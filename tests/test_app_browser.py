@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from launch import free_port
-from test_app import ROOT, serve  # the app helpers of tests/test_app.py
 
 from red_aes.demo import DemoConfig
 from red_aes.types import DELTA_MAX, DELTA_MIN
+from tests.conftest import REPO
+from tests.test_app import serve  # the app helpers of tests/test_app.py
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -98,4 +99,4 @@ def test_edit_and_assess_in_a_real_browser(
         screenshot = tmp_path / "screenshot.png"
         assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
         if os.environ.get("RED_AES_UPDATE_SCREENSHOT") == "1":
-            shutil.copyfile(screenshot, ROOT / "docs" / "screenshot.png")
+            shutil.copyfile(screenshot, REPO / "docs" / "screenshot.png")

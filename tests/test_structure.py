@@ -1,6 +1,7 @@
 """The package's structure, read from the code's imports: no import circles between modules or between
-rooms, every import runs down the layers, scoring in one package, and no compatibility layer (the modules
-of spellings before 0.1.0 do not exist)."""
+rooms, every import runs down the layers, scoring in one package, no compatibility layer (the modules
+of spellings before 0.1.0 do not exist), and tests that mirror the package (every module has a test file
+that imports it, in the folder that mirrors its subpackage)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "red_aes"
+TESTS = Path(__file__).resolve().parent
+#: Test folders that mirror no subpackage of ``red_aes``: the scripts of the repository's benchmarks/.
+NOT_PACKAGES = ("benchmarks",)
 #: The rooms of ``red_aes`` (a subpackage or a top-level module), bottom layer first. An import may only
 #: run from a room to a room of a lower layer; docs/architecture.md says why each room is where it is.
 LAYERS: tuple[tuple[str, ...], ...] = (
@@ -142,6 +146,69 @@ def test_red_lite_model_and_training_live_apart() -> None:
 
 def test_the_circle_check_finds_a_circle() -> None:
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _test_imports() -> dict[str, set[str]]:
+    """The ``red_aes`` modules each test file imports directly, by the file's path under tests/."""
+    modules = set(_graph())
+    return {p.relative_to(TESTS).as_posix(): _imports(p, modules) for p in sorted(TESTS.rglob("test_*.py"))}
+
+
+def _untested(modules: set[str], imports: dict[str, set[str]]) -> list[str]:
+    """Modules that no test file imports directly (importing a parent package does not count)."""
+    return sorted(modules - set().union(*imports.values()))
+
+
+def _misplaced(modules: set[str], imports: dict[str, set[str]]) -> list[str]:
+    """Test files that break the mirror: ``tests/<sub>/...`` must import a ``red_aes.<sub>`` module, and
+    ``test_<name>.py`` must import the module ``<name>`` of the package its folder mirrors when there is one
+    (``test_init.py``: the package itself; leading underscores dropped: ``test_lazy.py`` for ``_lazy``)."""
+    found = []
+    for path, imported in imports.items():
+        folder, _, file = path.rpartition("/")
+        if folder.split("/")[0] in NOT_PACKAGES:
+            continue
+        package = ".".join(["red_aes", *folder.split("/")]) if folder else "red_aes"
+        if package not in modules:
+            found.append(f"{path}: tests/{folder}/ mirrors no red_aes package")
+            continue
+        if folder and not any(m == package or m.startswith(f"{package}.") for m in imported):
+            found.append(f"{path} imports no {package} module")
+        name = file.removeprefix("test_").removesuffix(".py")
+        mirrored = [
+            m
+            for m in modules
+            if (m == package and name == "init")
+            or (m.rpartition(".")[0] == package and m.rpartition(".")[2].strip("_") == name)
+        ]
+        found += [f"{path} does not import {m}" for m in mirrored if m not in imported]
+    return found
+
+
+def test_every_module_has_a_test_file_that_imports_it_in_the_mirror_folder() -> None:
+    """``red_aes/<sub>/<module>.py`` is imported by a test file, the mirror ``tests/<sub>/test_<module>.py``
+    imports it, and every test file of ``tests/<sub>/`` tests a module of ``red_aes.<sub>``."""
+    modules, imports = set(_graph()), _test_imports()
+    assert "scoring/test_vlm.py" in imports and "red_aes.scoring.vlm" in imports["scoring/test_vlm.py"]
+    assert _untested(modules, imports) == []
+    assert _misplaced(modules, imports) == []
+
+
+def test_the_mirror_check_finds_an_untested_module_and_a_misplaced_test() -> None:
+    modules = {"red_aes", "red_aes._lazy", "red_aes.images", "red_aes.scoring", "red_aes.scoring.vlm"}
+    imports = {
+        "test_lazy.py": {"red_aes._lazy"},
+        "test_images.py": set(),
+        "scoring/test_vlm.py": {"red_aes.images"},
+        "lite/test_model.py": {"red_aes.images"},
+    }
+    assert _untested(modules, imports) == ["red_aes", "red_aes.scoring", "red_aes.scoring.vlm"]
+    assert _misplaced(modules, imports) == [
+        "test_images.py does not import red_aes.images",
+        "scoring/test_vlm.py imports no red_aes.scoring module",
+        "scoring/test_vlm.py does not import red_aes.scoring.vlm",
+        "lite/test_model.py: tests/lite/ mirrors no red_aes package",
+    ]
 
 
 def test_scoring_lives_in_its_package_and_the_old_modules_are_gone() -> None:

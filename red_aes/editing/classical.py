@@ -42,7 +42,7 @@ class AttributeEdit:
 
 
 #: Attribute -> the degradation table's row that degrades it, and its generic improvement at strength 1.
-#: Degradations are monotonic in strength (see tests/test_degradations.py); an improvement is not a
+#: Degradations are monotonic in strength (see tests/editing/test_degradations.py); an improvement is not a
 #: degradation, so it lives here and not in the table.
 ATTRIBUTE_EDITS: dict[str, AttributeEdit] = {
     "exposure": AttributeEdit(DEGRADATIONS["underexposure"]),

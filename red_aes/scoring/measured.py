@@ -22,7 +22,7 @@ a field of :class:`MeasuredConfig` (defaults shown):
 and BASE = 5.7, WIDTH = 4.5. The constants were calibrated by hand on the bundled real photos
 (examples/photos): the seven originals score 5.2-6.4, and each clear degradation (Gaussian blur of 4
 reference px, grain σ = 30, ±3 EV, JPEG quality 10) scores at least one point lower than its original
-(checked on the photos by tests/test_measured_scorer.py).
+(checked on the photos by tests/scoring/test_measured.py).
 
 The squash replaces a clip to [1, 10]: clipping gave every poor image exactly 1.0, so a strong
 degradation of an already poor photo got Δ = 0. The squash is strictly increasing, with slope 1 in

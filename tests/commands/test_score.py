@@ -1,0 +1,72 @@
+"""``red-aes score`` (red_aes.commands.score): JSON and text output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from red_aes.commands import score
+from red_aes.commands.options import quantization
+from red_aes.commands.red_aes_cli import main
+from red_aes.scoring.decoding import MIN_ANSWER_MASS
+from red_aes.testing import TINY_MAX_PIXELS
+
+
+def test_cli_reports_an_unreachable_endpoint_in_one_line(
+    capsys: pytest.CaptureFixture[str], photo_paths: list[Path]
+) -> None:
+    argv = ["score", str(photo_paths[0]), "--model", "endpoint", "--endpoint-url", "http://127.0.0.1:9/v1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot list the served models" in err
+
+
+def test_score_json_lists_every_file(tiny_model_dir: Path, photo_paths: list[Path], run_cli) -> None:
+    code, out, _ = run_cli(
+        "score", *photo_paths[:2], "--model", tiny_model_dir, "--decoding", "fast", "--json"
+    )
+    assert code == 1  # the untrained model puts almost no probability on well-formed answers
+    records = json.loads(out)
+    assert [r["file"] for r in records] == [str(p) for p in photo_paths[:2]]
+    for r in records:
+        assert not r["valid"] and r["score"] is None and r["decoding"] == "fast" and r["forced"] is False
+        assert 0 < r["answer_mass"] < MIN_ANSWER_MASS and f"{r['answer_mass']:.2e}" in r["error"]
+        assert r["max_image_pixels"] == TINY_MAX_PIXELS  # the tiny processor's own, tighter limit
+
+
+def test_fast_text_output_gives_the_mass(tiny_model_dir: Path, photo_paths: list[Path], run_cli) -> None:
+    code, out, _ = run_cli("score", photo_paths[0], "--model", tiny_model_dir, "--decoding", "fast")
+    assert code == 1 and "no valid answer (well-formed answers have total probability" in out
+
+
+def test_max_image_pixels_is_refused_by_the_measured_scorer(photo_paths: list[Path], run_cli) -> None:
+    code, _, err = run_cli("score", photo_paths[0], "--model", "measured", "--max-image-pixels", 1000)
+    assert code == 2 and "max_image_pixels" in err
+
+
+def test_quantization_none_means_not_quantized_in_every_command(
+    tiny_model_dir: Path, photo_paths: list[Path], run_cli
+) -> None:
+    assert quantization("none") is None and quantization(None) is None and quantization("8bit") == "8bit"
+    code, out, _ = run_cli(
+        "score", photo_paths[0], "--model", tiny_model_dir, "--quantization", "none",
+        "--max-reasoning-tokens", 2, "--device", "cpu", "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)[0]["model"] == str(tiny_model_dir)
+
+
+def test_the_score_command_alone_lists_one_record_per_image(
+    parser_of, photo_paths: list[Path], capsys
+) -> None:
+    args = parser_of(score).parse_args(["score", *map(str, photo_paths[:2]), "--model", "measured", "--json"])
+    assert args.func is score.run
+    assert score.run(args) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in records] == [str(p) for p in photo_paths[:2]]
+    assert all(r["valid"] and 1 <= r["score"] <= 10 and r["model"] == "measured" for r in records)
+    args = parser_of(score).parse_args(["score", str(photo_paths[0]), "--model", "measured"])
+    assert score.run(args) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("scores in [1, 10], higher is better\n") and f"{photo_paths[0]}: " in text

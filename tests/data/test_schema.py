@@ -1,0 +1,65 @@
+"""The RED schema (red_aes.data.schema): the columns and their types, and the rules of each row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from datasets import Features, Value, load_from_disk
+
+from red_aes.data.schema import FEATURES, SchemaError, validate_features, validate_row
+from red_aes.errors import InputError
+
+
+def test_tiny_red_follows_the_schema_and_splits_by_source(tiny_red_dir: Path) -> None:
+    splits = load_from_disk(str(tiny_red_dir))
+    assert set(splits) == {"train", "validation", "test"}
+    sources = {name: set(split["source_id"]) for name, split in splits.items()}
+    assert not sources["train"] & sources["validation"] and not sources["train"] & sources["test"]
+    for name in splits:
+        assert splits[name].features == FEATURES
+
+
+def _row(**changes: Any) -> dict[str, Any]:
+    row = {
+        "attribute": "exposure",
+        "direction": "degrade",
+        "delta": -1.5,
+        "votes": [-1.5],
+        "judges": ["measured"],
+    }
+    return {**row, **changes}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"attribute": "sparkle"}, "row 7: attribute 'sparkle' is not in the taxonomy"),
+        ({"direction": "sideways"}, "row 7: direction 'sideways' must be one of"),
+        ({"delta": 9.5}, r"row 7: delta 9.5 outside \[-9, 9\]"),
+        ({"delta": None}, r"row 7: delta None outside \[-9, 9\]"),
+        ({"votes": [-1.5, -2.0]}, "row 7: 2 votes for 1 judges"),
+    ],
+    ids=["attribute", "direction", "delta-range", "delta-none", "votes"],
+)
+def test_each_broken_row_rule_is_a_schema_error_naming_the_row(change: dict[str, Any], message: str) -> None:
+    validate_row(_row())
+    with pytest.raises(SchemaError, match=message):
+        validate_row(_row(**change), where="row 7")
+
+
+def test_a_row_without_a_delta_is_a_schema_error_not_a_type_error() -> None:
+    with pytest.raises(SchemaError) as refused:
+        validate_row(_row(delta=None))
+    assert isinstance(refused.value, InputError) and not isinstance(refused.value, TypeError)
+
+
+def test_missing_and_mistyped_columns_are_named() -> None:
+    validate_features(FEATURES)
+    missing = Features({name: kind for name, kind in FEATURES.items() if name != "rationale"})
+    with pytest.raises(SchemaError, match=r"dataset: missing RED columns \['rationale'\]"):
+        validate_features(missing)
+    mistyped = Features({**FEATURES, "delta": Value("string")})
+    with pytest.raises(SchemaError, match="wrong column types: delta is Value"):
+        validate_features(mistyped, where="red")

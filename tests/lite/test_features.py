@@ -1,0 +1,39 @@
+"""The RED-Lite feature vector (red_aes.lite.features): its size, its named groups and its measured part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from red_aes.lite.features import DECREASING, MEASURED, FeatureConfig, FeatureExtractor, measured_vector
+from red_aes.measure import measure_image
+
+MEASURED_NAMES = list(MEASURED)
+
+
+def test_the_vector_has_its_declared_size_and_every_index_is_in_one_group(photo_paths: list[Path]) -> None:
+    extractor = FeatureExtractor(FeatureConfig(long_side=128))
+    image = Image.open(photo_paths[0]).convert("RGB")
+    vector, measured = extractor.extract(image)
+    assert vector.dtype == np.float32 and vector.shape == (extractor.dim,) and np.isfinite(vector).all()
+    assert np.array_equal(extractor(image), vector)  # deterministic
+    assert np.array_equal(vector[-len(MEASURED) :], measured_vector(measured))  # the measured part is last
+    groups = extractor.groups()
+    indices = np.concatenate(list(groups.values()))
+    assert sorted(indices.tolist()) == list(range(extractor.dim))  # a partition of the vector
+    assert "detail and noise" in groups and "overall look" not in groups  # no global features by default
+    assert [MEASURED_NAMES[i - (extractor.dim - len(MEASURED))] for i in extractor.decreasing()] == list(
+        DECREASING
+    )
+
+
+def test_the_measured_part_is_transformed_statistics_of_the_image() -> None:
+    grey = Image.new("RGB", (64, 64), (118, 118, 118))
+    vector = measured_vector(measure_image(grey, max_pixels=None))
+    assert vector.dtype == np.float32 and vector.shape == (len(MEASURED),)
+    assert (
+        vector[MEASURED_NAMES.index("saturation")] == 0.0
+        and vector[MEASURED_NAMES.index("colorfulness")] == 0.0
+    )

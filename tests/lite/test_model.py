@@ -1,0 +1,71 @@
+"""The RED-Lite model (red_aes.lite.model): saving and loading, the Hub round trip, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from red_aes.lite.model import DEFAULT_WEIGHTS, LiteLoadError, RedLiteModel
+from red_aes.scoring import load_scorer
+
+
+def test_hub_push_and_load_round_trip(
+    photo_paths: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants
+    from hub_stub import HubStub
+
+    from red_aes.train.lite.card import write_card
+
+    lite = load_scorer("red-lite")
+    photos = [Image.open(p).convert("RGB") for p in photo_paths[1:3]]
+    model = lite.model
+    folder = tmp_path / "red-lite"
+    model.save_pretrained(folder)
+    write_card(folder, model, repo_id="stub-user/red-lite")
+    with HubStub() as hub, hub.online(monkeypatch):
+        # the loader uses the default endpoint, as a user's HF_ENDPOINT would set it
+        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.endpoint)
+        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", hub.endpoint)
+        template = hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+        monkeypatch.setattr(huggingface_hub.constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
+        monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+        model.push_to_hub("stub-user/red-lite", folder=folder, endpoint=hub.endpoint)
+        files = hub.files("stub-user/red-lite")
+        assert set(files) == {"model.safetensors", "config.json", "red_aes.json", "README.md"}
+        assert files["model.safetensors"] == (folder / "model.safetensors").read_bytes()
+        assert b"small CNN trained on synthetic edit pairs" in files["README.md"]
+        pushed = load_scorer("red-lite", "stub-user/red-lite")
+    assert pushed.compare(photos[0], photos[1]).to_dict() == lite.compare(photos[0], photos[1]).to_dict()
+
+
+def test_a_saved_model_loads_back_to_the_same_scores(photo_paths: list[Path], tmp_path: Path) -> None:
+    shipped = RedLiteModel.from_pretrained()
+    assert (
+        DEFAULT_WEIGHTS.is_dir()
+        and shipped.metadata.to_dict() == RedLiteModel.from_pretrained(DEFAULT_WEIGHTS).metadata.to_dict()
+    )
+    folder = shipped.save_pretrained(tmp_path / "copy")
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors", "red_aes.json"]
+    vector = shipped.extractor(Image.open(photo_paths[0]).convert("RGB"))
+    assert np.array_equal(
+        RedLiteModel.from_pretrained(folder).score_features(vector), shipped.score_features(vector)
+    )
+    assert shipped.score_features(np.stack([vector, vector])).shape == (2,)
+
+
+def test_what_is_not_a_red_lite_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        LiteLoadError, match=r"not a RED-Lite folder \(missing model\.safetensors, config\.json\)"
+    ):
+        RedLiteModel.from_pretrained(tmp_path)
+    (tmp_path / "file.bin").write_bytes(b"")
+    with pytest.raises(LiteLoadError, match="a RED-Lite model is a folder, not a file"):
+        RedLiteModel.from_pretrained(tmp_path / "file.bin")
+    other = RedLiteModel.from_pretrained().save_pretrained(tmp_path / "other")
+    (other / "red_aes.json").write_text('{"backend": "red-aes"}')
+    with pytest.raises(LiteLoadError, match="names backend 'red-aes', not red-lite"):
+        RedLiteModel.from_pretrained(other)

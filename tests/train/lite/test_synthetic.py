@@ -1,0 +1,72 @@
+"""RED-Lite's synthetic capture ladders (red_aes.train.lite.synthetic): pairs by construction, splits by
+photo hash, checked configs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from red_aes.errors import InputError
+from red_aes.train.lite.synthetic import (
+    CROSS_PHOTO_MIN_LOSS,
+    CropFamily,
+    LadderConfig,
+    family_pairs,
+    validation_photos,
+)
+
+
+def _family(photo: str, losses: list[float], base: bool) -> CropFamily:
+    """A family with a clean crop, an optional base and two ladders of two levels (fake features)."""
+    role = ["clean"] + (["base"] if base else []) + ["ladder"] * 4
+    ladder = [-1] + ([-1] if base else []) + [0, 0, 1, 1]
+    level = [0.0] + ([0.0] if base else []) + [0.5, 1.0, 0.5, 1.0]
+    n = len(role)
+    assert len(losses) == n
+    return CropFamily(
+        photo=photo,
+        split="train",
+        features=np.zeros((n, 3), np.float32),
+        loss=np.array(losses),
+        role=role,
+        ladder=np.array(ladder),
+        level=np.array(level),
+        scenario=[""] + (["random"] if base else []) + ["low_light"] * 2 + ["missed_focus"] * 2,
+    )
+
+
+def test_ladder_pairs_follow_construction_and_never_compare_two_ladders() -> None:
+    a = _family("a", [0.0, 0.2, 0.4, 0.75, 0.3, 0.8], base=True)
+    b = _family("b", [0.0, 0.3, 0.72, 0.4, 0.9], base=False)
+    pairs = family_pairs([a, b], [0, 6], np.random.default_rng(0), cross_photo=2)
+    order = set(pairs.order)
+    assert all((0, i) in order for i in range(1, 6)) and all((6, i) in order for i in range(7, 11))
+    assert {(1, i) for i in range(2, 6)} <= order  # the base beats every ladder image on top of it
+    assert {(2, 3), (4, 5), (7, 8), (9, 10)} <= order  # a weaker level beats a stronger one
+    assert not {(2, 4), (4, 2), (3, 5), (7, 9), (9, 7)} & order  # two ladders are never compared
+    cross = [p for p in pairs.order if (p[0] < 6) != (p[1] < 6)]
+    assert len(cross) == pairs.counts["cross_photo"] == 4
+    losses = np.concatenate([a.loss, b.loss])
+    assert all(p[0] in (0, 6) and losses[p[1]] >= CROSS_PHOTO_MIN_LOSS for p in cross)
+    judged = {(o, e): d for o, e, d in pairs.judged}
+    assert judged[(0, 3)] == pytest.approx(-4.0 * 0.75) and pairs.original_nodes == {0, 6}
+
+
+def test_splits_are_by_photo_hash_and_configs_are_checked() -> None:
+    digests = [f"{i * 7919 % 10007:016x}" for i in range(200)]
+    held_out = validation_photos(digests, 0.25)
+    assert len(held_out) == 50 and held_out == set(sorted(digests)[:50])
+    assert validation_photos(digests[::-1], 0.25) == held_out  # order of the files does not matter
+    assert len(validation_photos(digests[:3], 0.1)) == 1 and validation_photos(digests[:1], 0.5) == set()
+    key = LadderConfig().key({"backbone": "x"})
+    assert key == LadderConfig(crops_per_photo=5, cross_photo_pairs=9, validation_share=0.3).key(
+        {"backbone": "x"}
+    )
+    assert key not in {
+        LadderConfig(levels=(1.0,)).key({"backbone": "x"}),
+        LadderConfig().key({"backbone": "y"}),
+    }
+    with pytest.raises(InputError, match="unknown degradation scenarios"):
+        LadderConfig(scenarios=("fog",)).validate()
+    with pytest.raises(InputError, match="levels must increase"):
+        LadderConfig(levels=(1.0, 0.5)).validate()
