@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage, signal
 
-from red_aes.editing.operations import Operation, disk_kernel
+from red_aes.editing.operations import Operation, disk_kernel, splat
 from red_aes.measure import MIDDLE_GREY, linear_to_srgb, luma, srgb_to_linear
 from red_aes.types import Attribute
 
@@ -83,15 +83,7 @@ def motion_kernel(path: np.ndarray, length: float) -> np.ndarray:
     half = int(np.ceil(max(np.abs(x).max(), np.abs(y).max()))) + 1
     kernel = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float64)
     x, y = x + half, y + half
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    fx, fy = x - x0, y - y0
-    for dy, dx, weight in (
-        (0, 0, (1 - fx) * (1 - fy)),
-        (0, 1, fx * (1 - fy)),
-        (1, 0, (1 - fx) * fy),
-        (1, 1, fx * fy),
-    ):
-        np.add.at(kernel, (y0 + dy, x0 + dx), weight)
+    splat(kernel, x, y)
     return (kernel / kernel.sum()).astype(np.float32)
 
 

@@ -381,14 +381,9 @@ def disk_kernel(radius: float) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def line_kernel(length: float, degrees: float) -> np.ndarray:
-    """A linear-motion PSF: a centred segment of ``length`` pixels at ``degrees`` counter-clockwise from
-    horizontal, drawn by bilinear splatting of 4 samples per pixel of length, normalised to sum 1."""
-    half = int(np.ceil(length / 2)) + 1
-    kernel = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float32)
-    t = np.linspace(-length / 2, length / 2, max(2, int(np.ceil(4 * length)) + 1))
-    x = half + t * np.cos(np.radians(degrees))
-    y = half - t * np.sin(np.radians(degrees))
+def splat(kernel: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """Add unit weight at each sample point (``x``, ``y``, in pixels of ``kernel``) to ``kernel`` in place,
+    shared bilinearly among the four pixels around it: how a path is drawn into a PSF."""
     x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
     fx, fy = x - x0, y - y0
     for dy, dx, weight in (
@@ -398,6 +393,17 @@ def line_kernel(length: float, degrees: float) -> np.ndarray:
         (1, 1, fx * fy),
     ):
         np.add.at(kernel, (y0 + dy, x0 + dx), weight)
+
+
+def line_kernel(length: float, degrees: float) -> np.ndarray:
+    """A linear-motion PSF: a centred segment of ``length`` pixels at ``degrees`` counter-clockwise from
+    horizontal, drawn by bilinear splatting of 4 samples per pixel of length, normalised to sum 1."""
+    half = int(np.ceil(length / 2)) + 1
+    kernel = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float32)
+    t = np.linspace(-length / 2, length / 2, max(2, int(np.ceil(4 * length)) + 1))
+    x = half + t * np.cos(np.radians(degrees))
+    y = half - t * np.sin(np.radians(degrees))
+    splat(kernel, x, y)
     return kernel / kernel.sum()
 
 
