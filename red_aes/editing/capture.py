@@ -14,11 +14,11 @@ noise, shake and the camera's denoising and JPEG together. This module draws suc
   strength, so the ladder of a chain is the same defect growing, and :meth:`Chain.apply` is exact for a
   given seed.
 
-Noise follows a camera model (:func:`camera_noise`): shot and read noise are added in linear light to
-the under-exposed signal, then the gain that restores brightness amplifies both, so noise grows as
-exposure falls; the camera's denoising and JPEG follow in the scenarios that have them. The PSF kernels,
-the noise model and the JPEG round trip live with the table in :mod:`red_aes.editing.degradations` and
-are importable from here too.
+Noise follows a camera model (:func:`red_aes.editing.degradations.camera_noise`): shot and read noise
+are added in linear light to the under-exposed signal, then the gain that restores brightness amplifies
+both, so noise grows as exposure falls; the camera's denoising and JPEG follow in the scenarios that have
+them. The PSF kernels, the noise model and the JPEG round trip live with the table in
+:mod:`red_aes.editing.degradations`.
 
 Labels are relative and by construction: a step of strength ``s`` spoils a share ``SPOIL · s`` of what
 is left, so a chain's loss is ``1 − Π(1 − SPOIL · sᵢ)`` (:meth:`Chain.loss`) and its Δ is
@@ -35,33 +35,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from red_aes.editing.degradations import (
-    DEGRADATIONS,
-    CaptureStep,
-    camera_noise,
-    gaussian_kernel,
-    jpeg,
-    motion_kernel,
-    trajectory,
-)
+from red_aes.editing.degradations import DEGRADATIONS, CaptureStep
 from red_aes.editing.operations import REFERENCE_LONG_SIDE
 from red_aes.errors import InputError
-
-__all__ = [
-    "LADDER_SCALE",
-    "SCENARIOS",
-    "SPOIL",
-    "STEPS",
-    "Chain",
-    "Step",
-    "camera_noise",
-    "gaussian_kernel",
-    "jpeg",
-    "make_step",
-    "motion_kernel",
-    "sample_chain",
-    "trajectory",
-]
 
 #: Δ of a chain whose loss is 1 (the ``ladder`` judge's scale): Δ = −LADDER_SCALE · loss.
 LADDER_SCALE = 4.0

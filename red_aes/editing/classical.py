@@ -14,7 +14,7 @@ Every result carries the operations and exact parameters in ``EditResult.params[
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from red_aes.editing.base import (
     BaseEditor,
@@ -171,7 +171,7 @@ class ClassicalEditor(BaseEditor):
                 f"no generic improvement of {attribute!r} exists for the classical editor"
             )
         else:
-            op = replace(entry.improve, amount=entry.improve.amount * check_strength(strength))
+            op = entry.improve.scaled(check_strength(strength))
         result = self.apply(image, [op], seed=seed)
         result.params.update(attribute=str(attribute), direction=direction, strength=strength)
         return result

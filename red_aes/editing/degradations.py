@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -251,7 +251,7 @@ class Degradation:
         """The exact operation at ``strength``: ``strength`` times the amount at strength 1."""
         if self.operation is None:
             raise ValueError(f"degradation {self.name!r} has no exact classical operation")
-        return replace(self.operation, amount=self.operation.amount * strength)
+        return self.operation.scaled(strength)
 
 
 _ROWS = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,10 @@ class Operation:
     op: str
     amount: float = 1.0
     box: tuple[int, int, int, int] | None = None
+
+    def scaled(self, strength: float) -> Operation:
+        """The same edit at ``strength`` times its amount (an amount given at strength 1)."""
+        return replace(self, amount=self.amount * strength)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

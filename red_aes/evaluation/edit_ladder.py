@@ -16,7 +16,7 @@ scorer. Images are rendered when scored, never all held in memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -60,7 +60,7 @@ class LadderImage:
             return image
         if self.ladder in EXTRA_LADDERS:
             base = EXTRA_LADDERS[self.ladder]
-            return self.editor.apply(image, [replace(base, amount=base.amount * self.strength)]).image
+            return self.editor.apply(image, [base.scaled(self.strength)]).image
         return self.editor.edit_attribute(image, self.ladder, self.direction, self.strength).image
 
 
