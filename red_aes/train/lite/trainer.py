@@ -36,12 +36,18 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
+from red_aes._version import __version__
+from red_aes.data.ladder import is_cross_photo
 from red_aes.errors import InputError
+from red_aes.images import load_image
 from red_aes.lite.features import FeatureConfig, FeatureExtractor
 from red_aes.lite.model import HeadConfig, LiteHead, LiteMetadata, RedLiteModel
 from red_aes.registry import given
+from red_aes.train.lite.card import EVALUATION_FILE, write_card
 from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss
 from red_aes.train.lite.pairs import PairSet, build_pairs
+from red_aes.train.lite.synthetic import LadderConfig, build_families, family_pairs
+from red_aes.types import NO_CHANGE_BAND
 
 
 @dataclass
@@ -119,8 +125,6 @@ def extract_table(
     """Features of every distinct image of every split, the node index of each, each split's rows, and
     how many feature vectors came from the cache (so recorded timings say what they measured)."""
     from datasets import Image as ImageFeature
-
-    from red_aes.images import load_image
 
     cache.mkdir(parents=True, exist_ok=True)
     node_of: dict[str, int] = {}
@@ -237,8 +241,6 @@ def per_attribute_accuracy(
     scores: np.ndarray, rows: list[dict[str, Any]], node_of: dict[str, int]
 ) -> dict[str, dict[str, float]]:
     """Order accuracy of original-vs-edit pairs per attribute (cross-photo pairs reported apart)."""
-    from red_aes.data.ladder import is_cross_photo
-    from red_aes.types import NO_CHANGE_BAND
 
     by_attribute: dict[str, list[float]] = {}
     for row in rows:
@@ -301,11 +303,10 @@ def _from_dataset(config: LiteTrainConfig, extractor: FeatureExtractor, cache: P
 
 def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path) -> Prepared:
     """Synthetic capture ladders of a photo folder (or of a photo list, fetched on first use)."""
-    from red_aes.train.lite.synthetic import LadderConfig, build_families, family_pairs
 
     photos = Path(str(config.photos))
     if photos.suffix.lower() == ".csv":
-        from red_aes.data.debian import cached_photo_folder
+        from red_aes.data.debian import cached_photo_folder  # loads datasets: only for a photo list
 
         photos = cached_photo_folder(photos)
     try:
@@ -393,13 +394,11 @@ def train(config: LiteTrainConfig) -> Path:
             k: v for k, v in asdict(config).items() if k not in ("progress", "feature_cache", "output_dir")
         },
     )
-    from red_aes._version import __version__
 
     model.metadata = LiteMetadata(
         package_version=__version__, dataset=source, training=summary, validation=validation
     )
     model.save_pretrained(out)
-    from red_aes.train.lite.card import EVALUATION_FILE, write_card
 
     (out / EVALUATION_FILE).unlink(missing_ok=True)  # it described the weights this run replaced
     write_card(out, model)
