@@ -19,10 +19,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_python(code: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run ``python -c CODE`` in a fresh interpreter (what a module imports shows only there)."""
+def run_python(
+    code: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -c CODE`` in a fresh interpreter (what a module imports shows only there).
+
+    ``env`` holds variables set over this process's environment (``os.environ``) for that interpreter.
+    """
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
     )
 
 

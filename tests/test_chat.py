@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 from chat_stub import decode_image_url
+from launch import free_port
 
 from red_aes.chat import ChatEndpoint, EndpointError, image_data_url
 from red_aes.images import load_image
@@ -20,7 +21,7 @@ def test_endpoint_errors_are_retried_then_reported(stub_factory: Any) -> None:
     with pytest.raises(EndpointError, match="HTTP 400"):
         client.chat([{"role": "user", "content": "hi"}])
     with pytest.raises(EndpointError, match="cannot reach"):
-        ChatEndpoint("http://127.0.0.1:9/v1", "m", max_retries=0, timeout=2).chat([])
+        ChatEndpoint(f"http://127.0.0.1:{free_port()}/v1", "m", max_retries=0, timeout=2).chat([])
     with pytest.raises(ValueError, match="http"):
         ChatEndpoint("localhost:8000", "m")
 

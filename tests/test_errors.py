@@ -30,4 +30,5 @@ def test_every_project_error_is_a_red_aes_error() -> None:
         LiteLoadError,
     ):
         assert issubclass(error, RedAesError), error
+    assert issubclass(SchemaError, InputError)  # a broken dataset row is bad input
     assert issubclass(InputError, ValueError)  # callers that caught ValueError still catch bad input

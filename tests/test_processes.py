@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+
+from launch import run_python
 
 from red_aes.processes import process_state
 
@@ -24,9 +23,6 @@ def test_accelerate_use_cpu_is_read_from_the_environment() -> None:
         "state = process_state()\n"
         "print(json.dumps([state._cpu, state.device.type, state.num_processes]))\n"
     )
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=False
-    )
+    result = run_python(code, env={"ACCELERATE_USE_CPU": "1"})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [True, "cpu", 1]

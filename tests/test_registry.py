@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from red_aes.registry import Entry, Registry, RegistryError, resolve
+from red_aes.registry import Entry, Registry, RegistryError, given, resolve
 from red_aes.scoring.measured import MeasuredScorer
 from tests.conftest import REPO
 
@@ -30,6 +30,10 @@ def test_entries_are_entries_whether_given_as_strings_or_with_metadata() -> None
         table.entry("ladderr")
     with pytest.raises(ValueError, match="either a fallback or import paths"):
         Registry("x", {}, fallback="json:dumps", import_paths=True)
+
+
+def test_given_keeps_the_options_that_were_set() -> None:
+    assert given({"a": None, "b": 0, "c": False}) == {"b": 0, "c": False}
 
 
 def test_import_paths_resolve_a_users_callable_with_clear_errors() -> None:

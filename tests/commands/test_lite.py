@@ -32,10 +32,13 @@ def test_lite_train_flags_override_the_yaml_and_a_missing_source_is_refused(
     parser_of, tmp_path: Path
 ) -> None:
     parser = parser_of(lite)
-    args = parser.parse_args(["lite", "train", "--max-epochs", "3", "--long-side", "96", "--no-progress"])
+    model = tmp_path / "model"
+    argv = ["lite", "train", "--max-epochs", "3", "--long-side", "96", "--no-progress"]
+    args = parser.parse_args([*argv, "--output-dir", str(model)])
     assert (args.lite_command, args.max_epochs, args.long_side, args.photos) == ("train", 3, 96, None)
+    assert args.output_dir == str(model)
     with pytest.raises(ValueError, match="dataset"):  # neither --photos nor --dataset: nothing to train on
         args.func(args)
-    assert not list(tmp_path.iterdir())
+    assert not model.exists()  # refused before anything is written
     with pytest.raises(SystemExit):
         parser.parse_args(["lite", "train", "--backbone", "resnet50"])

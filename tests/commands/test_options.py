@@ -44,6 +44,9 @@ def test_the_model_flags_are_one_declaration_for_the_commands_and_the_app() -> N
 )
 def test_quantization_none_means_full_precision(value: str | None, expected: str | None) -> None:
     assert options.quantization(value) == expected
+
+
+def test_an_unknown_quantization_is_refused() -> None:
     with pytest.raises(InputError, match="quantization must be one of"):
         options.quantization("3bit")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from launch import free_port
 
 from red_aes.commands import train
 from red_aes.commands.red_aes_cli import main as cli
@@ -21,7 +22,8 @@ def test_train_command_reports_bad_recipes_in_one_line(tmp_path: Path, capsys: p
 
 def test_train_push_refuses_a_folder_that_is_not_a_training_output(tmp_path: Path, capsys) -> None:
     (tmp_path / "README.md").write_text("hello")
-    assert cli(["train", "push", str(tmp_path), "stub-user/x", "--endpoint", "http://127.0.0.1:9"]) == 2
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert cli(["train", "push", str(tmp_path), "stub-user/x", "--endpoint", endpoint]) == 2
     assert "not a RED-Aes training output, missing ['adapter_config.json'" in capsys.readouterr().err
 
 

@@ -37,9 +37,6 @@ def test_push_uploads_card_build_files_and_parquet_data_to_a_hub_stub(
         "Add RED-Aes dataset card and build files",
         "Upload RED-Aes pairs",
     ]
-    from red_aes.data.card import local_paths, without_local_paths
-    from red_aes.data.config import BuildConfig
-
     paths = local_paths(BuildConfig.from_yaml(reference_build / "build_config.yaml").to_dict())
     assert str(reference_build) in paths  # the build's own output folder is a local path ...
     for name in ("build_config.yaml", "build_stats.json"):
@@ -65,8 +62,6 @@ def test_a_ladder_build_pushes_its_photo_licences_and_no_local_path(
     ladder_dataset: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hub_stub import HubStub
-
-    from red_aes.commands.red_aes_cli import main
 
     assert (ladder_dataset / "sources.csv").is_file()  # the builder keeps the photo list with the data
     with HubStub() as hub, hub.online(monkeypatch):

@@ -9,7 +9,6 @@ import pytest
 from datasets import Features, Value, load_from_disk
 
 from red_aes.data.schema import FEATURES, SchemaError, validate_features, validate_row
-from red_aes.errors import InputError
 
 
 def test_tiny_red_follows_the_schema_and_splits_by_source(tiny_red_dir: Path) -> None:
@@ -47,12 +46,6 @@ def test_each_broken_row_rule_is_a_schema_error_naming_the_row(change: dict[str,
     validate_row(_row())
     with pytest.raises(SchemaError, match=message):
         validate_row(_row(**change), where="row 7")
-
-
-def test_a_row_without_a_delta_is_a_schema_error_not_a_type_error() -> None:
-    with pytest.raises(SchemaError) as refused:
-        validate_row(_row(delta=None))
-    assert isinstance(refused.value, InputError) and not isinstance(refused.value, TypeError)
 
 
 def test_missing_and_mistyped_columns_are_named() -> None:

@@ -38,6 +38,8 @@ def test_a_chain_is_reproducible_from_its_seed() -> None:
         first, again = sample_chain(scenario, 0.8, seed=11), sample_chain(scenario, 0.8, seed=11)
         assert first == again and first.to_json() == again.to_json()
         assert np.array_equal(np.asarray(first.apply(photo)), np.asarray(again.apply(photo)))
+        other = sample_chain(scenario, 0.8, seed=12)  # another seed: other pixels
+        assert not np.array_equal(np.asarray(first.apply(photo)), np.asarray(other.apply(photo))), scenario
     a, b = sample_chain("random", 0.8, seed=1), sample_chain("random", 0.8, seed=2)
     assert a.to_json() != b.to_json()
 

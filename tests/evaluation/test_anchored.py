@@ -16,7 +16,7 @@ from red_aes.evaluation.cache import PredictionCache
 from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.runner import evaluate
 from red_aes.scoring import BaseScorer
-from red_aes.types import AestheticDelta, AestheticScore, Decoding
+from red_aes.types import AestheticDelta, Decoding
 
 
 def test_choose_anchors_spans_the_range() -> None:
@@ -113,21 +113,11 @@ class SecondFavouringJudge(BaseScorer):
     def true_score(image: Image.Image) -> float:
         return 1.0 + 9.0 * image.getpixel((0, 0))[0] / 255.0
 
-    def _compare_batch(
-        self,
-        originals: list[Image.Image],
-        edited: list[Image.Image],
-        instructions: list[str | None],
-        decoding: Decoding,
-    ) -> list[AestheticDelta]:
-        self.compared += len(originals)
-        return [
-            AestheticDelta(self.true_score(b) - self.true_score(a) + self.bias, True)
-            for a, b in zip(originals, edited, strict=True)
-        ]
-
-    def _score_batch(self, images: list[Image.Image], decoding: Decoding) -> list[AestheticScore]:
-        raise NotImplementedError("this judge only compares images")
+    def _compare_one(
+        self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
+    ) -> AestheticDelta:
+        self.compared += 1
+        return AestheticDelta(self.true_score(edited) - self.true_score(original) + self.bias, True)
 
 
 def _red(level: int) -> Image.Image:

@@ -278,31 +278,6 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
     assert set(red_result.report.breakdown) == {"sharpness"}
 
 
-class Counting(MeasuredScorer):
-    """The real measured scorer, counting the images and pairs its backend is asked about; declared
-    relative (the interface's default), so a harness must ask it every pair."""
-
-    relative = True
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.scored = self.compared = 0
-
-    def _score_batch(self, images, decoding):
-        self.scored += len(images)
-        return super()._score_batch(images, decoding)
-
-    def _compare_batch(self, originals, edited, instructions, decoding):
-        self.compared += len(originals)
-        return super()._compare_batch(originals, edited, instructions, decoding)
-
-
-class AbsoluteCounting(Counting):
-    """Declared absolute (``relative = False``), as the measured scorer's own class is."""
-
-    relative = False
-
-
 @pytest.mark.slow
 def test_forced_and_low_mass_answers_are_stored_counted_and_excludable(
     tiny_model_dir: Path, labelled_thumbnails: Path, tmp_path: Path
@@ -367,7 +342,7 @@ def test_absolute_scorers_score_each_pair_image_once(labelled_thumbnails: Path, 
         "pairwise", LoadRequest(root=labelled_thumbnails, labels=_all_pairs(labelled_thumbnails, tmp_path))
     )
     assert len(bench) == len(images) * (len(images) - 1) // 2
-    scorer = AbsoluteCounting()
+    scorer = CountingScorer()  # the measured scorer's own class is absolute (relative = False)
     with PredictionCache(tmp_path / "cache.sqlite") as cache:
         result = evaluate(
             scorer, bench, model_id="measured", decoding="fast", cache=cache, batch_size=4, boot=QUICK_BOOT
@@ -380,15 +355,15 @@ def test_absolute_scorers_score_each_pair_image_once(labelled_thumbnails: Path, 
     items = list(bench.items)
     asked = MeasuredScorer().compare([it.first for it in items], [it.second for it in items], decoding="fast")
     assert [p.value for p in result.predictions] == pytest.approx([d.delta for d in asked], abs=1e-9)
-    # a relative scorer (the class default) is still asked every pair
-    relative = Counting()
+    # a relative scorer (the interface's default) is still asked every pair
+    relative = RelativeCounting()
     evaluate(relative, bench.head(5), model_id="measured", decoding="fast", boot=QUICK_BOOT, progress=False)
     assert (relative.scored, relative.compared) == (0, 5)
 
 
 def test_anchors_overlapping_the_benchmark_are_refused(labelled_thumbnails: Path, tmp_path: Path) -> None:
     bench = load_benchmark("ava", LoadRequest(root=labelled_thumbnails))
-    scorer = Counting()
+    scorer = RelativeCounting()
     same_files = Anchors.from_benchmark(bench, 2)
     with pytest.raises(ValueError, match=r"has the same file bytes as the anchor .*must not overlap"):
         evaluate(scorer, bench, model_id="measured", scoring="anchored", anchors=same_files)

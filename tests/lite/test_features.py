@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from red_aes.images import load_image
 from red_aes.lite.features import DECREASING, MEASURED, FeatureConfig, FeatureExtractor, measured_vector
 from red_aes.measure import measure_image
 
@@ -15,7 +16,7 @@ MEASURED_NAMES = list(MEASURED)
 
 def test_the_vector_has_its_declared_size_and_every_index_is_in_one_group(photo_paths: list[Path]) -> None:
     extractor = FeatureExtractor(FeatureConfig(long_side=128))
-    image = Image.open(photo_paths[0]).convert("RGB")
+    image = load_image(photo_paths[0])
     vector, measured = extractor.extract(image)
     assert vector.dtype == np.float32 and vector.shape == (extractor.dim,) and np.isfinite(vector).all()
     assert np.array_equal(extractor(image), vector)  # deterministic

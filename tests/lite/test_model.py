@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from red_aes.images import load_image
 from red_aes.lite.model import DEFAULT_WEIGHTS, LiteLoadError, RedLiteModel
 from red_aes.scoring import load_scorer
 
@@ -21,7 +21,7 @@ def test_hub_push_and_load_round_trip(
     from red_aes.train.lite.card import write_card
 
     lite = load_scorer("red-lite")
-    photos = [Image.open(p).convert("RGB") for p in photo_paths[1:3]]
+    photos = [load_image(p) for p in photo_paths[1:3]]
     model = lite.model
     folder = tmp_path / "red-lite"
     model.save_pretrained(folder)
@@ -50,7 +50,7 @@ def test_a_saved_model_loads_back_to_the_same_scores(photo_paths: list[Path], tm
     )
     folder = shipped.save_pretrained(tmp_path / "copy")
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors", "red_aes.json"]
-    vector = shipped.extractor(Image.open(photo_paths[0]).convert("RGB"))
+    vector = shipped.extractor(load_image(photo_paths[0]))
     assert np.array_equal(
         RedLiteModel.from_pretrained(folder).score_features(vector), shipped.score_features(vector)
     )

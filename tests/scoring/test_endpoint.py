@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 
 import pytest
-from chat_stub import ChatStub
+from chat_stub import ChatStub, decode_image_url
 from PIL import Image
 
 from red_aes.errors import InputError
@@ -26,8 +24,7 @@ def test_endpoint_scorer_asks_the_served_model_and_reads_its_answers(photo_paths
         assert bad.delta is None and not bad.valid and bad.raw_text == "no number here"  # never guessed
         request = stub.requests[0]
         assert request["model"] == "served-7b" and request["temperature"] == 0.0
-        sent = request["messages"][1]["content"][0]["image_url"]["url"].split(",", 1)[1]
-        original = Image.open(io.BytesIO(base64.b64decode(sent)))
+        original = decode_image_url(request["messages"][1]["content"][0]["image_url"]["url"])
         assert original.size == Image.open(photo_paths[0]).size
         with pytest.raises(InputError, match="reasoning decoding only"):
             scorer.score(photo_paths[0], decoding="fast")

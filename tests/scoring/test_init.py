@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import subprocess
-import sys
 
 import pytest
 from launch import run_python
 
-from red_aes.registry import Registry, RegistryError, given
+from red_aes.registry import RegistryError
 from red_aes.scoring import SCORERS, ScorerEntry, available_scorers, load_scorer
 from red_aes.scoring.base import BaseScorer
 
@@ -24,11 +22,6 @@ def test_registry_names_what_exists_and_checks_options_before_building() -> None
         load_scorer("stat-sharpness", device="cpu")
     assert SCORERS.accepts("red-lite", "adapter") and not SCORERS.accepts("measured", "device")
     assert SCORERS.accepts("some/vlm-id", "quantization")  # any other name is the VLM
-    judges = Registry("judge", {"ladder": "red_aes.data.judges:LadderJudge"})
-    with pytest.raises(RegistryError, match="unknown judge 'oracle'; known: ladder"):
-        judges.build("oracle")
-    assert judges.build("ladder", scale=2.0).scale == 2.0
-    assert given({"a": None, "b": 0, "c": False}) == {"b": 0, "c": False}
 
 
 def test_scoring_imports_no_data_training_or_ui_library() -> None:
@@ -39,12 +32,19 @@ def test_scoring_imports_no_data_training_or_ui_library() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_listing_scorers_imports_no_backend() -> None:
-    code = "import sys; from red_aes.scoring import available_scorers; available_scorers(); "
-    code += "print(sorted(m for m in sys.modules if m.startswith('red_aes.scoring.')))"
+def test_listing_scorers_and_reading_their_metadata_import_no_backend() -> None:
+    code = (
+        "import json, sys\n"
+        "from red_aes.scoring import SCORERS, available_scorers\n"
+        "available_scorers()\n"
+        "kinds = {n: SCORERS.entry(n).description for n in [*SCORERS, 'owner/any-vlm']}\n"
+        "print(json.dumps([kinds, sorted(m for m in sys.modules if m.startswith('red_aes.scoring.'))]))\n"
+    )
     result = run_python(code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['red_aes.scoring.base']"
+    kinds, modules = json.loads(result.stdout)
+    assert modules == ["red_aes.scoring.base"]
+    assert "vision-language model" in kinds["owner/any-vlm"] and "RED-Lite" in kinds["red-lite"]
 
 
 @pytest.mark.parametrize(
@@ -85,17 +85,3 @@ def test_every_scorer_entry_says_what_its_class_says() -> None:
         "stat-colorfulness",
         "stat-sharpness",
     ]
-
-
-def test_reading_scorer_metadata_imports_no_backend() -> None:
-    code = (
-        "import json, sys\n"
-        "from red_aes.scoring import SCORERS\n"
-        "kinds = {n: SCORERS.entry(n).description for n in [*SCORERS, 'owner/any-vlm']}\n"
-        "print(json.dumps([kinds, sorted(m for m in sys.modules if m.startswith('red_aes.scoring.'))]))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    kinds, modules = json.loads(result.stdout)
-    assert modules == ["red_aes.scoring.base"]
-    assert "vision-language model" in kinds["owner/any-vlm"] and "RED-Lite" in kinds["red-lite"]

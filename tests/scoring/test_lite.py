@@ -14,6 +14,7 @@ from red_aes.editing.capture import SCENARIOS, Chain, make_step, sample_chain
 from red_aes.editing.classical import ClassicalEditor
 from red_aes.editing.operations import Operation, jpeg_amount
 from red_aes.errors import InputError
+from red_aes.images import load_image
 from red_aes.scoring import load_scorer
 from red_aes.scoring.lite import MENTION_THRESHOLD, RedLiteScorer
 
@@ -36,7 +37,7 @@ def lite():
 @pytest.fixture(scope="module")
 def photos(photo_paths: list[Path]) -> list[Image.Image]:
     """The bundled photos, none of which is in RED-Lite's training data (see the recipe)."""
-    return [Image.open(p).convert("RGB") for p in photo_paths]
+    return [load_image(p) for p in photo_paths]
 
 
 def test_shipped_weights_rank_strong_degradations_below_their_originals(lite, photos) -> None:

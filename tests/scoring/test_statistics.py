@@ -11,6 +11,7 @@ from PIL import Image, ImageFilter
 from red_aes.editing.classical import ClassicalEditor
 from red_aes.editing.operations import Operation
 from red_aes.errors import InputError
+from red_aes.images import load_image
 from red_aes.scoring import load_scorer
 from red_aes.scoring.statistics import STATISTICS, StatisticScorer, colorfulness, log_laplacian_variance
 
@@ -18,7 +19,7 @@ from red_aes.scoring.statistics import STATISTICS, StatisticScorer, colorfulness
 def test_statistic_baselines_keep_the_statistic_order(photo_paths: list[Path]) -> None:
     sharp = load_scorer("stat-sharpness")
     colour = load_scorer("stat-colorfulness")
-    photo = Image.open(photo_paths[3]).convert("RGB")
+    photo = load_image(photo_paths[3])
     blurred = ClassicalEditor().apply(photo, [Operation("blur", 4.0)]).image
     grey = photo.convert("L").convert("RGB")
     assert sharp.compare(photo, blurred).delta < 0
@@ -28,7 +29,7 @@ def test_statistic_baselines_keep_the_statistic_order(photo_paths: list[Path]) -
 
 def test_scores_rank_images_exactly_as_their_statistic_does(photo_paths: list[Path]) -> None:
     """A photo and its copies blurred more and more: the scores fall in the order of the statistic."""
-    photo = Image.open(photo_paths[0]).convert("RGB")
+    photo = load_image(photo_paths[0])
     copies = [photo, *(photo.filter(ImageFilter.GaussianBlur(r)) for r in (0.5, 1.5, 4.0))]
     for name, statistic in (("stat-sharpness", log_laplacian_variance), ("stat-colorfulness", colorfulness)):
         scorer = StatisticScorer(name)

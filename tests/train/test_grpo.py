@@ -14,25 +14,8 @@ from red_aes.train.rewards import completion_text, format_reward, group_rank_rew
 from tests.conftest import REPO
 
 
-def test_reward_funcs_resolve_by_dotted_name() -> None:
-    from red_aes.train import rewards
-
-    funcs = resolve_reward_funcs(
-        ["red_aes.train.rewards.format_reward", "red_aes.train.rewards.group_rank_reward"]
-    )
-    assert funcs == [rewards.format_reward, rewards.group_rank_reward]
-    with pytest.raises(ValueError, match="not a dotted import path"):
-        resolve_reward_funcs(["format_reward"])
-    with pytest.raises(ValueError, match="has no callable 'nope'"):
-        resolve_reward_funcs(["red_aes.train.rewards.nope"])
-    with pytest.raises(ValueError, match=r"cannot import module 'red_aes\.nowhere'"):
-        resolve_reward_funcs(["red_aes.nowhere.reward"])
-
-
 def _group_recipe(tiny_model_dir: Path, tiny_red_dir: Path, tmp_path: Path, *overrides: str):
     from trl import GRPOConfig
-
-    from red_aes.train.config import parse_recipe
 
     return parse_recipe(
         GRPOConfig,
@@ -122,8 +105,6 @@ def test_pair_stage_keeps_each_prompts_samples_on_one_process() -> None:
     across the processes: refused before training starts."""
     from trl import GRPOConfig
 
-    from red_aes.train.grpo import check_config
-
     recipe = REPO / "training_recipes" / "qwen2.5-vl-7b" / "stage2_grpo_pair.yaml"
     argv = ["--config", str(recipe), "--use_cpu", "true", "--num_generations", "4"]
     script, config, _ = parse_recipe(
@@ -141,7 +122,7 @@ def user_reward(completions: list[str], **kwargs: object) -> list[float]:
 
 
 def test_reward_funcs_resolve_by_registered_name_or_dotted_path() -> None:
-    from red_aes.train.grpo import REWARDS, resolve_reward_funcs
+    from red_aes.train.grpo import REWARDS
 
     by_name = resolve_reward_funcs(["format", "pair_consistency", "group_rank"])
     by_path = resolve_reward_funcs([f"red_aes.train.rewards.{f.__name__}" for f in by_name])

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from red_aes.errors import InputError
 from red_aes.train.lite.trainer import order_accuracy
@@ -17,7 +16,6 @@ from tests.conftest import LADDER_BUILD_KINDS
 
 
 def test_tiny_training_beats_its_untrained_start(ladder_dataset: Path, tmp_path: Path) -> None:
-    from red_aes.lite.model import RedLiteModel
     from red_aes.train.lite.trainer import LiteTrainConfig, train
 
     out = train(
@@ -37,12 +35,6 @@ def test_tiny_training_beats_its_untrained_start(ladder_dataset: Path, tmp_path:
         training["best_val_order_accuracy"]
     )
     assert training["n_kinds"] == len(LADDER_BUILD_KINDS) and training["n_photos"] == 7
-    model = RedLiteModel.from_pretrained(out)  # the saved folder loads back to the same scores
-    image = Image.open(next(ladder_dataset.parent.glob("*.png"))).convert("RGB")
-    vector = model.extractor(image)
-    assert np.array_equal(
-        model.score_features(vector), RedLiteModel.from_pretrained(out).score_features(vector)
-    )
     assert (out / "model.safetensors").stat().st_size < 5 * 2**20
 
 
