@@ -49,6 +49,10 @@ from red_aes.train.lite.pairs import PairSet, build_pairs
 from red_aes.train.lite.synthetic import LadderConfig, build_families, family_pairs
 from red_aes.types import NO_CHANGE_BAND
 
+#: LiteTrainConfig fields that say where a run writes and how it reports, not what it trains (left out
+#: of the weights' metadata, so a rebuild elsewhere records the same config).
+RUN_FIELDS = ("output_dir", "feature_cache", "progress")
+
 
 @dataclass
 class LiteTrainConfig:
@@ -390,9 +394,7 @@ def train(config: LiteTrainConfig) -> Path:
         feature_seconds=round(extracted - started, 1),
         total_seconds=round(time.perf_counter() - started, 1),
         images=len(prepared.table),
-        config={
-            k: v for k, v in asdict(config).items() if k not in ("progress", "feature_cache", "output_dir")
-        },
+        config={k: v for k, v in asdict(config).items() if k not in RUN_FIELDS},
     )
 
     model.metadata = LiteMetadata(

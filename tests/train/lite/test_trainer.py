@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from red_aes.errors import InputError
-from red_aes.train.lite.trainer import order_accuracy
-from tests.conftest import LADDER_BUILD_KINDS
+from red_aes.train.lite.trainer import RUN_FIELDS, LiteTrainConfig, order_accuracy
+from tests.conftest import LADDER_BUILD_KINDS, REPO
 
 
 def test_tiny_training_beats_its_untrained_start(ladder_dataset: Path, tmp_path: Path) -> None:
@@ -104,3 +105,13 @@ def test_photo_training_needs_exactly_one_source(tmp_path: Path) -> None:
         from red_aes.train.lite.synthetic import photo_files
 
         photo_files(tmp_path)
+
+
+def test_the_shipped_weights_record_the_recipe_that_rebuilds_them() -> None:
+    """The config stored with the shipped head is exactly the recipe's YAML (read as the CLI reads it), so
+    the card describes what ``red-aes lite train --config training_recipes/red-lite/train.yaml`` does."""
+    recipe = LiteTrainConfig.from_yaml(REPO / "training_recipes" / "red-lite" / "train.yaml")
+    recorded = json.loads((REPO / "red_aes" / "assets" / "red-lite" / "red_aes.json").read_text())["training"]
+    expected = {k: v for k, v in asdict(recipe).items() if k not in RUN_FIELDS}
+    assert recorded["config"] == json.loads(json.dumps(expected))
+    assert recorded["crops"] == recorded["n_photos"] * recipe.ladder["crops_per_photo"]
