@@ -35,14 +35,19 @@ QUANTIZATIONS: tuple[str, ...] = ("4bit", "8bit")
 QUANTIZATION_CHOICES: tuple[str, ...] = ("auto", "none", *QUANTIZATIONS)
 
 
-def resolve_quantization(quantization: str | None, cuda_available: bool) -> str | None:
-    """The quantization to load with: ``auto`` -> ``"4bit"`` on CUDA, None on CPU; ``none`` and None ->
-    None; ``4bit``/``8bit`` unchanged. Anything else is an InputError naming the choices."""
+def resolve_quantization(quantization: str | None, cuda_available: bool | None = None) -> str | None:
+    """The quantization to load with: ``auto`` -> ``"4bit"`` on CUDA, None on CPU (``cuda_available``
+    None: ask torch, only for ``auto``); ``none`` and None -> None; ``4bit``/``8bit`` unchanged. Anything
+    else is an InputError naming the choices."""
     from red_aes.errors import InputError
 
     if quantization is None or quantization == "none":
         return None
     if quantization == "auto":
+        if cuda_available is None:
+            import torch
+
+            cuda_available = torch.cuda.is_available()
         return "4bit" if cuda_available else None
     if quantization not in QUANTIZATIONS:
         raise InputError(f"quantization must be one of {QUANTIZATION_CHOICES}, got {quantization!r}")

@@ -51,18 +51,6 @@ def push_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"private": args.private, "token": token_from_env(args.token_env), "endpoint": args.endpoint}
 
 
-def quantization(value: str | None) -> str | None:
-    """The quantization a ``--quantization`` value loads with (None: not quantized); ``auto`` looks for
-    CUDA. Unknown values are an InputError naming the choices."""
-    from red_aes.types import resolve_quantization
-
-    if value != "auto":
-        return resolve_quantization(value, cuda_available=False)
-    import torch
-
-    return resolve_quantization(value, cuda_available=torch.cuda.is_available())
-
-
 def add_model_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
     """Add the model flags ``options`` (from :mod:`red_aes.scoring.options`) to ``parser``. Choices are
     shown, and checked when the model loads (:func:`model_kwargs`), so a wrong one is a one-line error."""
@@ -78,13 +66,14 @@ def add_model_options(parser: argparse.ArgumentParser, options: tuple[Option, ..
 
 
 def model_kwargs(args: argparse.Namespace, options: tuple[Option, ...]) -> dict[str, Any]:
-    """The load keywords of the model flags ``options`` that were given (``--quantization`` resolved by
-    :func:`quantization`)."""
+    """The load keywords of the model flags ``options`` that were given (``--quantization auto`` resolved
+    to what this machine loads with)."""
     from red_aes.registry import given
+    from red_aes.types import resolve_quantization
 
     values = {option.key: getattr(args, option.dest) for option in options}
     if "quantization" in values:
-        values["quantization"] = quantization(values["quantization"])
+        values["quantization"] = resolve_quantization(values["quantization"])
     return given(values)
 
 

@@ -180,12 +180,6 @@ def load_config(argv: Sequence[str] | None = (), environ: Mapping[str, str] | No
         raise SystemExit(f"app.py: error: {err}") from err
 
 
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
 # -- backends -----------------------------------------------------------------------------------------
 
 
@@ -234,8 +228,7 @@ def load_backends(config: DemoConfig, *, cuda_available: bool | None = None) -> 
             if taken and SCORERS.accepts(config.model, option.key):
                 options[option.key] = getattr(config, option.dest)
         if "quantization" in options:  # a VLM id or directory
-            cuda = _cuda_available() if cuda_available is None else cuda_available
-            options["quantization"] = resolve_quantization(config.quantization, cuda)
+            options["quantization"] = resolve_quantization(config.quantization, cuda_available)
             adapter = f"adapter `{config.adapter}`, " if config.adapter else ""
             scorer_kind += f"; {adapter}{options['quantization'] or 'not quantized'}"
         scorer = load_scorer(config.model, **given(options))

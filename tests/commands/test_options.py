@@ -43,12 +43,16 @@ def test_the_model_flags_are_one_declaration_for_the_commands_and_the_app() -> N
     ("value", "expected"), [("none", None), (None, None), ("4bit", "4bit"), ("8bit", "8bit")]
 )
 def test_quantization_none_means_full_precision(value: str | None, expected: str | None) -> None:
-    assert options.quantization(value) == expected
+    """``--quantization`` becomes the load keyword, left out when it means full precision."""
+    args = argparse.Namespace(model="m", quantization=value)
+    kwargs = options.model_kwargs(args, options.model_options("model", "quantization"))
+    assert kwargs.get("quantization") == expected
 
 
 def test_an_unknown_quantization_is_refused() -> None:
+    args = argparse.Namespace(model="m", quantization="3bit")
     with pytest.raises(InputError, match="quantization must be one of"):
-        options.quantization("3bit")
+        options.model_kwargs(args, options.model_options("model", "quantization"))
 
 
 def test_push_flags_become_the_push_keywords() -> None:
