@@ -164,14 +164,15 @@ class ClassicalEditor(BaseEditor):
             )
         if direction not in ("improve", "degrade"):
             raise InputError(f"direction must be 'improve' or 'degrade', got {direction!r}")
+        strength = check_strength(strength)
         if direction == "degrade":
-            op = entry.degradation.at(check_strength(strength))
+            op = entry.degradation.at(strength)
         elif entry.improve is None:
             raise UnsupportedEditError(
                 f"no generic improvement of {attribute!r} exists for the classical editor"
             )
         else:
-            op = entry.improve.scaled(check_strength(strength))
+            op = entry.improve.scaled(strength)
         result = self.apply(image, [op], seed=seed)
         result.params.update(attribute=str(attribute), direction=direction, strength=strength)
         return result

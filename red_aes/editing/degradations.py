@@ -30,16 +30,22 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage, signal
+from scipy import ndimage
 
-from red_aes.editing.operations import Operation, disk_kernel, splat
-from red_aes.measure import MIDDLE_GREY, linear_to_srgb, luma, srgb_to_linear
+from red_aes.editing.operations import (
+    SENSOR_LUMA_SHARE,
+    SENSOR_SHOT_SHARE,
+    Operation,
+    convolve_linear,
+    disk_kernel,
+    splat,
+    srgb_slope,
+)
+from red_aes.measure import MIDDLE_GREY, linear_to_srgb, luma, srgb_to_linear, to_float, to_image
 from red_aes.types import Attribute
 
 #: Sensor noise at middle grey at base exposure, in 8-bit levels (a clean phone photo in daylight).
 BASE_NOISE_LEVELS = 2.5
-#: Share of the base noise variance at middle grey that is shot noise (the rest: read noise).
-SHOT_SHARE = 0.8
 
 #: A step's strength-independent draws (e.g. ``{"anisotropy": 2.1, "angle": 35.0}``).
 Shape = dict[str, Any]
@@ -88,14 +94,8 @@ def motion_kernel(path: np.ndarray, length: float) -> np.ndarray:
 
 
 def _convolve(srgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Convolve in linear light (where optical blur happens), reflected borders, size kept."""
-    kh, kw = kernel.shape
-    linear = srgb_to_linear(srgb)
-    pad = ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2), (0, 0))
-    out = signal.fftconvolve(
-        np.pad(linear, pad, mode="reflect"), kernel[..., None], mode="valid", axes=(0, 1)
-    )
-    return linear_to_srgb(np.clip(out, 0.0, None))
+    """Convolve in linear light (where optical blur happens), reflected borders, size kept; sRGB out."""
+    return linear_to_srgb(convolve_linear(srgb, kernel))
 
 
 def camera_noise(
@@ -113,34 +113,36 @@ def camera_noise(
     :data:`BASE_NOISE_LEVELS` 8-bit levels at middle grey; the gain ``2^(restore · stops)`` then multiplies
     signal and noise alike, and highlights clip at white. The noise relative to the restored signal
     therefore grows as the exposure falls."""
-    sigma0 = BASE_NOISE_LEVELS / 255.0 / (1.055 / 2.4 * MIDDLE_GREY ** (1 / 2.4 - 1))
-    a, b = SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SHOT_SHARE) * sigma0**2
+    sigma0 = BASE_NOISE_LEVELS / 255.0 / srgb_slope(MIDDLE_GREY)
+    a, b = SENSOR_SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SENSOR_SHOT_SHARE) * sigma0**2
     captured = srgb_to_linear(srgb) * 2.0**-stops_under
     shape = (*srgb.shape[:2], 1) if mono else srgb.shape
-    common = rng.standard_normal((*srgb.shape[:2], 1)).astype(np.float32) * np.sqrt(0.7)
-    noise = common + rng.standard_normal(shape).astype(np.float32) * np.sqrt(0.3)
+    common = rng.standard_normal((*srgb.shape[:2], 1)).astype(np.float32) * np.sqrt(SENSOR_LUMA_SHARE)
+    noise = common + rng.standard_normal(shape).astype(np.float32) * np.sqrt(1.0 - SENSOR_LUMA_SHARE)
     noisy = captured + np.sqrt(a * np.clip(captured, 0.0, None) + b) * noise
-    return linear_to_srgb(np.clip(noisy * 2.0 ** (restore * stops_under), 0.0, 1.0))
+    return linear_to_srgb(noisy * 2.0 ** (restore * stops_under))
+
+
+#: The resampling filters a ``low_resolution`` step draws from, by name.
+RESAMPLING = {
+    "box": Image.Resampling.BOX,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+}
 
 
 def _resample(srgb: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
-    filters = {"box": Image.Resampling.BOX, "bilinear": Image.Resampling.BILINEAR}
-    filters["bicubic"] = Image.Resampling.BICUBIC
-    channels = [
-        np.asarray(Image.fromarray(srgb[..., c].astype(np.float32), mode="F").resize(size, filters[method]))
-        for c in range(3)
-    ]
+    planes = (Image.fromarray(srgb[..., c].astype(np.float32), mode="F") for c in range(3))
+    channels = [np.asarray(plane.resize(size, RESAMPLING[method])) for plane in planes]
     return np.clip(np.stack(channels, -1), 0.0, 1.0)
 
 
 def jpeg(srgb: np.ndarray, quality: int) -> np.ndarray:
     """One baseline JPEG encode/decode (4:2:0) at ``quality``."""
     buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(srgb, 0, 1) * 255).astype(np.uint8)).save(
-        buffer, format="JPEG", quality=int(quality), subsampling=2
-    )
+    to_image(srgb).save(buffer, format="JPEG", quality=int(quality), subsampling=2)
     buffer.seek(0)
-    return np.asarray(Image.open(buffer).convert("RGB"), dtype=np.float32) / 255.0
+    return to_float(Image.open(buffer).convert("RGB"))
 
 
 # -- capture steps: (srgb float32 HxWx3 in [0, 1], strength, shape, pixels per reference pixel, rng) -> srgb

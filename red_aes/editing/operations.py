@@ -359,15 +359,15 @@ def _jpeg(image: Image.Image, op: Operation, seed: int) -> Edited:
 # -- realistic degradations: what cameras, lenses, the atmosphere and the web do to photos --------------
 
 
-def _convolve_linear(image: Image.Image, kernel: np.ndarray) -> np.ndarray:
-    """``image`` convolved with a normalised 2-D ``kernel`` in linear light (where optical blur happens),
-    with reflected borders so the size is kept; returns linear RGB. FFT-based, so wide kernels are cheap."""
+def convolve_linear(srgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """An sRGB array convolved with a normalised 2-D ``kernel`` in linear light (where optical blur
+    happens), with reflected borders so the size is kept; returns linear RGB. FFT-based, so wide kernels
+    are cheap."""
     kh, kw = kernel.shape
-    linear = srgb_to_linear(to_float(image))
+    linear = srgb_to_linear(srgb)
     padded = np.pad(
         linear, ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2), (0, 0)), mode="reflect"
     )
-    kernel = (kernel / kernel.sum()).astype(np.float32)
     return signal.fftconvolve(padded, kernel[..., None], mode="valid", axes=(0, 1))
 
 
@@ -415,7 +415,8 @@ def _defocus(image: Image.Image, op: Operation, seed: int) -> Edited:
     """Out-of-focus blur: convolution in linear light with a pillbox (disk) PSF of radius ``amount``
     reference pixels, the geometric-optics blur circle of a defocused lens (bright points become discs)."""
     radius = op.amount * _scale(image)
-    return to_image(linear_to_srgb(_convolve_linear(image, disk_kernel(radius)))), {"radius_px": radius}
+    linear = convolve_linear(to_float(image), disk_kernel(radius))
+    return to_image(linear_to_srgb(linear)), {"radius_px": radius}
 
 
 def _motion_blur(image: Image.Image, op: Operation, seed: int) -> Edited:
@@ -423,7 +424,7 @@ def _motion_blur(image: Image.Image, op: Operation, seed: int) -> Edited:
     at an angle drawn uniformly in [0°, 180°) from ``seed`` (reported as ``angle_degrees``)."""
     length = op.amount * _scale(image)
     angle = float(np.random.default_rng(seed).uniform(0.0, 180.0))
-    linear = _convolve_linear(image, line_kernel(length, angle))
+    linear = convolve_linear(to_float(image), line_kernel(length, angle))
     return to_image(linear_to_srgb(linear)), {"length_px": length, "angle_degrees": angle, "seed": seed}
 
 
@@ -434,7 +435,7 @@ SENSOR_LUMA_SHARE = 0.7
 SENSOR_SHOT_SHARE = 0.8
 
 
-def _srgb_slope(linear: float) -> float:
+def srgb_slope(linear: float) -> float:
     """d sRGB / d linear at a linear level above the sRGB toe."""
     return 1.055 / 2.4 * linear ** (1 / 2.4 - 1)
 
@@ -447,7 +448,7 @@ def _sensor_noise(image: Image.Image, op: Operation, seed: int) -> Edited:
     shot noise (a = 0.8 σ₀² / 0.18) and 20% read noise (b = 0.2 σ₀²), σ₀ = amount / 255 / sRGB slope.
     70% of the variance is common to the channels (luminance noise), 30% per channel (chroma noise).
     Seeded."""
-    sigma0 = op.amount / 255.0 / _srgb_slope(MIDDLE_GREY)
+    sigma0 = op.amount / 255.0 / srgb_slope(MIDDLE_GREY)
     a, b = SENSOR_SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SENSOR_SHOT_SHARE) * sigma0**2
     rng = np.random.default_rng(seed)
     h, w = image.height, image.width
