@@ -30,8 +30,9 @@ from typing import Any
 from red_aes.commands.options import add_model_options, model_kwargs
 from red_aes.scoring.options import model_options
 
-#: The model flags of ``eval``, applied to every ``--model`` (``--model``/``--adapter`` pair up here).
-LOAD_OPTIONS = model_options("quantization", "device", "dtype", "max_reasoning_tokens", "max_image_pixels")
+#: The load flags of ``eval``, applied to every ``--model`` (``--model``/``--adapter`` pair up here) and part
+#: of each prediction's cache key; ``--device`` is added beside them and applied by the session.
+LOAD_OPTIONS = model_options("quantization", "dtype", "max_reasoning_tokens", "max_image_pixels")
 
 
 class _ModelAction(argparse.Action):
@@ -151,7 +152,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "accelerate; under accelerate launch leave it out)",
     )
     p.add_argument("--batch-size", type=int, help="items per scorer batch")
-    add_model_options(p, LOAD_OPTIONS)
+    add_model_options(p, (*LOAD_OPTIONS, *model_options("device")))
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% CIs (0: none)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -181,7 +182,6 @@ def run(args: argparse.Namespace) -> int:
     )
     anchors = None if args.anchors is None else AnchorSource(args.anchors, args.anchor_root, args.num_anchors)
     load_options = model_kwargs(args, LOAD_OPTIONS)
-    device = load_options.pop("device", None)  # applied by the session, and no part of the cache key
     session = EvalSession(
         models=[ModelEntry(entry["model"], entry["adapter"]) for entry in args.models],
         benchmark=args.benchmark,
@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
         load_options=load_options,
-        device=device,
+        device=args.device,
         model_card=args.model_card,
         progress=not args.no_progress,
     )
