@@ -76,7 +76,8 @@ def test_cli_reports_bad_input_in_one_line(tmp_path: Path, capsys: pytest.Captur
         str(tmp_path),
     ]
     assert main(argv) == 2
-    assert "does not exist" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err
     with pytest.raises(SystemExit):
         main(["eval", "--adapter", "x", "--model", "measured", "--benchmark", "ava", "--out", str(tmp_path)])
 

@@ -47,7 +47,7 @@ def test_max_image_pixels_is_refused_by_the_measured_scorer(photo_paths: list[Pa
     assert code == 2 and "max_image_pixels" in err
 
 
-def test_quantization_none_means_not_quantized_in_every_command(
+def test_score_loads_a_vlm_unquantized_with_quantization_none(
     tiny_model_dir: Path, photo_paths: list[Path], run_cli
 ) -> None:
     code, out, _ = run_cli(

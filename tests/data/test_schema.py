@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ def test_tiny_red_follows_the_schema_and_splits_by_source(tiny_red_dir: Path) ->
     splits = load_from_disk(str(tiny_red_dir))
     assert set(splits) == {"train", "validation", "test"}
     sources = {name: set(split["source_id"]) for name, split in splits.items()}
-    assert not sources["train"] & sources["validation"] and not sources["train"] & sources["test"]
+    for a, b in itertools.combinations(sources, 2):
+        assert not sources[a] & sources[b], (a, b)
     for name in splits:
         assert splits[name].features == FEATURES
 

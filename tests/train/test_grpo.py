@@ -128,8 +128,7 @@ def test_reward_funcs_resolve_by_registered_name_or_dotted_path() -> None:
     by_path = resolve_reward_funcs([f"red_aes.train.rewards.{f.__name__}" for f in by_name])
     assert by_name == by_path == [format_reward, pair_consistency_reward, group_rank_reward]
     assert all(REWARDS[name].description for name in REWARDS)
-    (own,) = resolve_reward_funcs([f"{__name__}.user_reward"])
-    assert own(["<answer>+1.0</answer>"]) == [21.0]
+    assert resolve_reward_funcs([f"{__name__}.user_reward"]) == [user_reward]
     with pytest.raises(ValueError, match=r"not registered \(format, group_rank, pair_consistency\)"):
         resolve_reward_funcs(["format_reward"])
     with pytest.raises(ValueError, match="did you mean `group_rank`"):
