@@ -11,8 +11,8 @@ import pytest
 from red_aes.data.schema import SchemaError
 from red_aes.evaluation.benchmarks import BENCHMARKS, LoadRequest, get_spec, load_benchmark, open_image
 from red_aes.images import load_image
-from red_aes.prompts import format_answer, format_delta
 from red_aes.registry import RegistryError, resolve
+from tests.evaluation.conftest import red_pairs
 
 IAA = ("ava", "tad66k", "aadb", "para", "flickr-aes", "koniq-10k", "spaq", "eva")
 SCALES = {
@@ -183,34 +183,14 @@ def test_pairwise_votes_and_preferred(photos_dir: Path, tmp_path: Path) -> None:
 
 def _red_dataset(photo_paths: list[Path], first: int = 0):
     """Three RED rows (schema-valid: answer-format rationales) of photos ``first`` .. ``first + 2``."""
-    import datasets
-
-    from red_aes.data.schema import FEATURES
-
     photos = photo_paths[first : first + 3]
     originals = [_small(p) for p in photos]
     edited = [im.point(lambda v: v // 2) for im in originals]
-    n = len(originals)
-    deltas = [-1.5, -2.0, 0.0]
-    rows = {
-        "pair_id": [f"p{first + i}" for i in range(n)],
-        "source_id": [p.stem for p in photos],
-        "original": originals,
-        "edited": edited,
-        "instruction": ["make it darker"] * n,
-        "attribute": ["exposure"] * n,
-        "direction": ["degrade"] * n,
-        "strength": [0.5] * n,
-        "editor": ["classical"] * n,
-        "editor_params": ["{}"] * n,
-        "delta": deltas,
-        "votes": [[d] for d in deltas],
-        "judges": [["measured"]] * n,
-        "agreement": [1.0] * n,
-        "rationale": [format_answer(format_delta(d), "darker") for d in deltas],
-        "prompt_version": ["v1"] * n,
-    }
-    return datasets.Dataset.from_dict(rows, features=FEATURES)
+    return red_pairs(
+        [p.stem for p in photos], originals, edited, [-1.5, -2.0, 0.0], word="darker", first=first,
+        instruction="make it darker", attribute="exposure", strength=0.5, editor="classical",
+        judges=["measured"],
+    )  # fmt: skip
 
 
 def test_red_test_split(photo_paths: list[Path], tmp_path: Path) -> None:

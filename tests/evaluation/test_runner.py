@@ -21,9 +21,9 @@ from red_aes.evaluation.metrics import BootstrapConfig
 from red_aes.evaluation.reports import write_outputs
 from red_aes.evaluation.runner import evaluate
 from red_aes.images import load_image
-from red_aes.prompts import format_answer, format_delta
 from red_aes.scoring.measured import MeasuredScorer
 from red_aes.types import NO_CHANGE_BAND, AestheticDelta, AestheticScore
+from tests.evaluation.conftest import red_pairs
 
 BOOT = BootstrapConfig(n_resamples=50, seed=0)
 #: For the runs whose intervals no test reads.
@@ -225,8 +225,6 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
 ) -> None:
     import datasets
 
-    from red_aes.data.schema import FEATURES
-
     photos = sorted(small_photos.iterdir())[:4]
     blurred = []
     for p in photos:
@@ -245,27 +243,11 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
     with pytest.raises(ValueError, match="use mode 'direct'"):
         evaluate(scorer, bench, model_id="measured", scoring="anchored")
 
-    n = len(photos)
-    deltas = [-2.0, -1.0, -3.0, 0.0]
-    columns = {
-        "pair_id": [f"p{i}" for i in range(n)],
-        "source_id": [p.stem for p in photos],
-        "original": [load_image(p) for p in photos],
-        "edited": [load_image(b) for b in blurred],
-        "instruction": ["blur it"] * n,
-        "attribute": ["sharpness"] * n,
-        "direction": ["degrade"] * n,
-        "strength": [1.0] * n,
-        "editor": ["pil"] * n,
-        "editor_params": ["{}"] * n,
-        "delta": deltas,
-        "votes": [[d] for d in deltas],
-        "judges": [["human"]] * n,
-        "agreement": [1.0] * n,
-        "rationale": [format_answer(format_delta(d), "blurred") for d in deltas],  # the schema's format
-        "prompt_version": ["v1"] * n,
-    }
-    red = datasets.Dataset.from_dict(columns, features=FEATURES)
+    red = red_pairs(
+        [p.stem for p in photos], [load_image(p) for p in photos], [load_image(b) for b in blurred],
+        [-2.0, -1.0, -3.0, 0.0], word="blurred",
+        instruction="blur it", attribute="sharpness", strength=1.0, editor="pil", judges=["human"],
+    )  # fmt: skip
     datasets.DatasetDict({"test": red}).save_to_disk(str(tmp_path / "red"))
     red_bench = load_benchmark("red", LoadRequest(root=tmp_path / "red"))
     red_result = evaluate(scorer, red_bench, model_id="measured", decoding="fast", boot=BOOT, progress=False)
