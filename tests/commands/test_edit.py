@@ -112,21 +112,13 @@ ISSUE_16_REFUSALS = {
 
 
 @pytest.mark.parametrize("prompt", list(ISSUE_16_REFUSALS))
-def test_edit_refuses_words_and_numbers_it_does_not_understand(prompt, photos_dir, tmp_path, capsys) -> None:
+def test_edit_refuses_words_and_numbers_it_does_not_understand(prompt, photos_dir, tmp_path, run_cli) -> None:
     out = tmp_path / "out.png"
-    args = [
-        "edit",
-        str(photos_dir / "chelsea.png"),
-        "--prompt",
-        prompt,
-        "--strength",
-        "0.6",
-        "--out",
-        str(out),
-    ]
-    assert main(args) == 2
-    err = capsys.readouterr().err.strip()
-    assert ISSUE_16_REFUSALS[prompt] in err and "closest supported edits" in err
+    code, _, err = run_cli(
+        "edit", photos_dir / "chelsea.png", "--prompt", prompt, "--strength", 0.6, "--out", out
+    )
+    err = err.strip()
+    assert code == 2 and ISSUE_16_REFUSALS[prompt] in err and "closest supported edits" in err
     assert "\n" not in err and "Traceback" not in err and not out.exists()
 
 
@@ -145,21 +137,14 @@ def test_edit_refuses_words_and_numbers_it_does_not_understand(prompt, photos_di
     ],
 )
 def test_edit_does_what_the_prompt_says_at_any_strength(
-    prompt, op, check, photos_dir, tmp_path, capsys
+    prompt, op, check, photos_dir, tmp_path, run_cli
 ) -> None:
     out = tmp_path / "out.png"
-    args = [
-        "edit",
-        str(photos_dir / "chelsea.png"),
-        "--prompt",
-        prompt,
-        "--strength",
-        "0.6",
-        "--out",
-        str(out),
-    ]
-    assert main([*args, "--json"]) == 0
-    (entry,) = json.loads(capsys.readouterr().out)["params"]["operations"]
+    code, stdout, _ = run_cli(
+        "edit", photos_dir / "chelsea.png", "--prompt", prompt, "--strength", 0.6, "--out", out, "--json"
+    )
+    assert code == 0
+    (entry,) = json.loads(stdout)["params"]["operations"]
     with Image.open(out) as edited:
         assert entry["op"] == op and check(edited.convert("RGB"), entry)
 
