@@ -13,21 +13,12 @@ from red_aes.commands.red_aes_cli import main
 from red_aes.types import DEFAULT_STRENGTH
 
 
-def test_edit_classical_json(photos_dir, tmp_path, capsys) -> None:
+def test_edit_classical_json(photos_dir, tmp_path, run_cli) -> None:
     out = tmp_path / "edited.png"
-    code = main(
-        [
-            "edit",
-            str(photos_dir / "china.jpg"),
-            "--prompt",
-            "make it a bit brighter and warmer",
-            "--out",
-            str(out),
-            "--json",
-        ]
-    )
+    prompt = "make it a bit brighter and warmer"
+    code, stdout, _ = run_cli("edit", photos_dir / "china.jpg", "--prompt", prompt, "--out", out, "--json")
     assert code == 0
-    record = json.loads(capsys.readouterr().out)
+    record = json.loads(stdout)
     assert record["out"] == str(out) and record["backend"] == "classical"
     assert [op["op"] for op in record["params"]["operations"]] == ["exposure", "temperature"]
     with Image.open(photos_dir / "china.jpg") as source, Image.open(out) as edited:
@@ -149,45 +140,21 @@ def test_edit_does_what_the_prompt_says_at_any_strength(
         assert entry["op"] == op and check(edited.convert("RGB"), entry)
 
 
-def test_edit_default_strength_is_the_apps(photos_dir, tmp_path, capsys) -> None:
+def test_edit_default_strength_is_the_apps(photos_dir, tmp_path, run_cli) -> None:
     out = tmp_path / "out.png"
-    assert (
-        main(
-            [
-                "edit",
-                str(photos_dir / "chelsea.png"),
-                "--prompt",
-                "make it brighter",
-                "--out",
-                str(out),
-                "--json",
-            ]
-        )
-        == 0
+    code, stdout, _ = run_cli(
+        "edit", photos_dir / "chelsea.png", "--prompt", "make it brighter", "--out", out, "--json"
     )
-    record = json.loads(capsys.readouterr().out)
+    assert code == 0
+    record = json.loads(stdout)
     assert record["params"]["strength"] == DEFAULT_STRENGTH
     assert record["params"]["operations"][0]["amount"] == pytest.approx(0.7)
 
 
-def test_edit_typo_in_the_editor_name_suggests_the_registered_one(photos_dir, tmp_path, capsys) -> None:
-    out = tmp_path / "out.png"
-    assert (
-        main(
-            [
-                "edit",
-                str(photos_dir / "chelsea.png"),
-                "--prompt",
-                "brighter",
-                "--editor",
-                "clasical",
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
-    assert "did you mean `classical`?" in capsys.readouterr().err
+def test_edit_typo_in_the_editor_name_suggests_the_registered_one(photos_dir, tmp_path, run_cli) -> None:
+    argv = ["edit", photos_dir / "chelsea.png", "--prompt", "brighter", "--editor", "clasical"]
+    code, _, err = run_cli(*argv, "--out", tmp_path / "out.png")
+    assert code == 2 and "did you mean `classical`?" in err
 
 
 def test_the_edit_command_alone_writes_the_edit_and_reports_its_operations(

@@ -17,6 +17,9 @@ from red_aes.commands.red_aes_cli import main
 from red_aes.evaluation.cache import PredictionCache
 from red_aes.images import load_image
 
+#: ``red-aes eval`` of the measured scorer on an AVA-layout folder: the start of most runs here.
+MEASURED_AVA = ["eval", "--model", "measured", "--benchmark", "ava"]
+
 
 def test_cli_eval_writes_every_output(
     small_photos: Path, labelled_photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -24,7 +27,7 @@ def test_cli_eval_writes_every_output(
     from huggingface_hub import ModelCard
 
     out, card = tmp_path / "run", tmp_path / "README.md"
-    argv = ["eval", "--model", "measured", "--benchmark", "ava", "--root", str(small_photos)]
+    argv = [*MEASURED_AVA, "--root", str(small_photos)]
     argv += [
         "--labels",
         str(labelled_photos),
@@ -64,17 +67,7 @@ def test_cli_eval_writes_every_output(
 
 
 def test_cli_reports_bad_input_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [
-        "eval",
-        "--model",
-        "measured",
-        "--benchmark",
-        "ava",
-        "--root",
-        str(tmp_path / "nope"),
-        "--out",
-        str(tmp_path),
-    ]
+    argv = [*MEASURED_AVA, "--root", str(tmp_path / "nope"), "--out", str(tmp_path)]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
@@ -86,7 +79,7 @@ def test_cli_shards_fill_one_cache(
     small_photos: Path, labelled_photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    argv = ["eval", "--model", "measured", "--benchmark", "ava", "--root", str(small_photos)]
+    argv = [*MEASURED_AVA, "--root", str(small_photos)]
     argv += ["--labels", str(labelled_photos), "--decoding", "fast", "--out", str(out), "--no-progress"]
     assert main([*argv, "--shard", "0/2"]) == 0
     assert "4 answers computed" in capsys.readouterr().out
@@ -134,7 +127,7 @@ def test_accelerate_launch_splits_scoring_and_writes_the_single_process_outputs(
     small_photos: Path, labelled_photos: Path, tmp_path: Path
 ) -> None:
     """Two CPU processes under ``accelerate launch``: each image scored once, the reports unchanged."""
-    argv = ["eval", "--model", "measured", "--benchmark", "ava", "--root", str(small_photos)]
+    argv = [*MEASURED_AVA, "--root", str(small_photos)]
     argv += ["--labels", str(labelled_photos), "--decoding", "fast", "--bootstrap", "50", "--no-progress"]
     single, launched = tmp_path / "single", tmp_path / "launched"
     assert main([*argv, "--out", str(single)]) == 0
@@ -158,17 +151,7 @@ def test_cli_scoring_flag_and_no_mode_flag(
     for i, path in enumerate(sorted(labelled_thumbnails.glob("*.png"))[:3]):
         load_image(path).filter(ImageFilter.GaussianBlur(2)).save(train / f"t{i}.png")
     (train / "labels.csv").write_text("file,score\nt0.png,3\nt1.png,5\nt2.png,7\n", encoding="utf-8")
-    argv = [
-        "eval",
-        "--model",
-        "measured",
-        "--benchmark",
-        "ava",
-        "--root",
-        str(labelled_thumbnails),
-        "--limit",
-        "3",
-    ]
+    argv = [*MEASURED_AVA, "--root", str(labelled_thumbnails), "--limit", "3"]
     argv += ["--decoding", "fast", "--anchors", str(train / "labels.csv"), "--num-anchors", "2"]
     argv += ["--bootstrap", "0", "--no-progress"]
     assert main([*argv, "--scoring", "anchored", "--out", str(tmp_path / "new")]) == 0
