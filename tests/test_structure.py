@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "_version", "_lazy", "processes"),
     ("types", "registry", "images", "hub", "chat"),
     ("prompts", "scale", "measure"),
+    ("perceptual",),
     ("parsing", "checkpoints", "testing"),
     ("editing",),
     ("lite",),

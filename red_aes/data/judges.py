@@ -3,6 +3,9 @@
 =============  =====================================================================================
 ``ladder``     the offline judge by construction: a curated original beats its degradations, and a
                stronger degradation beats a weaker one; Δ = −scale · strength (no image is looked at)
+``perceptual`` the offline judge that sees both images: Δ's size is how visible the change is
+               (:mod:`red_aes.perceptual`, full-reference GMSD and ΔE*ab in JND units: an invisible
+               change gets Δ 0), its sign what the edit was planned to do
 ``red-lite``   the offline learned scorer RED-Lite (``load_scorer("red-lite", adapter)``; shipped
                weights by default): the offline judge for VLM datasets, not for RED-Lite's own data
 ``measured``   the offline measured scorer (``red_aes.scoring.load_scorer("measured")``)
@@ -25,6 +28,7 @@ from typing import Any
 from PIL import Image
 
 from red_aes.errors import InputError
+from red_aes.perceptual import visible_delta, visible_difference
 from red_aes.prompts import PROMPT_VERSION
 from red_aes.registry import Registry
 from red_aes.scoring import load_scorer
@@ -134,6 +138,31 @@ class LadderJudge(Judge):
         return [self._one(pair) for pair in pairs]
 
 
+class PerceptualJudge(Judge):
+    """Votes how visible an edit is, in the direction it was planned: Δ = ±``visible_delta`` of the
+    pair's full-reference visibility (:func:`red_aes.perceptual.visible_difference`), so a change people
+    cannot see gets Δ 0 and a stronger version of a visible defect a larger |Δ|. A pair with no planned
+    direction, or of two different photos (cross-photo), gets an invalid vote: the measure compares
+    aligned images and says how much, not which way."""
+
+    label = "perceptual"
+
+    def _one(self, pair: PairToJudge) -> Vote:
+        if pair.cross_photo or pair.direction not in ("degrade", "improve"):
+            what = "two different photos" if pair.cross_photo else f"a {pair.direction or 'unplanned'} edit"
+            return InvalidVote(self.label, f"no full-reference comparison for {what}")
+        visibility = visible_difference(pair.original, pair.edited)
+        size = visible_delta(visibility)
+        delta = -size if pair.direction == "degrade" else size
+        seen = "not visible" if size == 0 else f"visible ({visibility:.1f} just-noticeable differences)"
+        target = (pair.attribute or "the photo").replace("_", " ")
+        rationale = f"The edit meant to {pair.direction} {target}; the change is {seen}, so Δ = {delta:+.2f}."
+        return Verdict(self.label, round(delta, 3), rationale)
+
+    def judge(self, pairs: list[PairToJudge]) -> list[Vote]:
+        return [self._one(pair) for pair in pairs]
+
+
 def lite_judge(adapter: str | None = None, label: str = "red-lite") -> Judge:
     """The offline learned judge: RED-Lite, with the shipped weights or ``adapter`` (folder or Hub repo)."""
     return ScorerJudge("red-lite", label=label, adapter=adapter)
@@ -194,6 +223,7 @@ JUDGES = Registry(
     "judge",
     {
         "ladder": "red_aes.data.judges:LadderJudge",
+        "perceptual": "red_aes.data.judges:PerceptualJudge",
         "red-lite": "red_aes.data.judges:lite_judge",
         "measured": "red_aes.data.judges:measured_judge",
         "vlm": "red_aes.data.judges:vlm_judge",

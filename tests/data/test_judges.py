@@ -113,3 +113,32 @@ def test_ladder_judge_votes_by_construction() -> None:
     assert isinstance(improve, InvalidVote) and "improve" in improve.error
     with pytest.raises(ValueError, match="scale"):
         LadderJudge(scale=0.0)
+
+
+def test_perceptual_judge_sizes_delta_by_visibility_and_signs_it_by_plan(photo_paths: list[Path]) -> None:
+    """Δ 0 for an invisible change (a quality-92 JPEG save), a stronger defect a larger |Δ|, the plan's
+    sign; cross-photo and unplanned pairs get an invalid vote."""
+    from red_aes.editing import ClassicalEditor, Operation
+    from red_aes.editing.degradations import jpeg
+    from red_aes.images import load_image
+    from red_aes.measure import to_float, to_image
+
+    editor = ClassicalEditor()
+    judge = load_judge({"name": "perceptual"})
+    for path in photo_paths:
+        photo = load_image(path)
+        saved = to_image(jpeg(to_float(photo), 92))
+        ladder = [editor.apply(photo, [Operation("blur", s)]).image for s in (1.0, 2.0, 4.0)]
+        pairs = [PairToJudge(photo, saved, "save", attribute="noise", direction="degrade", strength=0.1)]
+        pairs += [PairToJudge(photo, e, "blur", attribute="sharpness", direction="degrade") for e in ladder]
+        pairs.append(PairToJudge(ladder[-1], photo, "sharpen", attribute="sharpness", direction="improve"))
+        pairs += [
+            PairToJudge(photo, ladder[0], "x", direction="degrade", cross_photo=True),
+            PairToJudge(photo, ladder[0], "x"),
+        ]
+        invisible, *blurs, improve, cross, unplanned = judge.judge(pairs)
+        assert isinstance(invisible, Verdict) and invisible.delta == 0.0, path.name
+        deltas = [v.delta for v in blurs]
+        assert deltas == sorted(deltas, reverse=True) and deltas[-1] < -2.0, (path.name, deltas)
+        assert improve.delta == -blurs[-1].delta
+        assert isinstance(cross, InvalidVote) and isinstance(unplanned, InvalidVote)
