@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("editing",),
     ("lite",),
     ("scoring",),
-    ("data", "pipeline"),
+    ("data", "pipeline", "enhance"),
     ("evaluation", "train", "demo"),
     ("red_aes",),
     ("commands",),
