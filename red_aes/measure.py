@@ -71,6 +71,9 @@ METRICS: dict[str, MetricInfo] = {
     "dynamic_range": MetricInfo(Attribute.CONTRAST, "0-1", "1st-to-99th percentile luma range"),
     "colorfulness": MetricInfo(Attribute.COLOR, "M (0-~150)", "Hasler-Süsstrunk colourfulness"),
     "saturation": MetricInfo(Attribute.COLOR, "0-1", "mean HSV saturation"),
+    "chroma_spread": MetricInfo(
+        Attribute.COLOR, "8-bit levels", "spread of the opponent colours (colourfulness less its mean term)"
+    ),
     "cast_a": MetricInfo(Attribute.WHITE_BALANCE, "a*", "median green(-)/magenta(+) shift of the mid-tones"),
     "cast_b": MetricInfo(Attribute.WHITE_BALANCE, "b*", "median blue(-)/yellow(+) shift of the mid-tones"),
     "cast": MetricInfo(Attribute.WHITE_BALANCE, "ΔE ab", "strength of the colour cast"),
@@ -78,6 +81,9 @@ METRICS: dict[str, MetricInfo] = {
         Attribute.SHARPNESS, "log10", "fine detail: normalised variance of the Laplacian"
     ),
     "noise_sigma": MetricInfo(Attribute.NOISE, "8-bit levels", "estimated noise standard deviation"),
+    "flat_noise": MetricInfo(
+        Attribute.NOISE, "8-bit levels", "noise standard deviation measured on the flattest patches only"
+    ),
     "blockiness": MetricInfo(Attribute.NOISE, "ratio-1", "excess luma jump across 8x8 JPEG block edges"),
     "thirds_distance": MetricInfo(
         Attribute.COMPOSITION, "0-1", "distance of the salient centre from the nearest thirds point"
@@ -104,11 +110,13 @@ class ImageMeasurements:
     dynamic_range: float
     colorfulness: float
     saturation: float
+    chroma_spread: float
     cast_a: float
     cast_b: float
     cast: float
     sharpness: float
     noise_sigma: float
+    flat_noise: float
     blockiness: float
     thirds_distance: float
     tilt_degrees: float
@@ -116,6 +124,12 @@ class ImageMeasurements:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def visible_tilt(self) -> float:
+        """``|tilt_degrees|`` weighted by how surely straight lines were found (full weight from
+        :data:`TILT_MIN_CONFIDENCE`): an organic scene's meaningless tilt estimate counts for little."""
+        return abs(self.tilt_degrees) * min(1.0, self.tilt_confidence / TILT_MIN_CONFIDENCE)
 
     def by_attribute(self) -> dict[str, dict[str, float]]:
         """The statistics grouped by taxonomy attribute."""
@@ -251,14 +265,17 @@ def _color(srgb: np.ndarray) -> dict[str, float]:
     """Colourfulness M of Hasler & Süsstrunk 2003 (Measuring colourfulness in natural images, SPIE
     5007): with rg = R - G and yb = (R + G)/2 - B on 8-bit values,
     M = sqrt(σ_rg² + σ_yb²) + 0.3 sqrt(μ_rg² + μ_yb²); about 0 for greyscale, 33 "moderately", 59
-    "quite", 82 "highly" colourful. ``saturation`` is the mean HSV saturation (max - min) / max."""
+    "quite", 82 "highly" colourful. ``saturation`` is the mean HSV saturation (max - min) / max;
+    ``chroma_spread`` the first term of M alone, which a colour cast (a shift of every colour) barely
+    moves and a saturation change scales."""
     rgb = srgb * 255.0
     rg = rgb[..., 0] - rgb[..., 1]
     yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
-    m = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    spread = np.hypot(rg.std(), yb.std())
+    m = spread + 0.3 * np.hypot(rg.mean(), yb.mean())
     cmax, cmin = srgb.max(axis=2), srgb.min(axis=2)
     sat = np.where(cmax > 1e-6, (cmax - cmin) / np.maximum(cmax, 1e-6), 0.0)
-    return {"colorfulness": float(m), "saturation": float(sat.mean())}
+    return {"colorfulness": float(m), "saturation": float(sat.mean()), "chroma_spread": float(spread)}
 
 
 def midtone_lab(linear: np.ndarray) -> np.ndarray:
@@ -323,6 +340,37 @@ def estimate_noise_sigma(y255: np.ndarray) -> float:
     grad = np.hypot(ndimage.sobel(y255, axis=0), ndimage.sobel(y255, axis=1))[1:-1, 1:-1]
     keep = grad <= np.percentile(grad, 90.0)
     return float(np.sqrt(np.pi / 2.0) / 6.0 * response[keep].mean())
+
+
+#: Side of the square blocks :func:`estimate_flat_noise` analyses, and the stride between them.
+NOISE_BLOCK, NOISE_STRIDE = 8, 4
+#: Percentile of the blocks' residual deviations that :func:`estimate_flat_noise` reports.
+NOISE_FLAT_PERCENTILE = 10.0
+
+
+def estimate_flat_noise(y255: np.ndarray) -> float:
+    """Noise where it shows: the deviation left in the flattest parts of the frame, in 8-bit levels.
+
+    Every 8x8 block (stride 4) of luma has its best-fitting plane removed (so smooth gradients such as a
+    sky do not count); the :data:`NOISE_FLAT_PERCENTILE` th percentile of the residual standard
+    deviations is the estimate. Flat regions are where people see noise, and where texture is absent:
+    the approach of block-based estimators that pick homogeneous blocks (e.g. Shin, Paik & Abidi 2005,
+    Block-based noise estimation using adaptive Gaussian filtering, IEEE TCE 51; Liu, Tanaka & Okutomi
+    2013, Single-image noise level estimation for blind denoising, IEEE TIP 22). Unlike the filter
+    estimate of :func:`estimate_noise_sigma`, it also sees spatially correlated noise (demosaicked,
+    denoised or JPEG-compressed sensor noise), and fine texture barely moves it. About 1 level for a
+    clean photo at 512 px; a frame that is texture everywhere (fur filling the frame) reads higher."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    size = NOISE_BLOCK
+    if min(y255.shape) < size:
+        return 0.0
+    blocks = sliding_window_view(y255, (size, size))[::NOISE_STRIDE, ::NOISE_STRIDE].reshape(-1, size * size)
+    yy, xx = np.mgrid[0:size, 0:size]
+    plane = np.stack([np.ones(size * size), xx.ravel(), yy.ravel()], axis=1)
+    projector = np.eye(size * size) - plane @ np.linalg.pinv(plane)
+    residual = blocks.astype(np.float64) @ projector
+    return float(np.percentile(residual.std(axis=1), NOISE_FLAT_PERCENTILE))
 
 
 def _blockiness(image: Image.Image) -> float:
@@ -460,6 +508,7 @@ def measure_image(
         **_white_balance(linear),
         sharpness=_sharpness(y255, noise),
         noise_sigma=noise,
+        flat_noise=estimate_flat_noise(y255),
         blockiness=_blockiness(image),
         thirds_distance=_thirds_distance(y_gamma),
         tilt_degrees=tilt,
@@ -512,69 +561,93 @@ def tilts_comparable(before: ImageMeasurements, after: ImageMeasurements) -> boo
     return confident and abs(after.sharpness - before.sharpness) <= TILT_DETAIL_TOLERANCE
 
 
-def describe_changes(pair: PairMeasurements) -> list[str]:
-    """The noticeable measured changes of a pair as short sentences a photographer understands, most
-    important first within each attribute (e.g. "exposure rose by 0.6 EV"). Changes below visibility
-    thresholds are left out; an unchanged pair gives an empty list."""
+#: Change of the flat-area noise estimate (8-bit levels) from which a change of noise is visible.
+NOISE_VISIBLE_CHANGE = 0.5
+
+
+def cast_shift(before: ImageMeasurements, after: ImageMeasurements) -> tuple[float, float]:
+    """The change of the mid-tones' median (a*, b*) that a white-balance shift explains: the change
+    beyond what the change of the chroma spread predicts. Saturating or desaturating a photo scales every
+    pixel's a* and b* (and the spread with them), so the median of a scene dominated by one hue (sky,
+    foliage) moves along itself although no cast was added; that part is a change of colour, not of white
+    balance. A cast shifts every colour and leaves the spread nearly as it was."""
+    ratio = (after.chroma_spread + 1.0) / (before.chroma_spread + 1.0)
+    return after.cast_a - ratio * before.cast_a, after.cast_b - ratio * before.cast_b
+
+
+def change_facts(pair: PairMeasurements) -> list[tuple[str, str]]:
+    """The noticeable measured changes of a pair as (statistic, sentence) pairs: the :data:`METRICS`
+    statistic (or ``"size"``) each short sentence reports, in words a photographer understands (e.g.
+    ``("exposure_ev", "exposure rose by 0.6 EV")``). Changes below visibility thresholds are left out; an
+    unchanged pair gives an empty list."""
     o, e, facts = pair.original, pair.edited, []
     if (o.width, o.height) != (e.width, e.height):
-        facts.append(f"the frame changed from {o.width}x{o.height} to {e.width}x{e.height} pixels")
+        facts.append(("size", f"the frame changed from {o.width}x{o.height} to {e.width}x{e.height} pixels"))
     d_ev = e.exposure_ev - o.exposure_ev
     if abs(d_ev) >= 0.2:
-        facts.append(f"exposure {'rose' if d_ev > 0 else 'fell'} by {abs(d_ev):.1f} EV")
-    facts += [
-        f
-        for f in (
-            _clip_fact("highlights", o.highlight_clip, e.highlight_clip),
-            _clip_fact("shadows", o.shadow_clip, e.shadow_clip),
-        )
-        if f
-    ]
+        facts.append(("exposure_ev", f"exposure {'rose' if d_ev > 0 else 'fell'} by {abs(d_ev):.1f} EV"))
+    for name, kind in (("highlight_clip", "highlights"), ("shadow_clip", "shadows")):
+        fact = _clip_fact(kind, getattr(o, name), getattr(e, name))
+        if fact:
+            facts.append((name, fact))
     if abs(e.vignetting_ev - o.vignetting_ev) >= 0.2:
         way = "darkened" if e.vignetting_ev < o.vignetting_ev else "brightened"
-        facts.append(
-            f"the corners {way} by {abs(e.vignetting_ev - o.vignetting_ev):.1f} EV relative to the centre"
-        )
+        change = abs(e.vignetting_ev - o.vignetting_ev)
+        facts.append(("vignetting_ev", f"the corners {way} by {change:.1f} EV relative to the centre"))
     if abs(e.rms_contrast - o.rms_contrast) >= 0.02:
         way = "stronger" if e.rms_contrast > o.rms_contrast else "flatter"
-        facts.append(f"tonal contrast is {way} (RMS {o.rms_contrast:.2f} -> {e.rms_contrast:.2f})")
+        facts.append(
+            ("rms_contrast", f"tonal contrast is {way} (RMS {o.rms_contrast:.2f} -> {e.rms_contrast:.2f})")
+        )
     if abs(e.colorfulness - o.colorfulness) >= max(3.0, 0.1 * o.colorfulness):
         way = "richer" if e.colorfulness > o.colorfulness else "more muted"
-        facts.append(f"colours are {way} (colourfulness {o.colorfulness:.0f} -> {e.colorfulness:.0f})")
-    d_b, d_a = e.cast_b - o.cast_b, e.cast_a - o.cast_a
-    if abs(d_b) >= 3.0:
-        facts.append(f"white balance shifted {'warmer' if d_b > 0 else 'cooler'} (b* {d_b:+.0f})")
-    if abs(d_a) >= 3.0:
         facts.append(
-            f"white balance shifted {'towards magenta' if d_a > 0 else 'towards green'} (a* {d_a:+.0f})"
+            (
+                "colorfulness",
+                f"colours are {way} (colourfulness {o.colorfulness:.0f} -> {e.colorfulness:.0f})",
+            )
         )
+    d_a, d_b = cast_shift(o, e)
+    if abs(d_b) >= 3.0:
+        facts.append(("cast_b", f"white balance shifted {'warmer' if d_b > 0 else 'cooler'} (b* {d_b:+.0f})"))
+    if abs(d_a) >= 3.0:
+        way = "towards magenta" if d_a > 0 else "towards green"
+        facts.append(("cast_a", f"white balance shifted {way} (a* {d_a:+.0f})"))
     d_sharp = e.sharpness - o.sharpness
     if abs(d_sharp) >= 0.15:
         factor = 10 ** abs(d_sharp)
         amount = f"{factor:.1f}x" if factor < 10 else f"{factor:.0f}x"
         way = f"sharper, with {amount} more" if d_sharp > 0 else f"softer, with {amount} less"
-        facts.append(f"the image is {way} fine detail")
-    if abs(e.noise_sigma - o.noise_sigma) >= 1.0:
-        way = "rose" if e.noise_sigma > o.noise_sigma else "fell"
-        facts.append(f"noise {way} from {o.noise_sigma:.1f} to {e.noise_sigma:.1f} grey levels")
+        facts.append(("sharpness", f"the image is {way} fine detail"))
+    if abs(e.flat_noise - o.flat_noise) >= NOISE_VISIBLE_CHANGE:
+        way = "rose" if e.flat_noise > o.flat_noise else "fell"
+        facts.append(
+            (
+                "flat_noise",
+                f"noise in flat areas {way} from {o.flat_noise:.1f} to {e.flat_noise:.1f} grey levels",
+            )
+        )
     if abs(e.blockiness - o.blockiness) >= 0.1:
         if e.blockiness > o.blockiness:
-            facts.append(
-                f"JPEG blocking appeared: 8x8 block edges jump {_pct(e.blockiness)} more than other edges"
-            )
+            fact = f"JPEG blocking appeared: 8x8 block edges jump {_pct(e.blockiness)} more than other edges"
         else:
-            facts.append("JPEG blocking was reduced")
+            fact = "JPEG blocking was reduced"
+        facts.append(("blockiness", fact))
     if tilts_comparable(o, e) and abs(e.tilt_degrees - o.tilt_degrees) >= 1.0:
         if abs(e.tilt_degrees) < abs(o.tilt_degrees):
-            facts.append(
-                f"straight lines are more level (tilt {o.tilt_degrees:+.1f}° -> {e.tilt_degrees:+.1f}°)"
-            )
+            fact = f"straight lines are more level (tilt {o.tilt_degrees:+.1f}° -> {e.tilt_degrees:+.1f}°)"
         else:
-            facts.append(f"the horizon is now tilted by {e.tilt_degrees:+.1f}° (was {o.tilt_degrees:+.1f}°)")
+            fact = f"the horizon is now tilted by {e.tilt_degrees:+.1f}° (was {o.tilt_degrees:+.1f}°)"
+        facts.append(("tilt_degrees", fact))
     if abs(e.thirds_distance - o.thirds_distance) >= 0.05:
         way = "closer to" if e.thirds_distance < o.thirds_distance else "further from"
-        facts.append(f"the main subject sits {way} a rule-of-thirds point")
+        facts.append(("thirds_distance", f"the main subject sits {way} a rule-of-thirds point"))
     return facts
+
+
+def describe_changes(pair: PairMeasurements) -> list[str]:
+    """The sentences of :func:`change_facts`, most important first within each attribute."""
+    return [sentence for _, sentence in change_facts(pair)]
 
 
 def describe_image(m: ImageMeasurements) -> list[str]:
@@ -585,7 +658,8 @@ def describe_image(m: ImageMeasurements) -> list[str]:
         f"highlights clip on {_pct(m.highlight_clip)} and shadows on {_pct(m.shadow_clip)} of pixels",
         f"RMS contrast {m.rms_contrast:.2f}, colourfulness {m.colorfulness:.0f}",
         f"colour cast a* {m.cast_a:+.0f}, b* {m.cast_b:+.0f}",
-        f"fine-detail (sharpness) index {m.sharpness:+.1f}, noise {m.noise_sigma:.1f} grey levels",
+        f"fine-detail (sharpness) index {m.sharpness:+.1f}",
+        f"noise {m.flat_noise:.1f} grey levels in flat areas",
     ]
     if m.blockiness >= 0.1:
         facts.append(f"visible JPEG blocking ({_pct(m.blockiness)} stronger edges on the 8x8 grid)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import fields, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,10 @@ from red_aes.measure import (
     METRICS,
     TILT_MIN_CONFIDENCE,
     ImageMeasurements,
+    cast_shift,
+    change_facts,
     describe_changes,
+    estimate_flat_noise,
     estimate_noise_sigma,
     linear_to_srgb,
     measure_image,
@@ -68,6 +72,45 @@ def test_noise_estimate_recovers_added_gaussian_noise(sigma: float) -> None:
     rng = np.random.default_rng(0)
     noisy = np.clip(128 + rng.normal(0, sigma, (300, 300, 1)), 0, 255).repeat(3, axis=2).astype(np.uint8)
     assert measure_image(noisy).noise_sigma == pytest.approx(sigma, rel=0.1)
+
+
+@pytest.mark.parametrize("sigma", [2.0, 8.0])
+def test_flat_noise_recovers_white_noise_on_a_flat_frame(sigma: float) -> None:
+    rng = np.random.default_rng(1)
+    y = 128.0 + rng.normal(0, sigma, (256, 256))
+    # Blocks with fewer residual degrees of freedom read slightly low; the 10th percentile lower still.
+    assert estimate_flat_noise(y) == pytest.approx(sigma, rel=0.25)
+
+
+def test_flat_noise_reads_sensor_noise_not_texture(photo_paths: list[Path]) -> None:
+    """On the bundled photos, fine texture moves the flat-area estimate far less than the filter
+    estimate, while the camera-model noise of the capture chains (demosaicked, so spatially correlated)
+    raises it on every photo."""
+    from red_aes.editing.capture import Chain, make_step
+
+    photos = [load_image(p) for p in photo_paths]
+    rng = np.random.default_rng(0)
+    for index, photo in enumerate(photos):
+        clean = measure_image(photo)
+        noisy = Chain("noise", (make_step("sensor_noise", 0.8, rng),), index).apply(photo)
+        assert measure_image(noisy).flat_noise > clean.flat_noise + 1.0, index
+    textures = [measure_image(p) for p in photos]
+    assert np.median([m.flat_noise for m in textures]) < 0.5 * np.median([m.noise_sigma for m in textures])
+
+
+def test_a_saturation_change_is_colour_not_white_balance(photo_paths: list[Path]) -> None:
+    """Scaling every pixel's chroma moves a one-hue scene's median a*, b*; that is not a cast."""
+    editor = ClassicalEditor()
+    for photo in (load_image(p) for p in photo_paths):
+        m = measure_image(photo)
+        if m.colorfulness < 10:  # camera.png is grey: saturation changes nothing
+            continue
+        for amount in (0.6, -1.0):  # (a boost that clips many pixels leaves a residual of a few b*)
+            edited = measure_image(editor.apply(photo, [Operation("saturation", amount)]).image)
+            facts = dict(change_facts(pair_measurements(m, edited)))
+            assert "colorfulness" in facts and "cast_b" not in facts
+        warm = measure_image(editor.apply(photo, [Operation("temperature", 3.0)]).image)
+        assert cast_shift(m, warm)[1] > 3.0  # a real warm shift still reads as one
 
 
 def test_clipping_fractions_count_black_and_white_pixels() -> None:

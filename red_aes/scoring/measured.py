@@ -150,7 +150,11 @@ def measured_score(m: ImageMeasurements, config: MeasuredConfig) -> tuple[float,
 
 
 def _sentence(facts: list[str]) -> str:
-    return "; ".join(facts) + "." if facts else "no measurable change."
+    return (
+        "; ".join(facts) + "."
+        if facts
+        else "no visible change (every statistic moved less than its visibility threshold)."
+    )
 
 
 class MeasuredScorer(BaseScorer):

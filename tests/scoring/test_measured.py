@@ -99,7 +99,7 @@ def test_reasoning_cites_the_measured_change(scorer, photos, degraded) -> None:
     name = "china.jpg"
     texts = {kind: scorer.compare(photos[name], degraded[(name, kind)]).reasoning for kind in DEGRADATIONS}
     assert "softer" in texts["heavy blur"]
-    assert "noise rose from" in texts["strong noise"]
+    assert "noise in flat areas rose from" in texts["strong noise"]
     assert "exposure fell by" in texts["underexposed"]
     assert "highlights now clip" in texts["overexposed"]
     assert "JPEG blocking appeared" in texts["heavy jpeg"]
