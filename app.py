@@ -49,6 +49,7 @@ from red_aes.demo import (
     photo_credits,
     return_freed_memory,
 )
+from red_aes.demo.actions import SUPPORTED_EDITS_TITLE, supported_edits_markdown
 from red_aes.editing.base import DEFAULT_STRENGTH, MAX_SEED
 
 PHOTOS = Path(__file__).resolve().parent / "examples" / "photos"
@@ -187,6 +188,8 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                         max_length=MAX_PROMPT_CHARS,
                         elem_id="edit-prompt",
                     )
+                    with gr.Accordion(SUPPORTED_EDITS_TITLE, open=False):
+                        gr.Markdown(supported_edits_markdown())
                     with gr.Row():
                         editor = gr.Dropdown(editor_names, value=backends.default_editor, label="Editor")
                         strength = gr.Slider(

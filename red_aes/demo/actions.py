@@ -1,11 +1,11 @@
 """The demo's three actions (edit and assess, compare, score and rank) on the loaded backends, as
-streams of views (:mod:`red_aes.demo.views`)."""
+streams of views (:mod:`red_aes.demo.views`), and the app's list of supported edits."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,14 @@ from red_aes.demo.views import (
     thumbnail,
 )
 from red_aes.editing.base import check_deadline, check_seed
+from red_aes.editing.classical import unseen_change_notes
+from red_aes.editing.prompt_parser import (
+    LIGHT_FACTOR,
+    MAX_CLAUSES,
+    STRONG_FACTOR,
+    PromptNotUnderstoodError,
+    supported_edits,
+)
 from red_aes.errors import InputError, TimeLimitError
 from red_aes.images import (
     DEFAULT_MAX_PIXELS,
@@ -39,6 +47,32 @@ from red_aes.measure import describe_changes, measure_pair
 #: these are refused with a message, so that one user cannot hold the queue for long).
 MAX_SCORE_IMAGES = 16
 MAX_PROMPT_CHARS = 500
+#: Title of the app's list of supported edits (:func:`supported_edits_markdown`), which the refusal of a
+#: prompt points to.
+SUPPORTED_EDITS_TITLE = "Supported edits"
+
+
+def supported_edits_markdown() -> str:
+    """The app's list of the classical editor's supported edits, as Markdown: example instructions by
+    attribute, drawn from the prompt parser's own table
+    (:func:`~red_aes.editing.prompt_parser.supported_edits`), then how strength words, numbers and several
+    edits are read. Shown under :data:`SUPPORTED_EDITS_TITLE`, so that a refused prompt can point to a
+    list in the app itself."""
+    lines = [
+        f"- **{attribute.value.replace('_', ' ')}**: " + ", ".join(f"`{example}`" for example in examples)
+        for attribute, examples in supported_edits().items()
+    ]
+    return "\n".join(
+        [
+            "The classical editor understands English prompts like these (it edits the whole image):",
+            "",
+            *lines,
+            "",
+            f"Strength: `slightly` or `a bit` gives {LIGHT_FACTOR:g}x the usual amount, `much`, `a lot` or "
+            f"`very` {STRONG_FACTOR:g}x; a number with its unit sets it exactly (`+0.7 EV`, `blur 2 px`). "
+            f"Join up to {MAX_CLAUSES} edits with `and` or commas: `make it a bit brighter and warmer`.",
+        ]
+    )
 
 
 class DemoActions:
@@ -131,8 +165,13 @@ class DemoActions:
             )
         except TimeLimitError as err:
             raise self._timed_out(err) from err
+        except PromptNotUnderstoodError as err:
+            raise PromptNotUnderstoodError(
+                f"{err}; all supported edits are listed under '{SUPPORTED_EDITS_TITLE}'"
+            ) from err
         extra = {"editor": result.backend, "instruction": result.instruction, "edit_params": result.params}
-        yield from self._assess(original, result.image, result.instruction, extra, deadline)
+        operations = result.params.get("operations", [])
+        yield from self._assess(original, result.image, result.instruction, extra, deadline, operations)
 
     def compare(
         self, original: ImageInput | None, edited: ImageInput | None, instruction: str | None = None
@@ -141,7 +180,7 @@ class DemoActions:
         _check_length(instruction, "Edit instruction")
         before, after = self.load_all([(original, "original image"), (edited, "edited image")])
         text = (instruction or "").strip() or None
-        yield from self._assess(before, after, text, {"instruction": text}, self._deadline())
+        yield from self._assess(before, after, text, {"instruction": text}, self._deadline(), None)
 
     def score(self, images: Sequence[ImageInput] | None) -> RankingView:
         """Score several images and rank them, best first (invalid answers last, with the reason)."""
@@ -178,9 +217,10 @@ class DemoActions:
         instruction: str | None,
         extra: dict[str, Any],
         deadline: float,
+        operations: Sequence[Mapping[str, Any]] | None,
     ) -> Iterator[PairView]:
         try:
-            yield from self._assess_until(original, edited, instruction, extra, deadline)
+            yield from self._assess_until(original, edited, instruction, extra, deadline, operations)
         except TimeLimitError as err:
             raise self._timed_out(err) from err
 
@@ -191,22 +231,31 @@ class DemoActions:
         instruction: str | None,
         extra: dict[str, Any],
         deadline: float,
+        operations: Sequence[Mapping[str, Any]] | None,
     ) -> Iterator[PairView]:
+        """Measure the pair, then stream the scorer's assessment. For an edit (``operations``: the
+        classical editor's operations, empty for other editors) the reasoning starts with a note per
+        operation whose change is too small to see, saying why (``edit_notes`` in the details)."""
         check_deadline(deadline, "before the assessment")
         measured = measure_pair(original, edited, max_pixels=self.max_pixels, long_side=WORKING_LONG_SIDE)
         rows = attribute_rows(measured)
         scorer = self.backends.scorer_name
         extra = {**extra, "measured_facts": describe_changes(measured)}
+        lead = ""
+        if operations is not None:
+            notes = unseen_change_notes(measured, operations)
+            extra["edit_notes"] = notes
+            lead = "".join(f"Edit note: {note}.\n" for note in notes)
         pending, details = pending_html(scorer), {"scorer": scorer, **extra}
-        yield PairView(original, edited, pending, "", rows, details, "pair")
+        yield PairView(original, edited, pending, lead, rows, details, "pair")
         for reasoning, delta in self.backends.scorer.stream_compare(original, edited, instruction):
             if delta is None:
                 check_deadline(deadline, "while the scorer was writing its reasoning")
-                yield PairView(None, None, pending, reasoning, rows, details, "reasoning")
+                yield PairView(None, None, pending, lead + reasoning, rows, details, "reasoning")
             else:
                 final = json_safe({**delta.to_dict(), "scorer": delta.model or scorer, **extra})
                 shown = reasoning if delta.valid else delta.raw_text  # an unreadable answer, as written
-                yield PairView(None, None, delta_html(delta), shown, rows, final, "final")
+                yield PairView(None, None, delta_html(delta), lead + (shown or ""), rows, final, "final")
 
 
 def _check_length(text: str | None, what: str) -> None:

@@ -9,12 +9,16 @@ Three ways in:
   degrades each attribute), for the dataset builder and the edit-ladder benchmark.
 
 Every result carries the operations and exact parameters in ``EditResult.params["operations"]``.
+:func:`unseen_change_notes` says, with the measured numbers, why an operation shows no visible measured
+change (a denoise of a clean photo, a slight white-balance shift), for the front ends that measure the
+edit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from red_aes.editing.base import (
     BaseEditor,
@@ -24,10 +28,18 @@ from red_aes.editing.base import (
     check_strength,
 )
 from red_aes.editing.degradations import DEGRADATIONS, Degradation
-from red_aes.editing.operations import MAX_EDIT_WORK, Operation, apply_operation, check_operation, check_work
+from red_aes.editing.operations import (
+    MAX_EDIT_WORK,
+    OPERATIONS,
+    Operation,
+    apply_operation,
+    check_operation,
+    check_work,
+)
 from red_aes.editing.prompt_parser import describe_operation, parse_prompt
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
+from red_aes.measure import METRICS, PairMeasurements, cast_shift, change_facts
 from red_aes.types import Direction, EditResult
 
 
@@ -176,3 +188,77 @@ class ClassicalEditor(BaseEditor):
         result = self.apply(image, [op], seed=seed)
         result.params.update(attribute=str(attribute), direction=direction, strength=strength)
         return result
+
+
+#: The statistics of :mod:`red_aes.measure` through which each operation's effect shows, the one quoted
+#: first; :func:`~red_aes.measure.change_facts` decides which changes are visible. Geometric operations and
+#: chromatic aberration have none: the frame's change is the edit itself, and no statistic follows
+#: colour fringing.
+EFFECT_STATISTICS: dict[str, tuple[str, ...]] = {
+    "exposure": ("exposure_ev", "highlight_clip", "shadow_clip"),
+    "brightness": ("exposure_ev", "highlight_clip", "shadow_clip"),
+    "contrast": ("rms_contrast",),
+    "saturation": ("colorfulness",),
+    "vibrance": ("colorfulness",),
+    "temperature": ("cast_b",),
+    "tint": ("cast_a",),
+    "auto_white_balance": ("cast_b", "cast_a"),
+    "sharpen": ("sharpness",),
+    "blur": ("sharpness",),
+    "grain": ("flat_noise",),
+    "denoise": ("flat_noise",),
+    "vignette": ("vignetting_ev",),
+    "jpeg": ("blockiness",),
+    "defocus": ("sharpness",),
+    "motion_blur": ("sharpness",),
+    "sensor_noise": ("flat_noise",),
+    "jpeg_repeat": ("blockiness",),
+    "downscale": ("sharpness",),
+    "oversharpen": ("sharpness", "highlight_clip", "shadow_clip"),
+    "haze": ("rms_contrast", "exposure_ev"),
+}
+#: Operations that remove something a photo may barely have: (statistic, what it measures, its unit).
+#: Their unseen change is explained by the little there was to remove.
+_REMOVES: dict[str, tuple[str, str, str]] = {
+    "denoise": ("flat_noise", "noise", "grey levels in flat areas"),
+    "auto_white_balance": ("cast", "colour cast", "ΔE"),
+}
+
+
+def unseen_change_notes(pair: PairMeasurements, operations: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Why operations of an edit show no visible measured change, one sentence each with the numbers.
+
+    ``pair`` measures the original and the edit; ``operations`` are the edit's
+    ``EditResult.params["operations"]`` (each named by its prompt clause, ``"text"``, where it has one).
+    An operation whose statistics (:data:`EFFECT_STATISTICS`) have no visible change
+    (:func:`~red_aes.measure.change_facts`) gets a note: "denoise" on a clean photo says how little
+    noise the photo had; a slight warming, that b* moved by less than the eye sees, and by how much. It
+    never says "no change" where a statistic moved, so a table of small changes and an empty list of
+    visible ones do not contradict each other. An operation no statistic follows gets a note only when
+    nothing at all changed visibly. Empty when every operation's effect is visible."""
+    seen = {statistic for statistic, _ in change_facts(pair)}
+    before, after = pair.original, pair.edited
+    shifts = dict(zip(("cast_a", "cast_b"), cast_shift(before, after), strict=True))
+    notes = []
+    for entry in operations:
+        op, label = entry["op"], repr(entry.get("text") or entry["op"])
+        statistics = EFFECT_STATISTICS.get(op)
+        if statistics is None:
+            if not seen:
+                notes.append(
+                    f"{label}: no measured statistic changed visibly, and none of them follows this kind "
+                    f"of edit ({OPERATIONS[op].description}) on every photo"
+                )
+        elif not seen.intersection(statistics):
+            if op in _REMOVES:
+                statistic, what, unit = _REMOVES[op]
+                was, now = getattr(before, statistic), getattr(after, statistic)
+                reason = (
+                    f"the photo had little measurable {what} to remove ({was:.1f} {unit}; {now:.1f} after)"
+                )
+            else:
+                info = METRICS[statistics[0]]
+                change = shifts.get(statistics[0], pair.changes[statistics[0]])
+                reason = f"{info.description} moved by {change:+.2f} {info.unit}"
+            notes.append(f"{label}: the change is below what the eye sees; {reason}")
+    return notes

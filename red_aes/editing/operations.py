@@ -266,14 +266,27 @@ def _rotate(image: Image.Image, op: Operation, seed: int) -> Edited:
     return _rotate_by(image, op.amount), {"zoom": 1.0 / _inscribed_scale(*image.size, op.amount)}
 
 
+#: Tilt, in degrees, under which a photo counts as level: straightening it would be an invisible no-op,
+#: so it is refused instead. The tilt estimate moves in 0.25° steps: 0° and ±0.25° are level.
+LEVEL_TOLERANCE = 0.5
+
+
 def _straighten(image: Image.Image, op: Operation, seed: int) -> Edited:
     """Level the dominant straight lines: rotate by -amount x the tilt measured by
-    :func:`red_aes.measure.estimate_tilt`. Refuses photos without clear straight lines."""
+    :func:`red_aes.measure.estimate_tilt`. Refuses, saying why and changing nothing, a photo without
+    clear straight lines (the tilt then means nothing) and one already level (within
+    :data:`LEVEL_TOLERANCE`)."""
     tilt, confidence = estimate_tilt(luma(to_float(analysis_image(image))) * 255.0)
     if confidence < TILT_MIN_CONFIDENCE:
         raise UnsupportedEditError(
-            f"cannot straighten: no dominant straight lines found (confidence {confidence:.2f} < "
-            f"{TILT_MIN_CONFIDENCE}); use 'rotate N degrees' instead"
+            "cannot straighten: no dominant straight lines (a horizon, building edges) were found in this "
+            f"photo (line confidence {confidence:.2f}, at least {TILT_MIN_CONFIDENCE:g} needed), so it was "
+            "left as it is; to turn it anyway, say e.g. 'rotate 2 degrees clockwise'"
+        )
+    if abs(tilt) < LEVEL_TOLERANCE:
+        raise UnsupportedEditError(
+            f"nothing to straighten: the photo is already level (its straight lines are tilted by "
+            f"{tilt:+.2f}°, under {LEVEL_TOLERANCE:g}°), so it was left as it is"
         )
     angle = -tilt * op.amount
     return _rotate_by(image, angle), {"detected_tilt": tilt, "confidence": confidence, "angle": angle}

@@ -22,11 +22,17 @@ decides the operation. Then:
   on its other words would apply the very edit it rules out. A hedge on the strength ("but not too
   much") is read as "slightly".
 * **Every word counts**: a clause with words the parser does not understand ("make it brighter like a
-  sunset") is refused with :class:`~red_aes.editing.base.UnsupportedEditError` naming them, with two or
-  three close supported edits (:func:`suggestions`); nothing is silently skipped except filler
+  sunset") is refused with :class:`PromptNotUnderstoodError` (an ``UnsupportedEditError``) naming them,
+  with two or three close supported edits (:func:`suggestions`); nothing is silently skipped except filler
   ("please", "make it"). A second edit's keyword in the same clause ("warmer brighter") is refused too:
-  edits are joined with "and" or commas. The whole vocabulary is :data:`VOCABULARY` (in the docs and
-  ``red-aes edit --help``, not in every message).
+  edits are joined with "and" or commas. Words that name what an edit changes are understood with it
+  ("a warm colour cast", "make the colours warmer": white balance, not saturation). The vocabulary is
+  summarised in :data:`VOCABULARY` and listed, one attribute at a time with example instructions, by
+  :func:`supported_edits`; messages name only two or three close edits, and the app or command that
+  shows them points to the full list.
+* **English only**: a refused prompt that reads as another language ("mach es heller", "hazlo más
+  brillante") is refused saying that only English prompts are understood, instead of with suggestions
+  drawn from unrelated words (:func:`looks_non_english`).
 
 :func:`describe_operation` turns an operation back into a natural instruction ("make it much darker")
 that parses to the same operation and direction.
@@ -57,6 +63,12 @@ from red_aes.editing.operations import (
 )
 from red_aes.errors import InputError
 from red_aes.types import Attribute
+
+
+class PromptNotUnderstoodError(UnsupportedEditError):
+    """Words of a prompt that map to no edit: the message names them with two or three close supported
+    edits, or says that only English is understood; a front end adds where its full list of edits is."""
+
 
 #: Multipliers of the default amount for strength words (light, plain, strong).
 LIGHT_FACTOR, STRONG_FACTOR = 0.5, 2.0
@@ -205,7 +217,15 @@ RULES: tuple[Rule, ...] = (
     _rule(r"\b(flat(ter)?)\b", "contrast", sign=-1),
 )
 
-#: Plain-language summary of the vocabulary, quoted in every UnsupportedEditError.
+#: Words that name what an attribute's edits change ("a warm colour cast", "make the colours warmer",
+#: "warmer tones"): understood in a clause of that attribute's edit, where alone they would be another
+#: edit's keyword ("colours": saturation) or no edit at all. "tones" after a hyphen is "mid-tones"
+#: (brightness), a second edit.
+_SUBJECT_WORDS: dict[Attribute, re.Pattern[str]] = {
+    Attribute.WHITE_BALANCE: re.compile(r"\b(colou?rs?|casts?|white ?balance)\b|(?<!-)\btones?\b"),
+}
+
+#: Plain-language summary of the vocabulary (for the docs; messages name a few close edits instead).
 VOCABULARY = (
     "exposure (brighter/darker, '+0.7 EV'), brightness (mid-tones), contrast (more/less, flatter), "
     "saturation (more/less saturated, muted, black and white), vibrance, white balance (warmer/cooler, "
@@ -314,7 +334,7 @@ def _parse_clause(clause: str, strength: float) -> ParsedOperation | None:
         if set(clause.split()) <= _FILLER:
             return None
         words = [w for w in _TOKEN.findall(clause) if w not in _GLUE]
-        raise UnsupportedEditError(f"cannot map {clause!r} to an edit; {_suggestion_text(clause, words)}")
+        raise PromptNotUnderstoodError(f"cannot map {clause!r} to an edit; {_suggestion_text(clause, words)}")
     rule, match = found
     if (region := _REGION.search(clause)) and OPERATIONS[rule.op].attribute is not Attribute.COMPOSITION:
         raise UnsupportedEditError(
@@ -381,10 +401,13 @@ def _is_amount(clause: str, number: re.Match[str], rule: Rule) -> bool:
 
 def _understood_spans(clause: str, rule: Rule) -> list[tuple[int, int]]:
     """Character spans of ``clause`` the parser reads: the rule's keywords (and keywords of other rules
-    for the same attribute: "darken the midtones", "high ISO noise"), strength and decreasing words, and
-    a rotation's direction. A keyword of another attribute's edit is refused as a second edit."""
+    for the same attribute: "darken the midtones", "high ISO noise"), the words naming what the edit
+    changes (:data:`_SUBJECT_WORDS`), strength and decreasing words, and a rotation's direction. A keyword
+    of another attribute's edit is refused as a second edit."""
     attribute = OPERATIONS[rule.op].attribute
     spans = [m.span() for m in rule.pattern.finditer(clause)]
+    if attribute in _SUBJECT_WORDS:
+        spans += [m.span() for m in _SUBJECT_WORDS[attribute].finditer(clause)]
     for pattern in (_LIGHT, _STRONG, _DECREASE):
         spans += [m.span() for m in pattern.finditer(clause)]
     if rule.op == "rotate":
@@ -438,7 +461,7 @@ def _check_all_understood(clause: str, spans: list[tuple[int, int]]) -> None:
         else ""
     )
     shown = ", ".join(repr(w) for w in words)
-    raise UnsupportedEditError(
+    raise PromptNotUnderstoodError(
         f"in {clause!r}: did not understand {shown}{note}; {_suggestion_text(clause, words)}"
     )
 
@@ -449,10 +472,24 @@ def parse_prompt(prompt: str, *, strength: float | None = None) -> list[ParsedOp
     ``strength`` in (0, 1] scales the amounts of clauses without an explicit number (None:
     :data:`~red_aes.types.DEFAULT_STRENGTH`). Every operation is range-checked. Raises
     InputError for an empty prompt, more than :data:`MAX_CLAUSES` edits, or a bad or out-of-range
-    number, and :class:`UnsupportedEditError` for words it cannot map.
+    number, and :class:`UnsupportedEditError` for words it cannot map (saying so plainly for a prompt that
+    is not in English, :func:`looks_non_english`).
     """
     text = check_instruction(prompt)
     factor = check_strength(strength)
+    try:
+        return _parse_text(text, factor)
+    except UnsupportedEditError as err:
+        if looks_non_english(text):
+            raise PromptNotUnderstoodError(
+                f"{text!r} does not read as English: only English prompts are understood; say the edit "
+                f"in English, e.g. {', '.join(repr(e) for e in ENGLISH_EXAMPLES)}"
+            ) from err
+        raise
+
+
+def _parse_text(text: str, factor: float) -> list[ParsedOperation]:
+    """The operations of a checked prompt at strength ``factor`` (see :func:`parse_prompt`)."""
     clauses = [c.strip(" .!?") for c in _SPLIT.split(_normalise(text))]
     clauses = [c for c in clauses if c and not set(c.split()) <= _FILLER]
     if len(clauses) > MAX_CLAUSES:
@@ -468,8 +505,51 @@ def parse_prompt(prompt: str, *, strength: float | None = None) -> list[ParsedOp
             check_operation(found.operation)
             parsed.append(found)
     if not parsed:
-        raise UnsupportedEditError(f"no edit found in {prompt!r}; {_suggestion_text(text.lower())}")
+        raise PromptNotUnderstoodError(f"no edit found in {text!r}; {_suggestion_text(text.lower())}")
     return parsed
+
+
+#: Instructions quoted to someone who wrote a prompt in another language.
+ENGLISH_EXAMPLES: tuple[str, ...] = ("make it brighter", "more contrast", "make it a bit warmer")
+#: Function words of the languages a prompt is most often written in instead (German, French, Spanish,
+#: Italian, Portuguese, Dutch) that are not English words; "l" and "qu" are French and Italian elisions
+#: ("l'image").
+_FOREIGN_WORDS = frozenset(
+    word
+    for words in (
+        "der die das den dem ein eine einen und ist es mit mehr etwas bitte mach mache machen bild nicht",
+        "le la les un une des du et est avec sans pour moins rends rendre fais faire ce cette l qu",
+        "el los las una del y hazlo hazla haz hacer muy menos por favor lo",
+        "il gli di che rendi rendila fai molto meno della",
+        "deixe deixa torne mais muito um uma com da",
+        "maak het een meer minder iets en van foto",
+    )
+    for word in words.split()
+)
+#: Words both English and common in other languages' prompts ("a", "image", "photo", "plus"): neither
+#: side's evidence.
+_SHARED_WORDS = frozenset({"a", "as", "image", "on", "photo", "plus", "so"})
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _is_english_word(word: str) -> bool:
+    """Whether ``word`` is an English word the parser reads: glue, a strength or decreasing word, or
+    the whole of an edit's keyword."""
+    if word in _SHARED_WORDS:
+        return False
+    patterns = [rule.pattern for rule in RULES] + [_LIGHT, _STRONG, _DECREASE]
+    return word in _GLUE or any(pattern.fullmatch(word) for pattern in patterns)
+
+
+def looks_non_english(text: str) -> bool:
+    """Whether ``text`` reads as a language other than English: more of its words are marked as foreign
+    (a letter outside ASCII: "más", "сделай"; or a common function word of another language: "es",
+    "la", "und") than are English words the parser reads. A simple, dependency-free test meant only to
+    tell a refused prompt's writer why; one foreign word among English ones ("a café look") does not
+    count, nor does a prompt with no marked word."""
+    words = _LETTERS.findall(text.lower())
+    foreign = sum(not word.isascii() or word in _FOREIGN_WORDS for word in words)
+    return foreign > sum(_is_english_word(word) for word in words)
 
 
 #: Instruction wording per (operation, sign): template and its light and strong strength words.
@@ -547,12 +627,25 @@ _EXAMPLES: tuple[str, ...] = tuple(
             "crop 10%",
             "crop to a square",
             "make it black and white",
+            "crop to 10,20,300,400",
             "compress it repeatedly",
             "lower the resolution",
             "increase contrast by 20%",
         ]
     )
 )
+
+
+def supported_edits() -> dict[Attribute, tuple[str, ...]]:
+    """Every edit the parser understands, as example instructions grouped by the attribute their
+    operation changes (in :class:`~red_aes.types.Attribute` order): the instructions the suggestions are
+    drawn from, each placed by the operation it parses to, so the list cannot drift from the parser.
+    For a front end's list of supported edits."""
+    grouped: dict[Attribute, list[str]] = {}
+    for example in _EXAMPLES:
+        (parsed,) = parse_prompt(example)
+        grouped.setdefault(OPERATIONS[parsed.operation.op].attribute, []).append(example)
+    return {attribute: tuple(grouped[attribute]) for attribute in Attribute if attribute in grouped}
 
 
 def suggestions(text: str, words: list[str] | None = None, n: int = 3) -> list[str]:
@@ -571,4 +664,4 @@ def suggestions(text: str, words: list[str] | None = None, n: int = 3) -> list[s
 
 def _suggestion_text(text: str, words: list[str] | None = None) -> str:
     shown = ", ".join(repr(s) for s in suggestions(text, words))
-    return f"closest supported edits: {shown} (all edits: `red-aes edit --help` or the README)"
+    return f"closest supported edits: {shown}"

@@ -1,15 +1,26 @@
 """The demo's actions (red_aes.demo.actions) without the UI: request limits, time limits and pixel
-budgets are checked before any work."""
+budgets are checked before any work; refusals and edits too small to see are explained in the app's own
+terms; the app's list of supported edits."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from red_aes.demo.actions import MAX_PROMPT_CHARS, MAX_SCORE_IMAGES, DemoActions
+from red_aes.demo.actions import (
+    MAX_PROMPT_CHARS,
+    MAX_SCORE_IMAGES,
+    SUPPORTED_EDITS_TITLE,
+    DemoActions,
+    supported_edits_markdown,
+)
 from red_aes.demo.config import DemoConfig, load_backends
+from red_aes.editing import OPERATIONS, UnsupportedEditError, parse_prompt
+from red_aes.editing.prompt_parser import LIGHT_FACTOR, MAX_CLAUSES, STRONG_FACTOR
 from red_aes.errors import TimeLimitError
+from red_aes.types import Attribute
 
 
 def test_a_request_past_its_time_limit_is_stopped_with_a_message(photos_dir: Path) -> None:
@@ -68,3 +79,96 @@ def test_request_pixel_budget_is_checked_from_the_headers_before_decoding(
         actions.score(claims)
     with pytest.raises(ValueError, match=r"Request too large"):
         next(DemoActions(actions.backends, max_request_pixels=100).compare(claims[0], claims[1]))
+
+
+# -- issue 24: the Edit tab's messages -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def measured_actions() -> DemoActions:
+    """The demo's actions on the classical editor and the model-free ``measured`` scorer."""
+    return DemoActions(load_backends(DemoConfig(model="measured")))
+
+
+def test_an_edit_too_small_to_see_says_why_before_the_scorers_reasoning(
+    measured_actions: DemoActions, photos_dir: Path
+) -> None:
+    photo = photos_dir / "chelsea.png"
+    views = list(measured_actions.edit_and_assess(photo, "denoise"))
+    pair, final = views[0], views[-1]
+    (note,) = final.details["edit_notes"]
+    assert note.startswith(
+        "'denoise': the change is below what the eye sees; the photo had little measurable"
+    )
+    assert re.search(r"noise to remove \(\d+\.\d grey levels in flat areas; \d+\.\d after\)$", note)
+    assert pair.reasoning == f"Edit note: {note}.\n"  # shown at once, before the scorer answers
+    assert final.stage == "final" and final.reasoning.startswith(pair.reasoning + "Measured changes:")
+    warmer = list(measured_actions.edit_and_assess(photo, "make it a bit warmer"))[-1]
+    assert warmer.details["edit_notes"][0].startswith(
+        "'make it a bit warmer': the change is below what the eye sees; median blue(-)/yellow(+) shift"
+    )
+    # a visible edit needs no note, and a comparison of two uploads is not an edit
+    darker = list(measured_actions.edit_and_assess(photo, "make it much darker"))[-1]
+    assert darker.details["edit_notes"] == [] and darker.reasoning.startswith("Measured changes:")
+    assert "edit_notes" not in list(measured_actions.compare(photo, photo))[-1].details
+
+
+@pytest.mark.parametrize(
+    ("prompt", "says"),
+    [
+        ("replace the sky with a sunset", "closest supported edits: '"),
+        ("mach es heller", "only English prompts are understood"),
+    ],
+)
+def test_a_prompt_not_understood_points_to_the_apps_own_list(
+    measured_actions: DemoActions, photos_dir: Path, prompt: str, says: str
+) -> None:
+    with pytest.raises(UnsupportedEditError) as caught:
+        next(measured_actions.edit_and_assess(photos_dir / "chelsea.png", prompt))
+    text = str(caught.value)
+    assert says in text and text.endswith(f"; all supported edits are listed under '{SUPPORTED_EDITS_TITLE}'")
+    assert "red-aes" not in text and "--help" not in text and "README" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("flower.jpg", "cannot straighten: no dominant straight lines"),
+        ("china.jpg", "nothing to straighten: the photo is already level"),
+    ],
+)
+def test_straightening_without_a_measurable_tilt_is_a_message_not_an_edit(
+    measured_actions: DemoActions, photos_dir: Path, name: str, says: str
+) -> None:
+    views = measured_actions.edit_and_assess(photos_dir / name, "straighten the horizon")
+    with pytest.raises(UnsupportedEditError, match=says) as caught:
+        next(views)  # refused before any view: no edited image, no delta
+    assert SUPPORTED_EDITS_TITLE not in str(caught.value)
+
+
+def test_the_list_of_supported_edits_is_the_parsers_own() -> None:
+    text = supported_edits_markdown()
+    lines = re.findall(r"^- \*\*([a-z ]+)\*\*: (.*)$", text, flags=re.MULTILINE)
+    assert [name for name, _ in lines] == [
+        a.value.replace("_", " ") for a in Attribute if a.value.replace("_", " ") in dict(lines)
+    ]
+    covered = set()
+    for name, examples in lines:
+        for example in re.findall(r"`([^`]+)`", examples):
+            (parsed,) = parse_prompt(example)
+            assert OPERATIONS[parsed.operation.op].attribute.value == name.replace(" ", "_"), example
+            covered.add(parsed.operation.op)
+    assert covered == set(OPERATIONS)
+    strength = re.search(r"Strength: (.*) gives ([\d.]+)x the usual amount, (.*) ([\d.]+)x;", text)
+    assert strength is not None
+    assert (float(strength.group(2)), float(strength.group(4))) == (LIGHT_FACTOR, STRONG_FACTOR)
+    default = OPERATIONS["exposure"].default
+    for words, factor in ((strength.group(1), LIGHT_FACTOR), (strength.group(3), STRONG_FACTOR)):
+        for word in re.findall(r"`([^`]+)`", words):
+            (parsed,) = parse_prompt(f"make it {word} brighter")
+            assert parsed.operation.amount == pytest.approx(default * factor), word
+    assert f"Join up to {MAX_CLAUSES} edits" in text
+    assert [p.operation.op for p in parse_prompt("make it a bit brighter and warmer")] == [
+        "exposure",
+        "temperature",
+    ]

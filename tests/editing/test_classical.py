@@ -10,20 +10,27 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from red_aes.commands.red_aes_cli import main
 from red_aes.editing import OPERATIONS, Operation, UnsupportedEditError, load_editor, parse_prompt
-from red_aes.editing.classical import ATTRIBUTE_EDITS, ClassicalEditor
-from red_aes.editing.operations import MAX_EDIT_WORK, check_work
+from red_aes.editing.classical import ATTRIBUTE_EDITS, EFFECT_STATISTICS, ClassicalEditor, unseen_change_notes
+from red_aes.editing.operations import LEVEL_TOLERANCE, MAX_EDIT_WORK, check_work
 from red_aes.errors import InputError, TimeLimitError
 from red_aes.images import ImageLoadError, load_image
 from red_aes.measure import (
+    TILT_MIN_CONFIDENCE,
     ImageMeasurements,
     analysis_image,
+    cast_shift,
+    change_facts,
+    estimate_tilt,
     luma,
     measure_image,
+    measure_pair,
     salient_centre,
     srgb_to_linear,
     to_float,
 )
+from red_aes.types import Attribute
 
 #: Real photos with colour, texture and straight lines (tilt is measurable on both): a portrait and a
 #: street scene. Two keep the suite fast; the scorer tests use all bundled photos.
@@ -294,9 +301,44 @@ def test_rotate_keeps_the_size_and_straighten_undoes_a_tilt(photos_dir) -> None:
     assert abs(measure_image(result.image).tilt_degrees) < abs(measure_image(tilted).tilt_degrees) - 2.0
 
 
+def _tilt(image: Image.Image) -> tuple[float, float]:
+    return estimate_tilt(luma(to_float(analysis_image(image))) * 255.0)
+
+
 def test_straighten_refuses_a_photo_without_straight_lines(photos_dir) -> None:
-    with pytest.raises(UnsupportedEditError, match="no dominant straight lines"):
-        EDITOR.apply(load_image(photos_dir / "flower.jpg"), [Operation("straighten")])
+    photo = load_image(photos_dir / "flower.jpg")
+    assert _tilt(photo)[1] < TILT_MIN_CONFIDENCE
+    with pytest.raises(UnsupportedEditError, match="cannot straighten: no dominant straight lines") as caught:
+        EDITOR.edit(photo, "straighten the horizon")
+    assert "left as it is" in str(caught.value) and "'rotate 2 degrees clockwise'" in str(caught.value)
+    parse_prompt("rotate 2 degrees clockwise")  # the way out the message names is a prompt that works
+
+
+@pytest.mark.parametrize("name", ["china.jpg", "camera.png"])
+def test_straighten_says_a_level_photo_is_already_level(name: str, photos_dir) -> None:
+    photo = load_image(photos_dir / name)
+    tilt, confidence = _tilt(photo)
+    assert confidence >= TILT_MIN_CONFIDENCE and abs(tilt) < LEVEL_TOLERANCE  # lines found, and level
+    with pytest.raises(UnsupportedEditError, match=r"nothing to straighten: the photo is already level"):
+        EDITOR.edit(photo, "straighten it")
+    # a measurable tilt is still straightened
+    tilted = EDITOR.apply(photo, [Operation("rotate", 3.0)]).image
+    assert abs(EDITOR.edit(tilted, "straighten it").params["operations"][0]["angle"]) >= LEVEL_TOLERANCE
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("flower.jpg", "cannot straighten: no dominant straight lines"), ("china.jpg", "already level")],
+)
+def test_the_cli_refuses_straightening_in_one_line_and_writes_nothing(
+    name: str, message: str, photos_dir, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.png"
+    argv = ["edit", str(photos_dir / name), "--prompt", "straighten the horizon", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("red-aes edit: error: ") and message in err and "\n" not in err
+    assert not out.exists()
 
 
 def test_edits_are_deterministic_and_grain_follows_the_seed(photos) -> None:
@@ -424,3 +466,54 @@ def test_a_deadline_stops_the_edit_before_its_next_operation(photos) -> None:
         EDITOR.edit(photos["china.jpg"], "brighter and warmer", deadline=time.monotonic() - 1)
     done = EDITOR.edit(photos["china.jpg"], "brighter and warmer", deadline=time.monotonic() + 3600)
     assert len(done.params["operations"]) == 2
+
+
+# -- issue 24: an edit too small to see says why -------------------------------------------------------
+
+
+def test_a_slight_warming_says_b_star_moved_less_than_the_eye_sees(photos_dir) -> None:
+    photo = load_image(photos_dir / "chelsea.png")
+    result = EDITOR.edit(photo, "make it a bit warmer")
+    pair = measure_pair(photo, result.image)
+    assert "cast_b" not in dict(change_facts(pair))  # too small to count as visible...
+    moved = cast_shift(pair.original, pair.edited)[1]
+    assert moved > 0.5  # ...but b* did move, so "no change" would be false
+    assert unseen_change_notes(pair, result.params["operations"]) == [
+        "'make it a bit warmer': the change is below what the eye sees; median blue(-)/yellow(+) shift of "
+        f"the mid-tones moved by {moved:+.2f} b*"
+    ]
+
+
+def test_denoising_a_clean_photo_says_it_had_little_noise(photos_dir) -> None:
+    photo = load_image(photos_dir / "chelsea.png")
+    result = EDITOR.edit(photo, "denoise")
+    pair = measure_pair(photo, result.image)
+    (note,) = unseen_change_notes(pair, result.params["operations"])
+    assert note == (
+        "'denoise': the change is below what the eye sees; the photo had little measurable noise to remove "
+        f"({pair.original.flat_noise:.1f} grey levels in flat areas; {pair.edited.flat_noise:.1f} after)"
+    )
+    # a noisy photo's noise is removed visibly, and then nothing needs explaining
+    noisy = EDITOR.edit(photo, "add a lot of grain", seed=1).image
+    cleaned = EDITOR.edit(noisy, "denoise")
+    assert unseen_change_notes(measure_pair(noisy, cleaned.image), cleaned.params["operations"]) == []
+
+
+def test_only_the_operations_too_small_to_see_get_a_note(photos_dir) -> None:
+    photo = load_image(photos_dir / "flower.jpg")
+    result = EDITOR.edit(photo, "make it much brighter and a bit warmer, crop tighter")
+    notes = unseen_change_notes(measure_pair(photo, result.image), result.params["operations"])
+    assert len(notes) == 1 and notes[0].startswith("'a bit warmer': the change is below what the eye sees")
+    # an edit no statistic follows is explained when nothing at all changed visibly
+    rotated = EDITOR.edit(photo, "rotate 1 degree")
+    assert unseen_change_notes(measure_pair(photo, rotated.image), rotated.params["operations"]) == [
+        "'rotate 1 degree': no measured statistic changed visibly, and none of them follows this kind of "
+        "edit (rotate) on every photo"
+    ]
+
+
+def test_every_non_geometric_operation_names_the_statistics_that_show_it() -> None:
+    untracked = {op for op, spec in OPERATIONS.items() if spec.attribute is Attribute.COMPOSITION}
+    assert set(EFFECT_STATISTICS) == set(OPERATIONS) - untracked - {"chromatic_aberration"}
+    tracked = {statistic for statistics in EFFECT_STATISTICS.values() for statistic in statistics}
+    assert tracked <= set(measure_image(Image.new("RGB", (64, 64), "grey")).to_dict())
