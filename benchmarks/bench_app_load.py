@@ -18,8 +18,16 @@ prompts on a 2048 x 1366 photo (:data:`HEAVY_PROMPTS`: the 45-clause "blur 50 px
 work bound, and the heaviest kind still allowed). It reports the light requests' p50/p95 both ways and
 their ratio, and what happened to each heavy prompt (refused with which message, or its latency).
 
+``--jpeg-wait`` is issue 24's check of the JPEG draft decode: the wait of one light request (a small
+photo scored) queued behind five requests that each score 8 x 12-megapixel JPEGs, which the app loads at
+its working size (2048 px). Two apps run side by side, one as it is (JPEGs decoded at a reduced DCT scale
+where one applies) and one with the draft decode switched off (every JPEG decoded at full size, then
+reduced); their bursts alternate, twice, for a phone's 4:3 shape (4000 x 3000) and a camera's 3:2 one
+(4240 x 2832), and it reports the ratios of the best of each. It also reports ``load_image``'s time and
+peak memory on one such JPEG, both ways, each in a fresh process.
+
 Usage: ``python benchmarks/bench_app_load.py [--clients 8 --requests 2 --endpoint edit|compare|score
---images 4 --payload photo|bomb] [--mixed]``.
+--images 4 --payload photo|bomb] [--mixed] [--jpeg-wait]``.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.request import urlopen
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT / "examples" / "photos"
@@ -67,9 +75,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Runs ``app.py`` (the next argument) with Pillow's JPEG draft mode switched off: the baseline of
+#: ``--jpeg-wait``, where every JPEG is decoded at full size before it is reduced.
+FULL_DECODE = (
+    "import runpy, sys\n"
+    "from PIL import JpegImagePlugin\n"
+    "JpegImagePlugin.JpegImageFile.draft = lambda self, mode, size: None\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
 @contextmanager
-def serve(port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``app.py`` in a child process on loopback; yields its process once it answers HTTP."""
+def serve(port: int, full_decode: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+    """``app.py`` in a child process on loopback; yields its process once it answers HTTP.
+    ``full_decode`` switches its JPEG draft decode off (see :data:`FULL_DECODE`)."""
     env = {
         **os.environ,
         "GRADIO_ANALYTICS_ENABLED": "False",
@@ -77,7 +97,8 @@ def serve(port: int) -> Iterator[subprocess.Popen[bytes]]:
         "RED_AES_MODEL": "measured",
         "RED_AES_EDITOR": "classical",
     }
-    command = [sys.executable, str(ROOT / "app.py"), "--server-name", HOST, "--server-port", str(port)]
+    app = ["-c", FULL_DECODE, str(ROOT / "app.py")] if full_decode else [str(ROOT / "app.py")]
+    command = [sys.executable, *app, "--server-name", HOST, "--server-port", str(port)]
     # The log goes to a file, not a pipe: nobody reads it while the server runs, and a full pipe blocks.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -326,6 +347,147 @@ def report_mixed(result: dict[str, Any]) -> None:
         print(f"  heavy {entry['prompt']!r}: {entry['latency_s']:.2f}s, {outcome}")
 
 
+#: ``--jpeg-wait``: 12-megapixel shapes (a phone's 4:3, whose long side is under twice the working size
+#: so no reduced DCT scale applies; a camera's 3:2, decodable at 1/2), and the heavy requests' count and size.
+JPEG_SHAPES: dict[str, tuple[int, int]] = {"4:3": (4000, 3000), "3:2": (4240, 2832)}
+HEAVY_REQUESTS, HEAVY_IMAGES = 5, 8
+
+
+def twelve_mp_jpegs(folder: Path, shape: tuple[int, int], count: int = HEAVY_IMAGES) -> list[Path]:
+    """``count`` JPEGs of ``shape`` (quality 90), the example photos cropped to its aspect and upscaled."""
+    photos = sorted(p for p in PHOTOS.iterdir() if p.suffix in {".jpg", ".png"})
+    files = []
+    for i in range(count):
+        with Image.open(photos[i % len(photos)]) as photo:
+            large = ImageOps.fit(photo.convert("RGB"), shape, Image.Resampling.BICUBIC)
+        files.append(folder / f"photo{i}-{shape[0]}x{shape[1]}.jpg")
+        large.save(files[-1], quality=90)
+    return files
+
+
+def _queued(job: Any) -> bool:
+    """Whether a submitted ``gradio_client`` job has joined the queue (its uploads are done)."""
+    from gradio_client.utils import Status
+
+    return job.status().code not in (Status.STARTING, Status.JOINING_QUEUE)
+
+
+def light_wait(url: str, heavy_files: list[Path]) -> dict[str, Any]:
+    """Submit :data:`HEAVY_REQUESTS` requests scoring ``heavy_files``; once all have joined the queue,
+    send one light request (a small photo scored) and time it. Also times the whole burst."""
+    from gradio_client import Client
+
+    clients = [Client(url, verbose=False, analytics_enabled=False) for _ in range(HEAVY_REQUESTS + 1)]
+    heavy, light = make_call("score", heavy_files), make_call("score", [PHOTOS / "coffee.png"])
+    start = time.perf_counter()
+    jobs = [heavy(client) for client in clients[:-1]]
+    while not all(_queued(job) for job in jobs):
+        if time.perf_counter() - start > REQUEST_TIMEOUT:
+            raise TimeoutError(f"the heavy requests did not join the queue within {REQUEST_TIMEOUT:.0f}s")
+        time.sleep(SAMPLE_SECONDS)
+    queued = time.perf_counter()
+    light(clients[-1]).result(timeout=REQUEST_TIMEOUT * (HEAVY_REQUESTS + 1))
+    light_s = time.perf_counter() - queued
+    for job in jobs:
+        job.result(timeout=REQUEST_TIMEOUT * HEAVY_REQUESTS)
+    return {"light_wait_s": light_s, "burst_s": time.perf_counter() - start, "upload_s": queued - start}
+
+
+def _load_costs(path: Path) -> dict[str, float]:
+    """``load_image`` of one JPEG at the working size, in a fresh process per mode (draft decode, then
+    full decode): seconds (best of 3) and how far peak RSS rose above the RSS before (Linux: the peak is
+    reset through /proc/self/clear_refs first), in MB."""
+    script = (
+        "import re, sys, time\n"
+        "from PIL import Image, JpegImagePlugin\n"
+        "from red_aes.images import WORKING_LONG_SIDE, load_image\n"
+        "def status(key):\n"
+        "    return int(re.search(key + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1)) / 1024\n"
+        "if sys.argv[2] == 'full':\n"
+        "    JpegImagePlugin.JpegImageFile.draft = lambda self, mode, size: None\n"
+        "Image.init()\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "times, peaks = [], []\n"
+        "for _ in range(3):\n"
+        "    with open('/proc/self/clear_refs', 'w') as f:\n"
+        "        f.write('5')\n"
+        "    before, start = status('VmRSS'), time.perf_counter()\n"
+        "    load_image(data, long_side=WORKING_LONG_SIDE)\n"
+        "    times.append(time.perf_counter() - start)\n"
+        "    peaks.append(status('VmHWM') - before)\n"
+        "print(min(times), max(peaks))\n"
+    )
+    costs = {}
+    for mode in ("draft", "full"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(path), mode], capture_output=True, check=True, cwd=ROOT
+        )
+        seconds, peak_mb = (float(v) for v in done.stdout.split())
+        costs[f"{mode}_s"], costs[f"{mode}_peak_mb"] = seconds, peak_mb
+    return costs
+
+
+def probe_jpeg_wait(rounds: int = 2) -> dict[str, Any]:
+    """``--jpeg-wait``: per shape, the light request's wait and the burst's time on the app with and
+    without the draft decode, and the in-process load costs. Both apps run side by side and their bursts
+    alternate, ``rounds`` times (the best of each is kept), so that a busy machine slows both alike."""
+    runs: dict[str, dict[str, list[dict[str, float]]]] = {
+        name: {"draft": [], "full": []} for name in JPEG_SHAPES
+    }
+    with tempfile.TemporaryDirectory(prefix="red-aes-jpeg-") as scratch:
+        files = {name: twelve_mp_jpegs(Path(scratch), shape) for name, shape in JPEG_SHAPES.items()}
+        loads = {name: _load_costs(files[name][0]) for name in JPEG_SHAPES}
+        draft_port, full_port = free_port(), free_port()
+        with serve(draft_port), serve(full_port, full_decode=True):
+            time.sleep(SETTLE_SECONDS)
+            urls = {"draft": f"http://{HOST}:{draft_port}/", "full": f"http://{HOST}:{full_port}/"}
+            for url in urls.values():
+                light_wait(url, files["4:3"][:1])  # warm-up: first-call costs are not measured
+            for _ in range(rounds):
+                for name in JPEG_SHAPES:
+                    for decode, url in urls.items():
+                        runs[name][decode].append(light_wait(url, files[name]))
+    return {
+        name: {
+            "load": loads[name],
+            **{
+                decode: {key: min(run[key] for run in measured) for key in measured[0]}
+                for decode, measured in by_decode.items()
+            },
+        }
+        for name, by_decode in runs.items()
+    }
+
+
+def report_jpeg_wait(results: dict[str, Any]) -> None:
+    print(
+        f"one light request behind {HEAVY_REQUESTS} requests of {HEAVY_IMAGES} x 12 MP JPEGs each, "
+        "loaded at the working size (draft decode vs full decode; best of alternating bursts, one run):"
+    )
+    for name, result in results.items():
+        (width, height), draft, full, load = (
+            JPEG_SHAPES[name],
+            result["draft"],
+            result["full"],
+            result["load"],
+        )
+        print(f"  {name} {width}x{height}:")
+        print(
+            f"    light wait   {draft['light_wait_s']:.2f}s vs {full['light_wait_s']:.2f}s "
+            f"({draft['light_wait_s'] / full['light_wait_s']:.2f}x)"
+        )
+        print(
+            f"    whole burst  {draft['burst_s']:.2f}s vs {full['burst_s']:.2f}s "
+            f"({draft['burst_s'] / full['burst_s']:.2f}x; uploads {draft['upload_s']:.2f}s, "
+            f"{full['upload_s']:.2f}s)"
+        )
+        print(
+            f"    load_image   {load['draft_s'] * 1000:.0f} ms vs {load['full_s'] * 1000:.0f} ms "
+            f"({load['draft_s'] / load['full_s']:.2f}x), peak RSS +{load['draft_peak_mb']:.0f} MB vs "
+            f"+{load['full_peak_mb']:.0f} MB ({load['draft_peak_mb'] / max(load['full_peak_mb'], 1):.2f}x)"
+        )
+
+
 def report(result: dict[str, Any]) -> None:
     print(
         f"{result['endpoint']} with {result['payload']}: {result['clients']} clients, "
@@ -349,8 +511,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=2, help="images per request (score; compare uses 2)")
     parser.add_argument("--payload", choices=("photo", "bomb"), default="photo")
     parser.add_argument("--mixed", action="store_true", help="light requests alone and with heavy prompts")
+    parser.add_argument(
+        "--jpeg-wait", action="store_true", help="a light request behind 12 MP JPEGs, draft vs full decode"
+    )
     args = parser.parse_args([] if argv is None and __name__ != "__main__" else argv)
-    if args.mixed:
+    if args.jpeg_wait:
+        report_jpeg_wait(probe_jpeg_wait())
+    elif args.mixed:
         report_mixed(probe_mixed(args.clients, args.requests))
     else:
         report(probe(args.clients, args.requests, args.endpoint, args.images, args.payload))

@@ -3,15 +3,17 @@
 Accepts a path, raw bytes, a binary file object, a numpy array or a PIL image; applies the EXIF
 orientation; converts every mode (L, LA, P, RGBA, CMYK, I;16, I, F, 1, ...) to 8-bit RGB, compositing
 transparency on white; and refuses images above a pixel budget *before* decoding them, which guards
-against decompression bombs. Every failure is an :class:`ImageLoadError` naming the input and the reason.
+against decompression bombs. A valid PNG whose text or ICC metadata exceeds Pillow's limits loads without
+that metadata (Pillow's process-wide limits are left alone). Every failure is an :class:`ImageLoadError`
+naming the input and the reason.
 
 Working resolution is also decided here, once: ``load_image(..., long_side=WORKING_LONG_SIDE)`` returns
-a *working copy* whose long side is at most 2048 px (area-averaged; JPEGs are decoded directly at a
-reduced DCT scale), converted to RGB only after the reduction. Measuring and classical editing use it
-unless the caller asks for full resolution, so a highly compressible upload (a 7.8 KB, 64-megapixel
-1-bit PNG) costs one transient decode of at most ``max_pixels`` bytes per channel, not gigabytes of
-float copies. :func:`load_images` adds a cap on the declared pixels of all images of one request,
-checked from the file headers before anything is decoded.
+a *working copy* whose long side is at most 2048 px (area-averaged; JPEGs, MPO included, are decoded
+directly at a reduced DCT scale when it is at least that size), converted to RGB only after the
+reduction. Measuring and classical editing use it unless the caller asks for full resolution, so a highly
+compressible upload (a 7.8 KB, 64-megapixel 1-bit PNG) costs one transient decode of at most
+``max_pixels`` bytes per channel, not gigabytes of float copies. :func:`load_images` adds a cap on the
+declared pixels of all images of one request, checked from the file headers before anything is decoded.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from __future__ import annotations
 import io
 import os
 import re
+import struct
 import warnings
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 
 from red_aes.errors import InputError
 
@@ -41,6 +45,11 @@ MAX_REQUEST_PIXELS = 4 * DEFAULT_MAX_PIXELS
 UNSUPPORTED_INPUT = "unsupported input type (give a path, bytes, a numpy array or a PIL image)"
 #: Modes PIL resamples with area averaging as they are (others are converted to RGB first).
 _RESAMPLABLE = frozenset({"L", "LA", "RGB", "RGBA"})
+#: What Pillow raises for a file it cannot parse or decode.
+_UNREADABLE = (OSError, SyntaxError, ValueError, EOFError)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: PNG chunks holding text or an ICC profile: metadata Pillow refuses past its text limits.
+_PNG_METADATA = frozenset({b"tEXt", b"zTXt", b"iTXt", b"iCCP"})
 
 
 class ImageLoadError(InputError):
@@ -129,18 +138,19 @@ def working_size(width: int, height: int, long_side: int | None) -> tuple[int, i
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _reduce(image: Image.Image, long_side: int | None) -> Image.Image:
-    """``image`` area-averaged down to :func:`working_size` (unchanged when already small enough).
-    A 1-bit image becomes 8-bit grey first (PIL resamples mode 1 by nearest neighbour only); modes PIL
-    cannot area-average become RGB first."""
-    size = working_size(image.width, image.height, long_side)
+def _reduce(
+    image: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float] | None = None
+) -> Image.Image:
+    """``image`` (its ``box`` region when given) area-averaged down to ``size``; unchanged when already
+    that size. A 1-bit image becomes 8-bit grey first (PIL resamples mode 1 by nearest neighbour only);
+    modes PIL cannot area-average become RGB first."""
     if size == image.size:
         return image
     if image.mode == "1":
         image = image.convert("L")
     elif image.mode not in _RESAMPLABLE:
         image = _to_rgb(image)
-    return image.resize(size, Image.Resampling.BOX)
+    return image.resize(size, Image.Resampling.BOX, box=box)
 
 
 def _bomb_reason(err: Exception, max_pixels: int | None) -> str:
@@ -156,11 +166,80 @@ def _bomb_reason(err: Exception, max_pixels: int | None) -> str:
     return f"{err} (Pillow's decompression-bomb limit)"
 
 
+def _metadata_size(data: bytes, kind: bytes, start: int, end: int, limit: int) -> int:
+    """Bytes in the value of the PNG text or ICC chunk ``kind`` whose data is ``data[start:end]``. A
+    compressed value is inflated to at most ``limit + 1`` bytes, so a zlib bomb costs no more; a value
+    Pillow skips (no separator, unknown compression, undecodable data) counts 0."""
+    value = data.find(b"\0", start, end) + 1  # after the keyword (or profile name) and its separator
+    if value == 0:
+        return 0
+    if kind == b"tEXt" or (kind == b"iTXt" and data[value : value + 1] == b"\0"):  # stored uncompressed
+        return end - value
+    if kind == b"iTXt":  # compression flag and method, language, 0, translated keyword, 0, text
+        language_end = data.find(b"\0", value + 2, end)
+        keyword_end = data.find(b"\0", language_end + 1, end) if language_end >= 0 else -1
+        if keyword_end < 0 or data[value + 1 : value + 2] != b"\0":
+            return 0
+        value = keyword_end + 1
+    else:  # zTXt, iCCP: the compression method byte, then the zlib stream
+        value += 1
+    try:
+        return len(zlib.decompressobj().decompress(memoryview(data)[value:end], limit + 1))
+    except zlib.error:
+        return 0
+
+
+def _png_without_oversized_metadata(data: bytes) -> bytes | None:
+    """``data`` (a PNG) without the text and ICC chunks Pillow refuses: each whose value is over
+    ``PngImagePlugin.MAX_TEXT_CHUNK`` bytes, and the text past ``MAX_TEXT_MEMORY`` bytes in all; every
+    other chunk is kept byte for byte. None when there is no such chunk, or ``data`` is not a PNG.
+
+    Pillow's limits stay as they are (process-wide settings, and a guard against decompression bombs):
+    this costs one copy of the file plus at most ``MAX_TEXT_CHUNK + 1`` inflated bytes at a time."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    chunk_limit, text_limit = PngImagePlugin.MAX_TEXT_CHUNK, PngImagePlugin.MAX_TEXT_MEMORY
+    view, kept, kept_from, text = memoryview(data), [], 0, 0
+    position = len(_PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        end = position + 12 + length  # length and type, data, CRC
+        if kind in _PNG_METADATA:
+            size = _metadata_size(data, kind, position + 8, min(end - 4, len(data)), chunk_limit)
+            is_text = kind != b"iCCP"
+            if size > chunk_limit or (is_text and text + size > text_limit):
+                kept.append(view[kept_from:position])
+                kept_from = end
+            elif is_text:
+                text += size
+        position = end
+    if not kept:
+        return None
+    kept.append(view[kept_from:])
+    return b"".join(kept)
+
+
+def _lean_png(stream: IO[bytes]) -> IO[bytes] | None:
+    """The PNG in ``stream`` without its oversized text and ICC chunks, as a new stream; None when it has
+    none or is not a PNG (see :func:`_png_without_oversized_metadata`)."""
+    stream.seek(0)
+    lean = _png_without_oversized_metadata(stream.read())
+    return None if lean is None else io.BytesIO(lean)
+
+
+def _pil_open(stream: IO[bytes]) -> Image.Image:
+    """``Image.open`` (the header only) with Pillow's decompression-bomb warning raised as an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        return Image.open(stream)
+
+
 def _open_lazily(
     source: Any, name: str, max_pixels: int | None = DEFAULT_MAX_PIXELS
 ) -> tuple[Image.Image, IO[bytes]]:
-    """Open a path/bytes/file input without decoding its pixels (the header only); ``max_pixels`` words
-    the refusal of an image Pillow finds too large to open."""
+    """Open a path/bytes/file input without decoding its pixels (the header only) and return it with the
+    stream it reads; ``max_pixels`` words the refusal of an image Pillow finds too large to open. A PNG
+    whose text or ICC chunks before the pixel data exceed Pillow's limits is opened without them."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -175,29 +254,55 @@ def _open_lazily(
     else:
         stream = source
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(stream), stream
+        try:
+            return _pil_open(stream), stream
+        except ValueError:
+            lean = _lean_png(stream)
+            if lean is None:
+                raise
+            return _pil_open(lean), lean
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         if isinstance(err, UnidentifiedImageError):
             raise ImageLoadError(name, "not a recognised image format") from err
         raise ImageLoadError(name, _bomb_reason(err, max_pixels)) from err
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
+    except _UNREADABLE as err:
         raise ImageLoadError(name, f"corrupt or truncated image ({err})") from err
+
+
+def _load(image: Image.Image, size: tuple[int, int]) -> tuple[float, float, float, float] | None:
+    """Decode ``image``'s pixels for a copy of ``size``. A JPEG (MPO included: phones' multi-picture
+    JPEGs) is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) still at least ``size``, which costs
+    about what that size costs; its EXIF stays. Returns the region of the decoded pixels its native
+    pixels cover (a scaled decode pads a partial last block), None for all of them."""
+    box = None
+    if size != image.size and isinstance(image, JpegImagePlugin.JpegImageFile):
+        drafted = image.draft(None, size)
+        if drafted is not None:
+            box = drafted[1]
+    image.load()
+    return box
 
 
 def _open(source: Any, name: str, max_pixels: int | None, long_side: int | None) -> Image.Image:
-    """Open a path/bytes/file input lazily, check its size, then decode it (a JPEG directly at the
-    smallest DCT scale still at least the working size)."""
-    image, _ = _open_lazily(source, name, max_pixels)
+    """Open a path/bytes/file input lazily, check its declared size against the budget, then decode its
+    working copy (:func:`working_size` of the native size), area-averaging what the decode leaves over
+    the region the native pixels cover, so a JPEG's copy matches its full decode reduced. A PNG whose text
+    or ICC chunks after the pixel data exceed Pillow's limits is decoded again without them."""
+    image, stream = _open_lazily(source, name, max_pixels)
     _check_budget(image.width, image.height, max_pixels, name)
+    size = working_size(image.width, image.height, long_side)
     try:
-        if long_side is not None and image.format == "JPEG":
-            image.draft(None, working_size(image.width, image.height, long_side))
-        image.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        try:
+            box = _load(image, size)
+        except ValueError:
+            lean = _lean_png(stream)
+            if lean is None:
+                raise
+            image = _pil_open(lean)
+            box = _load(image, size)
+    except _UNREADABLE as err:
         raise ImageLoadError(name, f"corrupt or truncated image ({err})") from err
-    return image
+    return _reduce(image, size, box)
 
 
 def declared_size(source: ImageInput, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
@@ -244,7 +349,7 @@ def load_image(
         image = _open(source, name, max_pixels, long_side)
     else:
         raise ImageLoadError(name, UNSUPPORTED_INPUT)
-    image = _reduce(image, long_side)
+    image = _reduce(image, working_size(image.width, image.height, long_side))
     try:
         image = ImageOps.exif_transpose(image)
     except Exception as err:  # malformed EXIF must not lose the image; orientation is then unknown

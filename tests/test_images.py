@@ -6,12 +6,14 @@ import io
 import struct
 import subprocess
 import sys
+import tracemalloc
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
 from red_aes.images import (
     DEFAULT_MAX_PIXELS,
@@ -21,6 +23,7 @@ from red_aes.images import (
     declared_size,
     load_image,
     load_images,
+    working_size,
 )
 
 
@@ -219,6 +222,107 @@ def test_image_load_error_is_a_value_error() -> None:
     assert issubclass(ImageLoadError, ValueError)  # the CLI maps ValueError to exit code 2
 
 
+# -- oversized metadata ----------------------------------------------------------------------------
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _before_iend(png: bytes, *chunks: bytes) -> bytes:
+    """``png`` with ``chunks`` after its pixel data (just before the closing IEND chunk)."""
+    return png[:-12] + b"".join(chunks) + png[-12:]
+
+
+def _noise(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+
+
+def _assert_pillow_refuses(data: bytes) -> None:
+    """The input really is one Pillow cannot read by itself (over its text limits)."""
+    with pytest.raises(ValueError, match="MAX_TEXT"):
+        Image.open(io.BytesIO(data)).load()
+
+
+def _srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _large_itxt_before_pixels(pixels: np.ndarray) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", "<x/>" * 500_000, zip=True)  # 2 MB inflated, 2 KB stored
+    info.add_text("Title", "kept")
+    return _png_bytes(Image.fromarray(pixels), pnginfo=info, icc_profile=_srgb_profile())
+
+
+def _large_ztxt_after_pixels(pixels: np.ndarray) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Title", "kept")
+    png = _png_bytes(Image.fromarray(pixels), pnginfo=info, icc_profile=_srgb_profile())
+    return _before_iend(png, _chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"x" * 2_000_000)))
+
+
+@pytest.mark.parametrize("build", [_large_itxt_before_pixels, _large_ztxt_after_pixels])
+def test_png_with_an_oversized_text_chunk_loads_without_it(build: Callable[[np.ndarray], bytes]) -> None:
+    pixels = _noise()
+    data = build(pixels)
+    _assert_pillow_refuses(data)
+    image = load_image(data)
+    assert np.array_equal(np.asarray(image), pixels)
+    assert image.info["Title"] == "kept" and image.info["icc_profile"] == _srgb_profile()
+    assert "XML:com.adobe.xmp" not in image.info and "Comment" not in image.info
+    assert declared_size(data) == (64, 48)
+
+
+def test_png_with_a_large_icc_profile_loads_without_it() -> None:
+    pixels = _noise(1)
+    profile = _srgb_profile() + bytes(2_000_000)  # an sRGB profile with 2 MB of tables appended
+    data = _png_bytes(Image.fromarray(pixels), icc_profile=profile)
+    _assert_pillow_refuses(data)
+    image = load_image(data)
+    assert np.array_equal(np.asarray(image), pixels) and "icc_profile" not in image.info
+
+
+def test_png_with_more_text_than_pillow_holds_in_all_keeps_what_fits() -> None:
+    pixels = _noise(2)
+    value = zlib.compress(b"y" * 1_000_000)  # each chunk under Pillow's 1 MiB limit; 68 MB together
+    chunks = [_chunk(b"zTXt", b"note%d\0\0" % i + value) for i in range(68)]
+    data = _before_iend(_png_bytes(Image.fromarray(pixels)), *chunks)
+    _assert_pillow_refuses(data)
+    image = load_image(data)
+    assert np.array_equal(np.asarray(image), pixels)
+    kept = [key for key in image.info if key.startswith("note")]
+    assert len(kept) == PngImagePlugin.MAX_TEXT_MEMORY // 1_000_000  # 67: the text Pillow allows in all
+
+
+def test_compressed_metadata_bomb_is_dropped_in_bounded_memory() -> None:
+    """A zTXt chunk that inflates to 128 MiB from 0.6 MB: dropped after inflating at most Pillow's
+    per-chunk limit (1 MiB), never the whole value."""
+    packer = zlib.compressobj(1)
+    block = bytes(1 << 20)
+    bomb = b"".join(packer.compress(block) for _ in range(128)) + packer.flush()
+    pixels = _noise(3)
+    data = _png_bytes(Image.fromarray(pixels))
+    data = data[:33] + _chunk(b"zTXt", b"Comment\0\0" + bomb) + data[33:]  # right after the header
+    tracemalloc.start()
+    try:
+        image = load_image(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(np.asarray(image), pixels)
+    assert peak < 16 * 2**20, f"loading allocated {peak / 2**20:.0f} MiB at peak"
+
+
+def test_png_unreadable_after_dropping_its_metadata_gets_our_message() -> None:
+    data = bytearray(_large_itxt_before_pixels(_noise()))
+    pixels_at = data.index(b"IDAT") + 4
+    data[pixels_at : pixels_at + 16] = bytes(16)  # the compressed pixel data is broken
+    with pytest.raises(ImageLoadError) as info:
+        load_image(bytes(data))
+    assert info.value.reason.startswith("corrupt or truncated image")
+    assert "MAX_TEXT" not in str(info.value)
+
+
 # -- working copy and per-request budget -----------------------------------------------------------
 def _one_bit_bomb(side: int = 7990) -> bytes:
     """A highly compressible 1-bit PNG: ``side`` x ``side`` pixels in a few kilobytes."""
@@ -246,6 +350,85 @@ def test_large_jpeg_working_copy_matches_the_full_decode_reduced() -> None:
     reference = load_image(buffer.getvalue()).resize((1024, 768), Image.Resampling.BOX)
     assert working.size == (1024, 768)
     assert np.abs(np.asarray(working, np.float32) - np.asarray(reference, np.float32)).mean() < 1.5
+
+
+@pytest.fixture(scope="module")
+def photo_4000(photos_dir: Path) -> Image.Image:
+    """A real photo (china.jpg, the most detailed of the examples) upscaled to 4000 x 2669 px."""
+    with Image.open(photos_dir / "china.jpg") as photo:
+        return photo.convert("RGB").resize((4000, 2669), Image.Resampling.BICUBIC)
+
+
+def _encoded(image: Image.Image, fmt: str = "JPEG", **save: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, quality=90, **save)
+    return buffer.getvalue()
+
+
+def _mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return float(np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32)).mean())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "long_side"),
+    [("JPEG", 2000), ("JPEG", 1000), ("JPEG", 500), ("MPO", 1000)],
+    ids=["jpeg-1/2", "jpeg-1/4", "jpeg-1/8", "mpo-1/4"],
+)
+def test_photo_working_copy_from_a_reduced_dct_scale_matches_the_full_decode(
+    photo_4000: Image.Image, fmt: str, long_side: int
+) -> None:
+    data = _encoded(photo_4000, fmt)
+    full = load_image(data)
+    size = working_size(full.width, full.height, long_side)
+    working = load_image(data, long_side=long_side)
+    assert working.size == size
+    assert _mean_difference(working, full.resize(size, Image.Resampling.BOX)) < 3.0  # 8-bit levels
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "MPO"])
+def test_jpeg_working_copy_is_decoded_at_a_reduced_scale(photo_4000: Image.Image, fmt: str) -> None:
+    """The 4000 x 2669 photo's working copy at 1000 px is decoded at 1/4 scale (3 MB of pixels): peak RSS,
+    measured in a fresh process, grows by well under the ~30 MB a full-size decode adds."""
+    script = (
+        "import resource, sys\n"
+        "from PIL import Image\n"
+        "from red_aes.images import load_image\n"
+        "Image.init()\n"  # every format plugin is imported before the measurement
+        "data = sys.stdin.buffer.read()\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "image = load_image(data, long_side=1000)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(image.size[0], image.size[1], (after - before) // 1024)\n"
+    )
+    data = _encoded(photo_4000, fmt)
+    done = subprocess.run([sys.executable, "-c", script], input=data, capture_output=True, check=True)
+    width, height, peak_mb = (int(v) for v in done.stdout.split())
+    assert (width, height) == (1000, 667)
+    assert peak_mb < 12, f"decoding the working copy raised peak RSS by {peak_mb} MB"
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_orientation_applies_to_a_jpeg_decoded_at_a_reduced_scale(orientation: int) -> None:
+    stored = Image.new("RGB", (4000, 2000), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 1000, 1000))  # a red top-left corner on blue
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _encoded(stored, exif=exif.tobytes())
+    working = load_image(data, long_side=500)  # decoded at 1/8 scale
+    with Image.open(io.BytesIO(data)) as full:
+        expected = ImageOps.exif_transpose(full).convert("RGB")  # Pillow's own, at full resolution
+    assert working.size == ((500, 250) if orientation == 3 else (250, 500))
+    assert _mean_difference(working, expected.resize(working.size, Image.Resampling.BOX)) < 2.0
+
+
+def test_pixel_budget_applies_to_the_native_size_of_a_jpeg_decoded_at_a_reduced_scale(
+    photo_4000: Image.Image,
+) -> None:
+    data = _encoded(photo_4000)  # 4000 x 2669: its 1/8 decode (500 x 334) would fit any budget
+    with pytest.raises(
+        ImageLoadError, match="4000x2669 = 10,676,000 pixels exceeds the budget of 10,000,000"
+    ):
+        load_image(data, max_pixels=10_000_000, long_side=500)
 
 
 def test_exif_orientation_applies_to_the_working_copy() -> None:
