@@ -13,14 +13,15 @@ photo's size.
 
 The result is the best edit as a prompt the editor accepts ("exposure +0.3 EV, contrast +10%,
 temperature +0.5"), so it can be rerun or adjusted, with its predicted Δ, the scorer's reasoning and the
-next best alternatives. When no candidate beats the original by ``margin`` score points, the answer is "no edit
-helps" and nothing is changed: the critic's own uncertainty is larger than a smaller gain.
+next best alternatives. When no candidate beats the original by ``margin`` score points, the answer is
+"no edit helps" and nothing is changed: the critic's own uncertainty is larger than a smaller gain.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Any
 
 from PIL import Image
@@ -161,20 +162,23 @@ class Enhancer:
         base = scores[0].score
         return [s.score - base if s.valid and base is not None else float("-inf") for s in scores[1:]]
 
-    def _candidates(self, photo: Image.Image, best: dict[str, float]) -> list[dict[str, float]]:
-        """Every one-control change of ``best`` that the editor can make on ``photo``."""
-        edits = []
+    def _candidates(self, best: dict[str, float]) -> list[dict[str, float]]:
+        """Every one-control change of ``best``, interleaved across controls (each control's smallest
+        steps first), so that a budget too small for a whole round still tries every control."""
+        per_control = []
         for name, steps in CANDIDATES.items():
             if name == "straighten" and name in best:
                 continue
-            for step in steps:
+            edits = []
+            for step in sorted(steps, key=abs):
                 amount = _combined(best.get(name), name, step)
                 edit = {k: v for k, v in best.items() if k != name}
                 if amount != 0:  # a step back to neutral removes the control
                     edit[name] = amount
                 if edit:
                     edits.append(edit)
-        return edits
+            per_control.append(edits)
+        return [edit for rank in zip_longest(*per_control) for edit in rank if edit is not None]
 
     def enhance(self, image: ImageInput) -> EnhanceResult:
         """Search for the best global edit of ``image`` (see the module docstring)."""
@@ -186,7 +190,7 @@ class Enhancer:
         best_gain, stopped, evaluations = 0.0, "no candidate gained more", 0
         for _ in range(self.max_rounds):
             edits, images = [], []
-            for edit in self._candidates(small, best):
+            for edit in self._candidates(best):
                 key = tuple(sorted(edit.items()))
                 if key in seen:
                     continue
