@@ -30,9 +30,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
-import spaces
 from PIL import Image
+
+from red_aes.errors import missing_extra
+
+try:
+    import gradio as gr
+    import spaces
+except ImportError as err:  # the demo is the 'app' extra
+    raise missing_extra("app", err.name, "the demo") from err
 
 from red_aes.demo import (
     ATTRIBUTE_COLUMNS,

@@ -26,3 +26,26 @@ class UnknownNameError(RedAesError, KeyError):
 
 class TimeLimitError(InputError):
     """A request ran past its time limit and was stopped; the message says how far it got."""
+
+
+class MissingExtraError(RedAesError, ImportError):
+    """A part of RED-Aes needs an optional extra that is not installed; the message names the extra."""
+
+
+def missing_extra(extra: str, module: str | None, purpose: str) -> MissingExtraError:
+    """The error for ``purpose`` when ``module`` of the optional ``extra`` is not installed:
+    ``"<purpose> needs the 'vlm' extra (peft is not installed): pip install 'red-aes[vlm]'"``."""
+    return MissingExtraError(
+        f"{purpose} needs the {extra!r} extra ({module} is not installed): pip install 'red-aes[{extra}]'"
+    )
+
+
+def require(module: str, extra: str, purpose: str) -> None:
+    """Import ``module`` (e.g. ``"peft"``) or raise :func:`missing_extra`'s error naming the extra that
+    installs it."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise missing_extra(extra, module, purpose) from err

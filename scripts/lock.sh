@@ -13,7 +13,8 @@ drop_self() { sed -i -e '/^red-aes @ /,/^    # via red-aes/d' -e '/^# WARNING: p
 "${COMPILE[@]}" "$@" --generate-hashes --allow-unsafe --extra all --extra dev \
   -o requirements-lock.txt pyproject.toml requirements.in
 drop_self requirements-lock.txt
-# The Space: runtime + demo extras, constrained to the lock, without hashes (the Space adds its own packages).
-"${COMPILE[@]}" --extra demo -c requirements-lock.txt \
+# The Space: runtime + the `space` extra, constrained to the lock, without hashes (the Space adds its own
+# packages).
+"${COMPILE[@]}" --extra space -c requirements-lock.txt \
   -o requirements.txt pyproject.toml requirements.in
 drop_self requirements.txt

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from red_aes.commands.options import add_push_options, push_options
+from red_aes.errors import require
 
 
 def _yaml_value(text: str) -> Any:
@@ -88,6 +89,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
 
 def _build(args: argparse.Namespace) -> int:
+    require("datasets", "data", "red-aes data")
     from red_aes.data.builder import build_dataset
     from red_aes.data.card import BUILD_STATS
 
@@ -104,6 +106,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _card(args: argparse.Namespace) -> int:
+    require("datasets", "data", "red-aes data")
     from red_aes.data.card import write_card
 
     print(write_card(args.out_dir))
@@ -111,6 +114,7 @@ def _card(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
+    require("datasets", "data", "red-aes data")
     from red_aes.data.publish import push_dataset
 
     print(push_dataset(args.out_dir, args.repo_id, **push_options(args)))

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from red_aes.commands.options import add_model_options, model_kwargs
+from red_aes.errors import require
 from red_aes.scoring.options import model_options
 
 #: The load flags of ``eval``, applied to every ``--model`` (``--model``/``--adapter`` pair up here) and part
@@ -164,6 +165,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require("accelerate", "eval", "red-aes eval")
     from red_aes.evaluation.benchmarks import LoadRequest
     from red_aes.evaluation.reports import results_markdown
     from red_aes.evaluation.session import AnchorSource, EvalSession, ModelEntry, run_session

@@ -20,9 +20,11 @@ from __future__ import annotations
 import argparse
 
 from red_aes.commands.options import add_push_options, push_options
+from red_aes.errors import require
 
 
 def _train(args: argparse.Namespace) -> int:
+    require("trl", "train", "red-aes train")
     from red_aes.train.config import recipe_stage
 
     stage = recipe_stage(args.config)

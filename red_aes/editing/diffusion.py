@@ -30,7 +30,7 @@ from red_aes.editing.base import (
     check_seed,
     check_strength,
 )
-from red_aes.errors import InputError
+from red_aes.errors import InputError, require
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from red_aes.types import QUANTIZATIONS, EditResult
 
@@ -135,6 +135,7 @@ def load_pipeline(
     trust_remote_code: bool = False,
 ) -> Any:
     """Load a diffusers pipeline once per process for these exact options (an LRU cache of 4)."""
+    require("diffusers", "diffusion", "the diffusion editor")
     from diffusers import DiffusionPipeline
 
     if quantization == "none":

@@ -43,7 +43,7 @@ from red_aes.checkpoints import (
     resolve_source,
     write_metadata,
 )
-from red_aes.errors import InputError
+from red_aes.errors import InputError, require
 from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from red_aes.parsing import Kind
 from red_aes.prompts import PROMPT_VERSION, THINK_CLOSE, THINK_OPEN, build_messages, get_template
@@ -88,12 +88,7 @@ def _quantization_config(quantization: str | None, dtype: torch.dtype) -> Any:
         raise ModelLoadError(
             f"quantization must be one of {('none', *QUANTIZATIONS)} or None, got {quantization!r}"
         )
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError as err:
-        raise ModelLoadError(
-            f"quantization={quantization!r} needs bitsandbytes: pip install bitsandbytes"
-        ) from err
+    require("bitsandbytes", "vlm", f"quantization={quantization!r}")
     from transformers import BitsAndBytesConfig
 
     if quantization == "4bit":
@@ -192,8 +187,10 @@ class RedAesScorer(BaseScorer):
         """
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
+        require("accelerate", "vlm", "the VLM scorer")
         base, adapter_id = resolve_source(str(model), None if adapter is None else str(adapter), revision)
         if adapter_id is not None:
+            require("peft", "vlm", "a LoRA adapter")
             check_adapter(adapter_id, revision)
         described = adapter_id or base
         metadata = checkpoint_metadata(described, revision)
