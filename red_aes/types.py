@@ -83,7 +83,8 @@ class AestheticResult:
     ``error`` says why. Never a guessed or default number. ``decoding`` is how it was answered
     (``reasoning`` or ``fast``); ``forced`` is True when the reasoning budget ran out and the answer was
     forced; ``answer_mass`` is fast decoding's total probability of well-formed answers (None for
-    backends without one).
+    backends without one); ``warning`` flags a number that means little although the model produced it
+    (e.g. a uniform frame that is not a photo).
     """
 
     #: The name of the number's field in the subclass.
@@ -98,10 +99,12 @@ class AestheticResult:
     decoding: str | None = None
     forced: bool = False
     answer_mass: float | None = None
+    warning: str | None = None
 
     #: Fields that only some backends or decodings have: left out of :meth:`to_dict` when unset (a
-    #: RED-Lite or measured result has no prompt version, a reasoning answer no answer mass).
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("prompt_version", "answer_mass")
+    #: RED-Lite or measured result has no prompt version, a reasoning answer no answer mass, an answer
+    #: about a real photo no warning).
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("prompt_version", "answer_mass", "warning")
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data, the number and ``valid`` first. Every key means one thing and

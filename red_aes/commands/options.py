@@ -109,7 +109,10 @@ def value_text(value: float, decoding: str, kind: str) -> str:
 
 
 def validity_note(result: Any) -> str:
-    """How far to trust a valid number: forced by the budget, or fast mode's answer mass."""
+    """How far to trust a valid number: flagged by its backend, forced by the budget, or fast mode's
+    answer mass."""
+    if result.warning:
+        return f"  [{result.warning}]"
     if result.forced:
         return "  [forced: the reasoning budget ran out before the model answered]"
     if result.answer_mass is not None:

@@ -33,7 +33,6 @@ from PIL import Image
 from scipy import ndimage
 
 from red_aes.editing.operations import (
-    SENSOR_LUMA_SHARE,
     SENSOR_SHOT_SHARE,
     Operation,
     convolve_linear,
@@ -98,29 +97,57 @@ def _convolve(srgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return linear_to_srgb(convolve_linear(srgb, kernel))
 
 
+#: Bilinear demosaicking kernels: green sits on half the sites of a Bayer RGGB mosaic, red and blue on
+#: a quarter each (Malvar, He & Cutler 2004 call this the baseline interpolation).
+_DEMOSAIC_GREEN = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]], dtype=np.float32) / 4.0
+_DEMOSAIC_RED_BLUE = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float32) / 4.0
+
+
+def bayer_sites(height: int, width: int) -> np.ndarray:
+    """A (height, width, 3) mask of the RGGB Bayer pattern: which colour each sensor site records."""
+    sites = np.zeros((height, width, 3), dtype=np.float32)
+    sites[0::2, 0::2, 0] = 1.0
+    sites[0::2, 1::2, 1] = 1.0
+    sites[1::2, 0::2, 1] = 1.0
+    sites[1::2, 1::2, 2] = 1.0
+    return sites
+
+
+def demosaic(mosaic: np.ndarray) -> np.ndarray:
+    """Bilinear demosaicking of a (h, w, 3) array holding each site's value in its own channel (zeros
+    elsewhere): every channel is interpolated from its own sites."""
+    kernels = (_DEMOSAIC_RED_BLUE, _DEMOSAIC_GREEN, _DEMOSAIC_RED_BLUE)
+    return np.stack([ndimage.convolve(mosaic[..., c], kernels[c], mode="mirror") for c in range(3)], axis=-1)
+
+
 def camera_noise(
     srgb: np.ndarray,
     stops_under: float,
     rng: np.random.Generator,
     *,
     restore: float = 1.0,
-    mono: bool = False,
+    gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
 ) -> np.ndarray:
     """A capture ``stops_under`` stops under-exposed, then brightened by ``restore`` × those stops.
 
-    In linear light the captured signal is ``x · 2^-stops``; shot noise (variance ∝ signal) and read noise
-    (constant) are added at the sensor, sized so a correctly exposed capture has
-    :data:`BASE_NOISE_LEVELS` 8-bit levels at middle grey; the gain ``2^(restore · stops)`` then multiplies
-    signal and noise alike, and highlights clip at white. The noise relative to the restored signal
-    therefore grows as the exposure falls."""
+    The noise is made as a sensor makes it. In linear light the captured signal is ``x · 2^-stops``;
+    each site of an RGGB Bayer mosaic records one channel, whose raw signal is the captured value over
+    that channel's white-balance gain (``gains``: red and blue usually need 1.5–2.5×, so their noise is
+    amplified more); shot noise (variance ∝ signal) and read noise (constant) are added per site, sized
+    so a correctly exposed capture has :data:`BASE_NOISE_LEVELS` 8-bit levels at middle grey on green;
+    the white-balance gains multiply it back, the mosaic of noise is demosaicked (so the noise is
+    spatially correlated, coloured and differs by channel), and the gain ``2^(restore · stops)`` then
+    multiplies signal and noise alike, highlights clipping at white. The noise relative to the restored
+    signal therefore grows as the exposure falls. A camera's denoising and JPEG are separate steps."""
     sigma0 = BASE_NOISE_LEVELS / 255.0 / srgb_slope(MIDDLE_GREY)
     a, b = SENSOR_SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SENSOR_SHOT_SHARE) * sigma0**2
     captured = srgb_to_linear(srgb) * 2.0**-stops_under
-    shape = (*srgb.shape[:2], 1) if mono else srgb.shape
-    common = rng.standard_normal((*srgb.shape[:2], 1)).astype(np.float32) * np.sqrt(SENSOR_LUMA_SHARE)
-    noise = common + rng.standard_normal(shape).astype(np.float32) * np.sqrt(1.0 - SENSOR_LUMA_SHARE)
-    noisy = captured + np.sqrt(a * np.clip(captured, 0.0, None) + b) * noise
-    return linear_to_srgb(noisy * 2.0 ** (restore * stops_under))
+    gain = np.asarray(gains, dtype=np.float32)
+    raw = np.clip(captured, 0.0, None) / gain
+    sites = bayer_sites(*srgb.shape[:2])
+    site_noise = rng.standard_normal(srgb.shape[:2]).astype(np.float32)[..., None] * sites
+    noise = demosaic(site_noise * np.sqrt(a * raw + b) * gain)
+    return linear_to_srgb((captured + noise) * 2.0 ** (restore * stops_under))
 
 
 #: The resampling filters a ``low_resolution`` step draws from, by name.
@@ -183,7 +210,8 @@ def _grain(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.G
 def _sensor_noise(
     x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator
 ) -> np.ndarray:
-    return camera_noise(x, 0.5 + 4.0 * s, rng, restore=shape["restore"])
+    gains = (shape["red_gain"], 1.0, shape["blue_gain"])
+    return camera_noise(x, 0.5 + 4.0 * s, rng, restore=shape["restore"], gains=gains)
 
 
 def _jpeg(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
@@ -332,8 +360,13 @@ _ROWS = (
         Operation("sensor_noise", 30.0),
         CaptureStep(
             _sensor_noise,
-            "camera model: 0.5–4.5 stops under, shot + read noise in linear light, gain restores brightness",
-            lambda rng: {"restore": float(rng.uniform(0.6, 1.0))},
+            "camera model: 0.5–4.5 stops under, shot + read noise per Bayer site under white-balance "
+            "gains, demosaicked; gain restores brightness",
+            lambda rng: {
+                "restore": float(rng.uniform(0.6, 1.0)),
+                "red_gain": float(rng.uniform(1.5, 2.5)),
+                "blue_gain": float(rng.uniform(1.2, 2.0)),
+            },
         ),
     ),
     Degradation(

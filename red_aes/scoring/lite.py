@@ -17,14 +17,53 @@ from PIL import Image
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_PIXELS
 from red_aes.lite.explain import shapley_groups
+from red_aes.lite.features import BACKBONE_GROUP, FACT_GROUPS
 from red_aes.lite.model import RedLiteModel
-from red_aes.measure import describe_changes, describe_image, pair_measurements
+from red_aes.measure import (
+    ImageMeasurements,
+    PairMeasurements,
+    change_facts,
+    describe_image,
+    pair_measurements,
+)
 from red_aes.prompts import format_score
 from red_aes.scoring.base import BaseScorer
 from red_aes.types import AestheticDelta, AestheticScore, Decoding
 
 #: Shares of a delta smaller than this are left out of the reasoning (score points).
 MENTION_THRESHOLD = 0.05
+#: Luma RMS contrast (0-1) below which a frame is uniform: nothing in it to judge.
+UNIFORM_CONTRAST = 0.01
+NOT_A_PHOTO = "not a photo: the frame is uniform (no detail, contrast or colour to judge)"
+
+
+def not_a_photo(measured: ImageMeasurements) -> bool:
+    """Whether an image is a uniform frame (blank, solid colour) rather than a photo."""
+    return measured.rms_contrast < UNIFORM_CONTRAST
+
+
+def explain_delta(shares: dict[str, float], pair: PairMeasurements) -> str:
+    """The reasoning of a delta in a photographer's words: each group's share that matters, named with
+    the measured changes it stands for, largest harm first; then changes no share explains. A share
+    whose group changed nothing visibly says so, and so does a moved score with no visible change."""
+    facts: dict[str, list[str]] = {}
+    for statistic, sentence in change_facts(pair):
+        facts.setdefault(FACT_GROUPS.get(statistic, "framing"), []).append(sentence)
+    parts = []
+    for group in sorted((g for g, v in shares.items() if abs(v) >= MENTION_THRESHOLD), key=shares.get):
+        verdict = "helped" if shares[group] > 0 else "hurt"
+        if group == BACKBONE_GROUP:
+            why = "what the deep features see as a whole"
+        else:
+            why = "; ".join(facts.pop(group, [])) or "a change too small to see"
+        parts.append(f"{group} {verdict} ({shares[group]:+.2f}): {why}")
+    rest = [sentence for sentences in facts.values() for sentence in sentences]
+    text = " ".join(f"{part[0].upper()}{part[1:]}." for part in parts)
+    if rest:
+        text += f" Also measured, with little weight: {'; '.join(rest)}."
+    if not change_facts(pair):
+        text += " No measured statistic changed visibly."
+    return text.strip()
 
 
 class RedLiteScorer(BaseScorer):
@@ -63,11 +102,14 @@ class RedLiteScorer(BaseScorer):
     def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
         vector, measured = self._features(image)
         score = round(float(self.model.score_features(vector)[0]), 2)
+        warning = NOT_A_PHOTO if not_a_photo(measured) else None
         reasoning = None
         if decoding == "reasoning":
             facts = "; ".join(describe_image(measured))
             reasoning = f"RED-Lite score {format_score(score)}. Measured: {facts}."
-        return self.computed_score(score, reasoning, decoding)
+            if warning:
+                reasoning = f"{warning[0].upper()}{warning[1:]}. {reasoning}"
+        return self.computed_score(score, reasoning, decoding, warning=warning)
 
     def _compare_one(
         self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
@@ -78,18 +120,18 @@ class RedLiteScorer(BaseScorer):
         delta = round(s_after - s_before, 2)
         shares = shapley_groups(self.model.score_features, v_before, v_after, self.model.extractor.groups())
         attributes = {k: round(v, 3) for k, v in shares.items()}
+        uniform = [name for name, m in (("original", m_before), ("edited", m_after)) if not_a_photo(m)]
+        warning = (
+            f"{' and '.join(uniform)} {'is' if len(uniform) == 1 else 'are'} {NOT_A_PHOTO}"
+            if uniform
+            else None
+        )
         reasoning = None
         if decoding == "reasoning":
-            moved = sorted((k for k, v in shares.items() if abs(v) >= MENTION_THRESHOLD), key=shares.get)
-            split = ", ".join(f"{k} {shares[k]:+.2f}" for k in moved)
-            facts = describe_changes(pair_measurements(m_before, m_after))
             reasoning = (
-                f"RED-Lite score {format_score(s_before)} -> {format_score(s_after)}."
-                + (f" What moved the model's score: {split}." if split else "")
-                + (
-                    f" Measured changes: {'; '.join(facts)}."
-                    if facts
-                    else " No measured statistic moved visibly."
-                )
+                f"RED-Lite score {format_score(s_before)} -> {format_score(s_after)}. "
+                + explain_delta(shares, pair_measurements(m_before, m_after))
             )
-        return self.computed_delta(delta, reasoning, decoding, attributes=attributes)
+            if warning:
+                reasoning = f"{warning[0].upper()}{warning[1:]}. {reasoning}"
+        return self.computed_delta(delta, reasoning, decoding, attributes=attributes, warning=warning)

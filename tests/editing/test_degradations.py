@@ -154,3 +154,16 @@ def test_camera_noise_grows_as_exposure_falls() -> None:
     assert spread == sorted(spread) and spread[-1] > 4 * spread[0]
     # restored brightness stays about the same: the gain brings the signal back, not just the noise
     assert abs(float(camera_noise(grey, 3.0, np.random.default_rng(0)).mean()) - 0.45) < 0.05
+
+
+def test_camera_noise_is_demosaicked_and_stronger_in_the_gained_channels() -> None:
+    """Noise made per Bayer site and interpolated is spatially correlated (white noise is not), and the
+    red and blue channels, amplified by their white-balance gains, are noisier than green."""
+    grey = np.full((256, 256, 3), 0.45, dtype=np.float32)
+    noise = camera_noise(grey, 3.0, np.random.default_rng(0), gains=(2.0, 1.0, 2.0)) - camera_noise(
+        grey, 3.0, np.random.default_rng(0), gains=(2.0, 1.0, 2.0)
+    ).mean(axis=(0, 1))
+    green = noise[..., 1]
+    neighbours = np.corrcoef(green[:, :-1].ravel(), green[:, 1:].ravel())[0, 1]
+    assert neighbours > 0.2
+    assert noise[..., 0].std() > 1.2 * green.std() and noise[..., 2].std() > 1.2 * green.std()

@@ -24,7 +24,8 @@ def test_the_vector_has_its_declared_size_and_every_index_is_in_one_group(photo_
     groups = extractor.groups()
     indices = np.concatenate(list(groups.values()))
     assert sorted(indices.tolist()) == list(range(extractor.dim))  # a partition of the vector
-    assert "detail and noise" in groups and "overall look" not in groups  # no global features by default
+    assert set(groups) == {"overall look", *(group for group, _ in MEASURED.values())}
+    assert len(groups["overall look"]) == extractor.dim - len(MEASURED)  # every deep statistic
     assert [MEASURED_NAMES[i - (extractor.dim - len(MEASURED))] for i in extractor.decreasing()] == list(
         DECREASING
     )

@@ -14,11 +14,17 @@ TEMPLATE = REPO_ROOT / "model_card" / "red-lite.md"
 EVALUATION_FILE = "EVALUATION.md"
 
 
+def check_template() -> None:
+    """Raise before any work when the card template is missing (training checks it first, so that it
+    never fails after the expensive part)."""
+    if not TEMPLATE.is_file():
+        raise FileNotFoundError(f"card template {TEMPLATE} not found: render cards from a source checkout")
+
+
 def write_card(folder: str | Path, model: RedLiteModel, repo_id: str = "red-aes/red-lite") -> Path:
     """Render the card from the model's metadata (data, validation) into ``folder/README.md``."""
     folder = Path(folder)
-    if not TEMPLATE.is_file():
-        raise FileNotFoundError(f"card template {TEMPLATE} not found: render cards from a source checkout")
+    check_template()
     meta = model.metadata
     training = meta.training
     validation = meta.validation

@@ -5,6 +5,9 @@
   Tsai et al. (2007), as used for IQA by UNIQUE (Zhang et al. 2021). Bounded, so a few badly judged pairs
   cannot dominate.
 * :func:`magnitude_loss` — where a judge gave Δ: Huber(``s_edited − s_original − Δ``, δ = 1).
+* :func:`tie_loss` — two images people cannot tell apart (a photo and its quality-90 JPEG re-save) must
+  score the same: the mean squared score gap. The fidelity loss with a tie target is flat near a tie (a
+  0.24 gap costs 0.007), so it barely acts; the squared gap does.
 * :func:`location_loss` — the scale has no absolute anchor under relative supervision; this pins the mean
   score of the curated originals to ``target`` (documented in the model card), so deltas are measured in
   the middle of the squashed scale rather than against its bounds.
@@ -28,6 +31,11 @@ def fidelity_loss(
 def magnitude_loss(original: torch.Tensor, edited: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
     """Mean Huber loss (δ = 1) of the predicted delta ``edited − original`` against the judged ``delta``."""
     return torch.nn.functional.huber_loss(edited - original, delta, delta=1.0)
+
+
+def tie_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean squared score gap of pairs that must score the same."""
+    return ((a - b) ** 2).mean()
 
 
 def location_loss(original_scores: torch.Tensor, target: float) -> torch.Tensor:

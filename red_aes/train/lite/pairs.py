@@ -26,10 +26,14 @@ from red_aes.types import NO_CHANGE_BAND
 
 @dataclass
 class PairSet:
-    """Index pairs into an image table. ``order``: (winner, loser); ``judged``: (original, edited, Δ)."""
+    """Index pairs into an image table. ``order``: (winner, loser); ``judged``: (original, edited, Δ);
+    ``aesthetic``: (original, aesthetic edit), an order weighed on its own; ``ties``: two images that
+    must score the same."""
 
     order: list[tuple[int, int]] = field(default_factory=list)
     judged: list[tuple[int, int, float]] = field(default_factory=list)
+    aesthetic: list[tuple[int, int]] = field(default_factory=list)
+    ties: list[tuple[int, int]] = field(default_factory=list)
     original_nodes: set[int] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -39,6 +43,11 @@ class PairSet:
         judged = np.array([(o, e) for o, e, _ in self.judged], dtype=np.int64).reshape(-1, 2)
         deltas = np.array([d for _, _, d in self.judged], dtype=np.float64)
         return order, judged, deltas
+
+    @staticmethod
+    def index(pairs: list[tuple[int, int]]) -> np.ndarray:
+        """A list of index pairs as an (n, 2) int array."""
+        return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def build_pairs(rows: list[dict[str, Any]], node_of: dict[str, int], band: float = NO_CHANGE_BAND) -> PairSet:

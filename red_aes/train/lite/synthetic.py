@@ -7,10 +7,17 @@ images, all of the same content:
 * with probability ``degraded_base_share``, a **base**: the crop already hurt by a mild random capture
   scenario (:mod:`red_aes.editing.capture`), so the model also sees defects on imperfect photos;
 * ``chains_per_crop`` **ladders** on top of the base (or the clean crop): one scenario chain applied at
-  each of ``levels`` × its strength.
+  each of ``levels`` × its strength;
+* a **re-save** of the clean crop as JPEG at quality 85–95, which must score the same (a tie);
+* ``aesthetic_edits`` **two-sided aesthetic edits** of the clean crop (:data:`AESTHETIC_EDITS`), each
+  worse than it.
+
+The clean crop is first saved as a camera saves it (JPEG at quality 85–98, 4:2:0), so mild compression
+is the norm of the training originals, as it is of the photos people upload.
 
 The order is by construction (the ``ladder`` judge's assumption): clean ≻ base ≻ every ladder image, and
-along a ladder a weaker level ≻ a stronger one; images on different ladders are not compared. Δ of an
+along a ladder a weaker level ≻ a stronger one; images on different ladders are not compared; clean ≻
+every aesthetic edit (a curated original is at its optimum for global edits); clean = its re-save. Δ of an
 image against its clean crop is ``capture.Chain.delta`` of everything applied to it. Cross-photo pairs put
 a clean crop above a heavily degraded (loss ≥ :data:`CROSS_PHOTO_MIN_LOSS`) image of another photo.
 
@@ -32,15 +39,45 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from red_aes.editing.capture import LADDER_SCALE, SCENARIOS, Chain, sample_chain
+from red_aes.editing.degradations import jpeg
+from red_aes.editing.operations import Operation, apply_operation
 from red_aes.errors import InputError
 from red_aes.images import load_image
 from red_aes.lite.features import FeatureExtractor
+from red_aes.measure import to_float, to_image
 from red_aes.train.lite.pairs import PairSet
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
 #: A cross-photo pair's degraded image must have lost at least this much (``Chain.loss``).
 CROSS_PHOTO_MIN_LOSS = 0.7
 
+
+#: Two-sided aesthetic edits of a curated crop: (classical editor operation, the amount range drawn
+#: from). Each moves one global attribute away from the photographer's choice, both ways where both
+#: exist: brighter and darker, harsher and flatter, garish and muted colour, warm/cool and magenta/green
+#: casts, a tilt either way, corners darkened or washed out, halos of over-sharpening. Under the
+#: assumption that **a curated original is at its optimum for global edits**, each is worse than it.
+#: The amounts are clearly visible (people disagree about subtle ones), and the assumption holds only for
+#: the clean crops of curated photos, never for the degraded bases. Crops are not among them: the training
+#: images are themselves random crops.
+AESTHETIC_EDITS: tuple[tuple[str, float, float], ...] = (
+    ("exposure", 0.7, 1.8),
+    ("exposure", -1.8, -0.7),
+    ("contrast", 0.45, 1.0),
+    ("contrast", -0.6, -0.35),
+    ("saturation", 0.6, 1.5),
+    ("saturation", -0.9, -0.5),
+    ("vibrance", 1.0, 2.0),
+    ("temperature", 1.5, 3.5),
+    ("temperature", -3.5, -1.5),
+    ("tint", 1.2, 3.0),
+    ("tint", -3.0, -1.2),
+    ("rotate", 3.0, 8.0),
+    ("rotate", -8.0, -3.0),
+    ("vignette", 0.45, 0.85),
+    ("vignette", -0.7, -0.35),
+    ("sharpen", 2.0, 4.5),
+)
 
 #: LadderConfig fields that do not change any crop family's images (left out of the cache key).
 PAIRING_FIELDS = ("crops_per_photo", "cross_photo_pairs", "validation_share")
@@ -60,6 +97,13 @@ class LadderConfig:
     cross_photo_pairs: int = 3
     validation_share: float = 0.1
     seed: int = 0
+    #: JPEG quality range a crop is saved at first, as a camera saves it (4:2:0), so that mild
+    #: compression is part of every clean image rather than a defect; empty: kept lossless.
+    camera_quality: tuple[int, ...] = (85, 98)
+    #: JPEG quality range of a re-save of the clean crop, which must score the same (a tie pair).
+    resave_quality: tuple[int, ...] = (85, 95)
+    #: Two-sided aesthetic edits (:data:`AESTHETIC_EDITS`) drawn per crop, each worse than the clean crop.
+    aesthetic_edits: int = 4
 
     def validate(self) -> None:
         unknown = [s for s in self.scenarios if s not in SCENARIOS]
@@ -71,6 +115,12 @@ class LadderConfig:
             raise InputError(f"levels must increase within (0, 1], got {list(self.levels)}")
         if not 0 < self.min_crop <= 1:
             raise InputError(f"min_crop must be in (0, 1], got {self.min_crop}")
+        for name in ("camera_quality", "resave_quality"):
+            value = getattr(self, name)
+            if value and (len(value) != 2 or not 1 <= value[0] <= value[1] <= 100):
+                raise InputError(f"{name} must be [low, high] JPEG qualities in 1-100, got {list(value)}")
+        if self.aesthetic_edits < 0:
+            raise InputError(f"aesthetic_edits must be >= 0, got {self.aesthetic_edits}")
 
     def key(self, feature_key: dict[str, object]) -> str:
         """A short hash of what decides a crop family's images and features (the cache folder name): the
@@ -145,13 +195,27 @@ def family_chains(rng: np.random.Generator, config: LadderConfig) -> tuple[Chain
     return base, ladders
 
 
+def _jpeg_save(image: Image.Image, quality: tuple[int, ...], rng: np.random.Generator) -> Image.Image:
+    """``image`` through one JPEG save at a quality drawn from ``quality`` (a camera's or a re-save)."""
+    return to_image(jpeg(to_float(image), int(rng.integers(quality[0], quality[1] + 1))))
+
+
+def aesthetic_edit(rng: np.random.Generator) -> Operation:
+    """One two-sided aesthetic edit of :data:`AESTHETIC_EDITS` at an amount drawn from its range."""
+    op, low, high = AESTHETIC_EDITS[int(rng.integers(len(AESTHETIC_EDITS)))]
+    return Operation(op, float(rng.uniform(low, high)))
+
+
 def build_family(
     photo: Image.Image, digest: str, index: int, extractor: FeatureExtractor, config: LadderConfig, split: str
 ) -> CropFamily:
-    """Crop ``index`` of a photo, its base and ladders, and their feature vectors."""
+    """Crop ``index`` of a photo (saved as a camera would), its base, ladders, re-save and aesthetic
+    edits, and their feature vectors."""
     rng = np.random.default_rng([config.seed, int(digest, 16) % 2**32, index])
     clean = _crop(photo, rng, config)
     base_chain, ladders = family_chains(rng, config)
+    if config.camera_quality:
+        clean = _jpeg_save(clean, config.camera_quality, rng)
     images = [(clean, 0.0, "clean", -1, 0.0, "")]
     start = clean
     if base_chain is not None:
@@ -162,6 +226,13 @@ def build_family(
             step = chain.scaled(level)
             total = base_chain.then(step) if base_chain is not None else step
             images.append((step.apply(start), total.loss(), "ladder", j, level, chain.scenario))
+    if config.resave_quality:
+        images.append((_jpeg_save(clean, config.resave_quality, rng), 0.0, "resave", -1, 0.0, "jpeg_resave"))
+    for _ in range(config.aesthetic_edits):
+        op = aesthetic_edit(rng)
+        edited, _ = apply_operation(clean, op, seed=int(rng.integers(2**31)))
+        name = f"{op.op}{'+' if op.amount > 0 else '-'}"
+        images.append((edited, 0.0, "aesthetic", -1, 0.0, name))
     return CropFamily(
         photo=digest,
         split=split,
@@ -229,10 +300,15 @@ def build_families(
     return families, hits
 
 
+#: Roles of a family's images that are defects of capture (ordered below the clean crop, with a Δ).
+DEGRADED_ROLES = ("base", "ladder")
+
+
 def family_pairs(
     families: list[CropFamily], offsets: list[int], rng: np.random.Generator, cross_photo: int
 ) -> PairSet:
-    """Order and judged pairs of ``families`` (one split); ``offsets[i]`` is family i's first row."""
+    """Order, judged, aesthetic and tie pairs of ``families`` (one split); ``offsets[i]`` is family i's
+    first row."""
     pairs = PairSet()
     strong: list[tuple[str, int]] = []
     for family, offset in zip(families, offsets, strict=True):
@@ -241,10 +317,19 @@ def family_pairs(
         pairs.original_nodes.add(clean)
         base = next((offset + i for i in range(n) if family.role[i] == "base"), None)
         for i in range(1, n):
+            role = family.role[i]
+            if role == "resave":
+                pairs.ties.append((clean, offset + i))
+                pairs.counts["resave_tie"] += 1
+                continue
+            if role == "aesthetic":
+                pairs.aesthetic.append((clean, offset + i))
+                pairs.counts["aesthetic"] += 1
+                continue
             pairs.order.append((clean, offset + i))
             pairs.judged.append((clean, offset + i, -LADDER_SCALE * float(family.loss[i])))
             pairs.counts["clean>degraded"] += 1
-            if family.role[i] == "ladder" and base is not None:
+            if role == "ladder" and base is not None:
                 pairs.order.append((base, offset + i))
                 pairs.counts["base>ladder"] += 1
             if family.loss[i] >= CROSS_PHOTO_MIN_LOSS:

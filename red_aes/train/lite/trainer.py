@@ -15,10 +15,11 @@ Two sources of pairs, one training:
   distinct image's features are cached on disk by image hash; pairs per split from
   :mod:`red_aes.train.lite.pairs`.
 
-The head trains full-batch with AdamW on ``fidelity + magnitude_weight · magnitude + location_weight ·
-location`` (:mod:`red_aes.train.lite.losses`), keeping the epoch with the best pairwise order accuracy on the
-validation photos and stopping after ``patience`` epochs without improvement. Never reads human-rated
-benchmark data.
+The head trains full-batch with AdamW on ``fidelity + aesthetic_weight · fidelity(aesthetic edits) +
+tie_weight · tie + magnitude_weight · magnitude + location_weight · location``
+(:mod:`red_aes.train.lite.losses`), keeping the epoch with the best pairwise order accuracy (ladders and
+aesthetic edits) on the validation photos and stopping after ``patience`` epochs without improvement.
+Never reads human-rated benchmark data.
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ from tqdm.auto import tqdm
 
 from red_aes._version import __version__
 from red_aes.data.ladder import is_cross_photo
-from red_aes.errors import InputError
+from red_aes.errors import InputError, require
 from red_aes.images import load_image
 from red_aes.lite.features import FeatureConfig, FeatureExtractor
 from red_aes.lite.model import HeadConfig, LiteHead, LiteMetadata, RedLiteModel
 from red_aes.registry import given
-from red_aes.train.lite.card import EVALUATION_FILE, write_card
-from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss
+from red_aes.train.lite.card import EVALUATION_FILE, check_template, write_card
+from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss, tie_loss
 from red_aes.train.lite.pairs import PairSet, build_pairs
 from red_aes.train.lite.synthetic import LadderConfig, build_families, family_pairs
 from red_aes.types import NO_CHANGE_BAND
@@ -77,6 +78,10 @@ class LiteTrainConfig:
     patience: int = 60
     temperature: float = 0.5
     magnitude_weight: float = 0.25
+    #: Weight of the two-sided aesthetic edits' fidelity loss (the ladders' has weight 1).
+    aesthetic_weight: float = 0.5
+    #: Weight of the squared score gap of tie pairs (a clean crop and its high-quality JPEG re-save).
+    tie_weight: float = 1.0
     location_target: float = 6.5
     location_weight: float = 0.05
     seed: int = 0
@@ -105,6 +110,9 @@ class LiteTrainConfig:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0 or self.temperature <= 0:
             raise InputError("learning_rate and temperature must be positive")
+        for name in ("magnitude_weight", "aesthetic_weight", "tie_weight", "location_weight"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.dropout < 1:
             raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -165,6 +173,11 @@ def extract_table(
     return np.stack(vectors).astype(np.float64), node_of, rows_by_split, hits
 
 
+def ranked_pairs(pairs: PairSet) -> np.ndarray:
+    """Every (winner, loser) pair of ``pairs``: the ladders' order and the aesthetic edits'."""
+    return np.concatenate([pairs.arrays()[0], PairSet.index(pairs.aesthetic)])
+
+
 def order_accuracy(scores: np.ndarray, order: np.ndarray) -> float | None:
     """Share of (winner, loser) pairs the scores order correctly (ties count half); None without pairs."""
     if len(order) == 0:
@@ -173,10 +186,23 @@ def order_accuracy(scores: np.ndarray, order: np.ndarray) -> float | None:
     return float(np.mean((diff > 0) + 0.5 * (diff == 0)))
 
 
+def tie_gap(scores: np.ndarray, ties: np.ndarray) -> float | None:
+    """Mean absolute score gap of pairs that should score the same; None without pairs."""
+    return float(np.abs(scores[ties[:, 0]] - scores[ties[:, 1]]).mean()) if len(ties) else None
+
+
 def _loss(head: LiteHead, x: torch.Tensor, data: SplitData, config: LiteTrainConfig) -> torch.Tensor:
     scores = head.score(x)
     order, judged, deltas = (torch.from_numpy(a) for a in data.pairs.arrays())
     loss = fidelity_loss(scores[order[:, 0]], scores[order[:, 1]], temperature=config.temperature)
+    aesthetic = torch.from_numpy(PairSet.index(data.pairs.aesthetic))
+    if len(aesthetic) and config.aesthetic_weight:
+        loss = loss + config.aesthetic_weight * fidelity_loss(
+            scores[aesthetic[:, 0]], scores[aesthetic[:, 1]], temperature=config.temperature
+        )
+    ties = torch.from_numpy(PairSet.index(data.pairs.ties))
+    if len(ties) and config.tie_weight:
+        loss = loss + config.tie_weight * tie_loss(scores[ties[:, 0]], scores[ties[:, 1]])
     if len(judged):
         loss = loss + config.magnitude_weight * magnitude_loss(
             scores[judged[:, 0]], scores[judged[:, 1]], deltas
@@ -192,7 +218,8 @@ def fit_head(
     config: LiteTrainConfig,
     decreasing: tuple[int, ...] = (),
 ) -> tuple[LiteHead, dict[str, Any]]:
-    """Train a head on ``train``'s pairs, early-stopped on ``validation``'s order accuracy;
+    """Train a head on ``train``'s pairs, early-stopped on ``validation``'s order accuracy (ladders and
+    aesthetic edits);
     ``decreasing`` features can only lower the score (:class:`HeadConfig`)."""
     torch.manual_seed(config.seed)
     head = LiteHead(
@@ -203,7 +230,7 @@ def fit_head(
     head.mean.copy_(torch.from_numpy(train_x.mean(0)))
     head.std.copy_(torch.from_numpy(np.where(std > 1e-8, std, 1.0)))
     x = torch.from_numpy(table)
-    val_order = validation.pairs.arrays()[0]
+    val_order = ranked_pairs(validation.pairs)
 
     def val_accuracy() -> float:
         with torch.no_grad():
@@ -275,6 +302,7 @@ class Prepared:
 
 def _from_dataset(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path) -> Prepared:
     """Pairs of a RED dataset (folder or Hub id) with their features."""
+    require("datasets", "data", "RED-Lite training from a RED dataset")
     from red_aes.data import load_red_dataset
 
     dataset = load_red_dataset(config.dataset, revision=config.revision)
@@ -335,12 +363,16 @@ def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Pa
         members[name] = (picked, starts)
 
     def breakdown(scores: np.ndarray, name: str) -> dict[str, dict[str, float]]:
-        """Order accuracy of clean crop vs each degraded image, per scenario of its ladder (or base)."""
+        """Order accuracy of clean crop vs each degraded or aesthetically edited image, per scenario of its
+        ladder (or base) or per edit (re-saves are ties: see ``tie_gap``)."""
         by_kind: dict[str, list[float]] = {}
         for family, offset in zip(*members[name], strict=True):
             for i in range(1, len(family.loss)):
+                if family.role[i] == "resave":
+                    continue
                 diff = scores[offset] - scores[offset + i]
-                by_kind.setdefault(family.scenario[i], []).append(float((diff > 0) + 0.5 * (diff == 0)))
+                kind = ("aesthetic:" if family.role[i] == "aesthetic" else "") + family.scenario[i]
+                by_kind.setdefault(kind, []).append(float((diff > 0) + 0.5 * (diff == 0)))
         return {k: {"accuracy": float(np.mean(v)), "pairs": len(v)} for k, v in sorted(by_kind.items())}
 
     return Prepared(
@@ -360,6 +392,7 @@ def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Pa
 def train(config: LiteTrainConfig) -> Path:
     """Run the whole training and save the model folder; returns it."""
     config.validate()
+    check_template()
     started = time.perf_counter()
     features = FeatureConfig(
         backbone=config.backbone,
@@ -384,6 +417,8 @@ def train(config: LiteTrainConfig) -> Path:
     validation = {
         name: {
             "order_accuracy": order_accuracy(scores, data.pairs.arrays()[0]),
+            "aesthetic_accuracy": order_accuracy(scores, PairSet.index(data.pairs.aesthetic)),
+            "tie_gap": tie_gap(scores, PairSet.index(data.pairs.ties)),
             "pairs": dict(data.pairs.counts),
             "per_attribute": prepared.breakdown(scores, name),
         }

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss
+from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss, tie_loss
 
 
 def test_fidelity_loss_matches_hand_values() -> None:
@@ -30,3 +30,11 @@ def test_magnitude_and_location_losses_match_hand_values() -> None:
     got = magnitude_loss(torch.tensor([6.0, 6.0]), torch.tensor([5.5, 3.0]), torch.tensor([-1.0, -1.0]))
     assert got.item() == pytest.approx((0.125 + 1.5) / 2)
     assert location_loss(torch.tensor([6.0, 7.0, 8.0]), 6.5).item() == pytest.approx(0.25)
+
+
+def test_tie_loss_is_the_mean_squared_gap_and_acts_near_a_tie() -> None:
+    assert tie_loss(torch.tensor([6.0, 5.0]), torch.tensor([5.5, 5.0])).item() == pytest.approx(0.125)
+    # a 0.24 gap costs 0.0576 squared, where the fidelity loss with a tie target barely moves
+    gap = tie_loss(torch.tensor([6.24]), torch.tensor([6.0])).item()
+    flat = fidelity_loss(torch.tensor([6.24]), torch.tensor([6.0]), target=0.5).item()
+    assert gap == pytest.approx(0.0576, abs=1e-6) and gap > 5 * flat

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from red_aes.editing.operations import OPERATIONS
 from red_aes.errors import InputError
 from red_aes.train.lite.synthetic import (
+    AESTHETIC_EDITS,
     CROSS_PHOTO_MIN_LOSS,
     CropFamily,
     LadderConfig,
@@ -70,3 +72,30 @@ def test_splits_are_by_photo_hash_and_configs_are_checked() -> None:
         LadderConfig(scenarios=("fog",)).validate()
     with pytest.raises(InputError, match="levels must increase"):
         LadderConfig(levels=(1.0, 0.5)).validate()
+
+
+def test_aesthetic_edits_rank_below_the_clean_crop_and_a_resave_ties_with_it() -> None:
+    family = _family("a", [0.0, 0.3, 0.72, 0.4, 0.9], base=False)
+    family.role += ["resave", "aesthetic", "aesthetic"]
+    family.loss = np.concatenate([family.loss, [0.0, 0.0, 0.0]])
+    family.ladder = np.concatenate([family.ladder, [-1, -1, -1]])
+    family.level = np.concatenate([family.level, [0.0, 0.0, 0.0]])
+    family.scenario += ["jpeg_resave", "saturation+", "exposure-"]
+    pairs = family_pairs([family], [0], np.random.default_rng(0), cross_photo=0)
+    assert pairs.ties == [(0, 5)] and pairs.aesthetic == [(0, 6), (0, 7)]
+    # neither is a capture defect: no order, no judged Δ, never a cross-photo loser
+    assert not {5, 6, 7} & {i for pair in pairs.order for i in pair}
+    assert not {5, 6, 7} & {e for _, e, _ in pairs.judged}
+
+
+def test_every_aesthetic_edit_is_an_editor_operation_moved_both_ways() -> None:
+    for op, low, high in AESTHETIC_EDITS:
+        spec = OPERATIONS[op]
+        assert spec.low <= low < high <= spec.high and (low > 0 or high < 0), op
+    signs = {(op, low > 0) for op, low, _ in AESTHETIC_EDITS}
+    for op in ("exposure", "contrast", "saturation", "temperature", "tint", "rotate", "vignette"):
+        assert {(op, True), (op, False)} <= signs, op
+    with pytest.raises(InputError, match="camera_quality"):
+        LadderConfig(camera_quality=(98, 85)).validate()
+    with pytest.raises(InputError, match="aesthetic_edits"):
+        LadderConfig(aesthetic_edits=-1).validate()
