@@ -28,7 +28,7 @@ from PIL import Image
 
 from red_aes.editing.base import UnsupportedEditError
 from red_aes.editing.classical import ClassicalEditor
-from red_aes.editing.operations import Operation
+from red_aes.editing.operations import OPERATIONS, Operation
 from red_aes.images import ImageInput, load_image
 from red_aes.scoring.base import BaseScorer
 from red_aes.types import AestheticDelta
@@ -172,6 +172,8 @@ class Enhancer:
             edits = []
             for step in sorted(steps, key=abs):
                 amount = _combined(best.get(name), name, step)
+                if not OPERATIONS[name].low <= amount <= OPERATIONS[name].high:  # past the control's range
+                    continue
                 edit = {k: v for k, v in best.items() if k != name}
                 if amount != 0:  # a step back to neutral removes the control
                     edit[name] = amount
