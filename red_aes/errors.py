@@ -41,11 +41,13 @@ def missing_extra(extra: str, module: str | None, purpose: str) -> MissingExtraE
 
 
 def require(module: str, extra: str, purpose: str) -> None:
-    """Import ``module`` (e.g. ``"peft"``) or raise :func:`missing_extra`'s error naming the extra that
-    installs it."""
-    import importlib
+    """Raise :func:`missing_extra`'s error naming the extra that installs ``module`` (e.g. ``"peft"``)
+    when it is not installed. Looked up, not imported: the caller imports it where it is used."""
+    from importlib.util import find_spec
 
     try:
-        importlib.import_module(module)
-    except ImportError as err:
-        raise missing_extra(extra, module, purpose) from err
+        found = find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a module set to None in sys.modules
+        found = False
+    if not found:
+        raise missing_extra(extra, module, purpose)
