@@ -504,3 +504,33 @@ def test_tiny_models_serve_every_endpoint(
         else:
             assert row[2] is None and row[3].startswith("invalid model answer")
     json.dumps(details)  # the API returns plain JSON
+
+
+#: Issue 23's app cases: (photo, prompt, the measured cause the reasoning must name as hurting).
+GARISH = {
+    "over-saturated": (
+        "rocket.jpg",
+        "make it much more saturated, much more saturated, much more saturated",
+        r"Colour hurt \(-\d\.\d\d\): colours are richer",
+    ),
+    "clipped contrast": (
+        "china.jpg",
+        "increase contrast a lot, increase contrast a lot",
+        r"Exposure hurt \(-\d\.\d\d\): .*highlights now clip",
+    ),
+    "strong warm cast": ("chelsea.png", "add a strong warm colour cast", None),
+}
+
+
+@pytest.mark.parametrize("case", list(GARISH))
+def test_garish_edits_get_a_red_card_naming_the_cause(
+    case: str, offline_client: Client, photos_dir: Path
+) -> None:
+    """The offline default (RED-Lite) gives a degradation card, not an improvement, to edits a
+    photographer calls worse; where a measured statistic explains it, the reasoning names it."""
+    photo, prompt, cause = GARISH[case]
+    call = (handle_file(str(photos_dir / photo)), prompt, DEFAULT_EDITOR, 1.0, 0)
+    _, card, reasoning, _, details = offline_client.predict(*call, api_name="/edit_and_assess")
+    assert details["delta"] <= -0.05 and "degradation" in card, (details["delta"], reasoning)
+    if cause is not None:
+        assert re.search(cause, reasoning), reasoning
