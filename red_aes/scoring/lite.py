@@ -42,12 +42,18 @@ def not_a_photo(measured: ImageMeasurements) -> bool:
     return measured.rms_contrast < UNIFORM_CONTRAST
 
 
+def _flagged(warning: str, reasoning: str) -> str:
+    """The reasoning led by its warning, as a sentence."""
+    return f"{warning[0].upper()}{warning[1:]}. {reasoning}"
+
+
 def explain_delta(shares: dict[str, float], pair: PairMeasurements) -> str:
     """The reasoning of a delta in a photographer's words: each group's share that matters, named with
     the measured changes it stands for, largest harm first; then changes no share explains. A share
     whose group changed nothing visibly says so, and so does a moved score with no visible change."""
+    measured = change_facts(pair)
     facts: dict[str, list[str]] = {}
-    for statistic, sentence in change_facts(pair):
+    for statistic, sentence in measured:
         facts.setdefault(FACT_GROUPS.get(statistic, "framing"), []).append(sentence)
     parts = []
     for group in sorted((g for g, v in shares.items() if abs(v) >= MENTION_THRESHOLD), key=shares.get):
@@ -61,7 +67,7 @@ def explain_delta(shares: dict[str, float], pair: PairMeasurements) -> str:
     text = " ".join(f"{part[0].upper()}{part[1:]}." for part in parts)
     if rest:
         text += f" Also measured, with little weight: {'; '.join(rest)}."
-    if not change_facts(pair):
+    if not measured:
         text += " No measured statistic changed visibly."
     return text.strip()
 
@@ -108,7 +114,7 @@ class RedLiteScorer(BaseScorer):
             facts = "; ".join(describe_image(measured))
             reasoning = f"RED-Lite score {format_score(score)}. Measured: {facts}."
             if warning:
-                reasoning = f"{warning[0].upper()}{warning[1:]}. {reasoning}"
+                reasoning = _flagged(warning, reasoning)
         return self.computed_score(score, reasoning, decoding, warning=warning)
 
     def _compare_one(
@@ -133,5 +139,5 @@ class RedLiteScorer(BaseScorer):
                 + explain_delta(shares, pair_measurements(m_before, m_after))
             )
             if warning:
-                reasoning = f"{warning[0].upper()}{warning[1:]}. {reasoning}"
+                reasoning = _flagged(warning, reasoning)
         return self.computed_delta(delta, reasoning, decoding, attributes=attributes, warning=warning)

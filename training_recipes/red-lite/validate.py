@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import subprocess
 import sys
@@ -45,9 +44,11 @@ from PIL import Image
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
+from red_aes.editing.degradations import jpeg
 from red_aes.editing.operations import Operation, apply_operation, jpeg_amount
 from red_aes.images import load_image
 from red_aes.lite.model import DEFAULT_WEIGHTS, RedLiteModel
+from red_aes.measure import to_float, to_image
 from red_aes.scoring import load_scorer
 
 BASELINES = ("measured", "stat-sharpness", "stat-colorfulness")
@@ -105,10 +106,8 @@ DEFECTS: dict[str, Operation] = {
 
 
 def _jpeg(image: Image.Image, quality: int) -> Image.Image:
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    return Image.open(buffer).convert("RGB")
+    """One JPEG save of ``image`` at ``quality`` (the editor's round trip, 4:2:0)."""
+    return to_image(jpeg(to_float(image), quality))
 
 
 def _edit(image: Image.Image, op: Operation) -> Image.Image:
