@@ -1,7 +1,7 @@
 """Pairwise benchmark with an absolute scorer: every pair of N images (100 -> 4,950 pairs).
 
-An absolute scorer (``relative = False`` on its class, e.g. ``measured``) is asked each distinct image
-once and a pair's delta is the difference of the two scores; a relative scorer is asked every pair.
+An absolute scorer (``relative=False`` on its registry entry, e.g. ``measured``) is asked each distinct
+image once and a pair's delta is the difference of the two scores; a relative scorer is asked every pair.
 This prints the wall time of ``red-aes eval --model measured --benchmark pairwise`` on the generated
 pairs (the CLI as a user runs it, imports included) when the measured scorer declares itself absolute,
 else the same run through :func:`red_aes.evaluation.runner.evaluate` with the measured scorer declared

@@ -2,18 +2,19 @@
 
 Accepts a path, raw bytes, a binary file object, a numpy array or a PIL image; applies the EXIF
 orientation; converts every mode (L, LA, P, RGBA, CMYK, I;16, I, F, 1, ...) to 8-bit RGB, compositing
-transparency on white; and refuses images above a pixel budget *before* decoding them, which guards
-against decompression bombs. A valid PNG whose text or ICC metadata exceeds Pillow's limits loads without
-that metadata (Pillow's process-wide limits are left alone). Every failure is an :class:`ImageLoadError`
-naming the input and the reason.
+transparency on white; and refuses images above an input limit (``max_input_pixels``) *before*
+decoding them, which guards against decompression bombs. A valid PNG whose text or ICC metadata exceeds
+Pillow's limits loads without that metadata (Pillow's process-wide limits are left alone). Every failure
+is an :class:`ImageLoadError` naming the input and the reason.
 
 Working resolution is also decided here, once: ``load_image(..., long_side=WORKING_LONG_SIDE)`` returns
 a *working copy* whose long side is at most 2048 px (area-averaged; JPEGs, MPO included, are decoded
 directly at a reduced DCT scale when it is at least that size), converted to RGB only after the
 reduction. Measuring and classical editing use it unless the caller asks for full resolution, so a highly
 compressible upload (a 7.8 KB, 64-megapixel 1-bit PNG) costs one transient decode of at most
-``max_pixels`` bytes per channel, not gigabytes of float copies. :func:`load_images` adds a cap on the
-declared pixels of all images of one request, checked from the file headers before anything is decoded.
+``max_input_pixels`` bytes per channel, not gigabytes of float copies. :func:`load_images` adds a cap on
+the declared pixels of all images of one request, checked from the file headers before anything is
+decoded.
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ from red_aes.errors import InputError
 
 ImageInput = str | os.PathLike | bytes | bytearray | IO[bytes] | np.ndarray | Image.Image
 
-#: Default pixel budget (width * height): 64 megapixels, above any camera photo a user would score.
-DEFAULT_MAX_PIXELS = 64_000_000
+#: Default input limit (width * height): 64 megapixels, above any camera photo a user would score. A
+#: larger image is refused, never resized; not to be confused with a Qwen-VL processor's ``max_pixels``
+#: (the VLM's resize budget, ``max_image_pixels`` here, :mod:`red_aes.scoring.budget`).
+DEFAULT_MAX_INPUT_PIXELS = 64_000_000
 #: Long side of the working copy measuring and classical editing run on (larger than any screen shows a
 #: photo, and bounded: 2048 x 2048 x 3 float32 is 48 MB).
 WORKING_LONG_SIDE = 2048
-#: Declared pixels one multi-image request may decode in total (four full-budget photos, or e.g. 16
+#: Declared pixels one multi-image request may decode in total (four photos at the input limit, or e.g. 16
 #: photos of 16 megapixels).
-MAX_REQUEST_PIXELS = 4 * DEFAULT_MAX_PIXELS
+MAX_REQUEST_PIXELS = 4 * DEFAULT_MAX_INPUT_PIXELS
 UNSUPPORTED_INPUT = "unsupported input type (give a path, bytes, a numpy array or a PIL image)"
 #: Modes PIL resamples with area averaging as they are (others are converted to RGB first).
 _RESAMPLABLE = frozenset({"L", "LA", "RGB", "RGBA"})
@@ -73,14 +76,14 @@ def describe(source: Any) -> str:
     return f"<{type(source).__name__}>"
 
 
-def _check_budget(width: int, height: int, max_pixels: int | None, name: str) -> None:
+def _check_budget(width: int, height: int, max_input_pixels: int | None, name: str) -> None:
     if width <= 0 or height <= 0:
         raise ImageLoadError(name, f"empty image ({width}x{height})")
-    if max_pixels is not None and width * height > max_pixels:
+    if max_input_pixels is not None and width * height > max_input_pixels:
         raise ImageLoadError(
             name,
-            f"{width}x{height} = {width * height:,} pixels exceeds the budget of {max_pixels:,} pixels "
-            "(raise max_pixels if you trust this file)",
+            f"{width}x{height} = {width * height:,} pixels exceeds the budget of {max_input_pixels:,} pixels "
+            "(raise max_input_pixels if you trust this file)",
         )
 
 
@@ -153,15 +156,15 @@ def _reduce(
     return image.resize(size, Image.Resampling.BOX, box=box)
 
 
-def _bomb_reason(err: Exception, max_pixels: int | None) -> str:
-    """The reason to give for Pillow's decompression-bomb check on a header: the pixel budget's own
-    message when the image is over ``max_pixels`` (Pillow's check runs first, on images over about 89
-    MP, so a 20000 x 20000 upload would otherwise get Pillow's wording)."""
+def _bomb_reason(err: Exception, max_input_pixels: int | None) -> str:
+    """The reason to give for Pillow's decompression-bomb check on a header: the input limit's own
+    message when the image is over ``max_input_pixels`` (Pillow's check runs first, on images over about
+    89 MP, so a 20000 x 20000 upload would otherwise get Pillow's wording)."""
     found = re.search(r"\((\d+) pixels\)", str(err))
-    if found and max_pixels is not None and int(found.group(1)) > max_pixels:
+    if found and max_input_pixels is not None and int(found.group(1)) > max_input_pixels:
         return (
-            f"{int(found.group(1)):,} pixels exceeds the budget of {max_pixels:,} pixels "
-            "(raise max_pixels if you trust this file)"
+            f"{int(found.group(1)):,} pixels exceeds the budget of {max_input_pixels:,} pixels "
+            "(raise max_input_pixels if you trust this file)"
         )
     return f"{err} (Pillow's decompression-bomb limit)"
 
@@ -235,10 +238,10 @@ def _pil_open(stream: IO[bytes]) -> Image.Image:
 
 
 def _open_lazily(
-    source: Any, name: str, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    source: Any, name: str, max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS
 ) -> tuple[Image.Image, IO[bytes]]:
     """Open a path/bytes/file input without decoding its pixels (the header only) and return it with the
-    stream it reads; ``max_pixels`` words the refusal of an image Pillow finds too large to open. A PNG
+    stream it reads; ``max_input_pixels`` words the refusal of an image Pillow finds too large to open. A PNG
     whose text or ICC chunks before the pixel data exceed Pillow's limits is opened without them."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -264,7 +267,7 @@ def _open_lazily(
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         if isinstance(err, UnidentifiedImageError):
             raise ImageLoadError(name, "not a recognised image format") from err
-        raise ImageLoadError(name, _bomb_reason(err, max_pixels)) from err
+        raise ImageLoadError(name, _bomb_reason(err, max_input_pixels)) from err
     except _UNREADABLE as err:
         raise ImageLoadError(name, f"corrupt or truncated image ({err})") from err
 
@@ -283,13 +286,13 @@ def _load(image: Image.Image, size: tuple[int, int]) -> tuple[float, float, floa
     return box
 
 
-def _open(source: Any, name: str, max_pixels: int | None, long_side: int | None) -> Image.Image:
-    """Open a path/bytes/file input lazily, check its declared size against the budget, then decode its
+def _open(source: Any, name: str, max_input_pixels: int | None, long_side: int | None) -> Image.Image:
+    """Open a path/bytes/file input lazily, check its declared size against the limit, then decode its
     working copy (:func:`working_size` of the native size), area-averaging what the decode leaves over
     the region the native pixels cover, so a JPEG's copy matches its full decode reduced. A PNG whose text
     or ICC chunks after the pixel data exceed Pillow's limits is decoded again without them."""
-    image, stream = _open_lazily(source, name, max_pixels)
-    _check_budget(image.width, image.height, max_pixels, name)
+    image, stream = _open_lazily(source, name, max_input_pixels)
+    _check_budget(image.width, image.height, max_input_pixels, name)
     size = working_size(image.width, image.height, long_side)
     try:
         try:
@@ -305,9 +308,11 @@ def _open(source: Any, name: str, max_pixels: int | None, long_side: int | None)
     return _reduce(image, size, box)
 
 
-def declared_size(source: ImageInput, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+def declared_size(
+    source: ImageInput, max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS
+) -> tuple[int, int]:
     """(width, height) of an input as its header declares it, without decoding any pixels. An image too
-    large for Pillow to open is refused with the ``max_pixels`` budget's message."""
+    large for Pillow to open is refused with the input limit's (``max_input_pixels``) message."""
     name = describe(source)
     if isinstance(source, Image.Image):
         return source.size
@@ -318,7 +323,7 @@ def declared_size(source: ImageInput, max_pixels: int | None = DEFAULT_MAX_PIXEL
     if not (isinstance(source, (str, os.PathLike, bytes, bytearray)) or hasattr(source, "read")):
         raise ImageLoadError(name, UNSUPPORTED_INPUT)
     start = source.tell() if hasattr(source, "read") else None
-    image, _ = _open_lazily(source, name, max_pixels)
+    image, _ = _open_lazily(source, name, max_input_pixels)
     size = image.size
     if start is not None:
         source.seek(start)  # type: ignore[union-attr]
@@ -326,27 +331,31 @@ def declared_size(source: ImageInput, max_pixels: int | None = DEFAULT_MAX_PIXEL
 
 
 def load_image(
-    source: ImageInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, long_side: int | None = None
+    source: ImageInput,
+    *,
+    max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
+    long_side: int | None = None,
 ) -> Image.Image:
     """Return ``source`` as an 8-bit RGB PIL image with EXIF orientation applied.
 
     ``long_side`` (e.g. :data:`WORKING_LONG_SIDE`) returns the working copy: area-averaged so its long
-    side is at most that many pixels (never upsampled); None keeps the native resolution. The pixel
-    budget applies to the declared, native size. Raises :class:`ImageLoadError` for missing, corrupt,
-    unsupported or over-budget inputs.
+    side is at most that many pixels (never upsampled); None keeps the native resolution.
+    ``max_input_pixels`` is the input limit: an image whose declared, native size has more pixels is
+    refused (None: no limit); it never resizes. Raises :class:`ImageLoadError` for missing, corrupt,
+    unsupported or over-limit inputs.
     """
     name = describe(source)
     if long_side is not None and long_side < 1:
         raise InputError(f"long_side must be a positive number of pixels, got {long_side}")
     if isinstance(source, Image.Image):
-        _check_budget(source.width, source.height, max_pixels, name)
+        _check_budget(source.width, source.height, max_input_pixels, name)
         image = source
     elif isinstance(source, np.ndarray):
         if source.ndim >= 2:
-            _check_budget(source.shape[1], source.shape[0], max_pixels, name)
+            _check_budget(source.shape[1], source.shape[0], max_input_pixels, name)
         image = _array_to_pil(source, name)
     elif isinstance(source, (str, os.PathLike, bytes, bytearray)) or hasattr(source, "read"):
-        image = _open(source, name, max_pixels, long_side)
+        image = _open(source, name, max_input_pixels, long_side)
     else:
         raise ImageLoadError(name, UNSUPPORTED_INPUT)
     image = _reduce(image, working_size(image.width, image.height, long_side))
@@ -372,7 +381,7 @@ def check_total_pixels(sizes: list[tuple[int, int]], max_total_pixels: int) -> N
 def load_images(
     sources: list[ImageInput],
     *,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     long_side: int | None = None,
     max_total_pixels: int | None = None,
 ) -> list[Image.Image]:
@@ -382,4 +391,4 @@ def load_images(
     before any is decoded (ImageLoadError naming the request otherwise)."""
     if max_total_pixels is not None:
         check_total_pixels([declared_size(source) for source in sources], max_total_pixels)
-    return [load_image(source, max_pixels=max_pixels, long_side=long_side) for source in sources]
+    return [load_image(source, max_input_pixels=max_input_pixels, long_side=long_side) for source in sources]

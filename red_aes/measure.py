@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from red_aes.images import DEFAULT_MAX_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
 from red_aes.types import Attribute
 
 #: Long side, in pixels, of the image the statistics are computed on.
@@ -485,13 +485,13 @@ def estimate_tilt(y: np.ndarray, max_tilt: float = 10.0) -> tuple[float, float]:
 def measure_image(
     image: ImageInput,
     *,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     long_side: int | None = WORKING_LONG_SIDE,
 ) -> ImageMeasurements:
     """Measure every statistic of :data:`METRICS` for one image (any input :func:`load_image` takes), on
     its working copy of at most ``long_side`` px (None: full resolution). ``width`` and ``height`` are
     those of the image measured."""
-    image = load_image(image, max_pixels=max_pixels, long_side=long_side)
+    image = load_image(image, max_input_pixels=max_input_pixels, long_side=long_side)
     small = analysis_image(image)
     srgb = to_float(small)
     linear = srgb_to_linear(srgb)
@@ -520,13 +520,13 @@ def measure_pair(
     original: ImageInput,
     edited: ImageInput,
     *,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     long_side: int | None = WORKING_LONG_SIDE,
 ) -> PairMeasurements:
     """Measure both images and the change of every statistic (edited minus original)."""
     return pair_measurements(
-        measure_image(original, max_pixels=max_pixels, long_side=long_side),
-        measure_image(edited, max_pixels=max_pixels, long_side=long_side),
+        measure_image(original, max_input_pixels=max_input_pixels, long_side=long_side),
+        measure_image(edited, max_input_pixels=max_input_pixels, long_side=long_side),
     )
 
 

@@ -30,28 +30,51 @@ Direction = Literal["improve", "degrade"]
 
 #: How a model is quantized when loaded (bitsandbytes): 4-bit nf4 or 8-bit.
 QUANTIZATIONS: tuple[str, ...] = ("4bit", "8bit")
-#: The one vocabulary every command, the app and the loaders take for quantization: ``auto`` (4bit on
-#: CUDA, none on CPU), ``none`` (full precision) or one of :data:`QUANTIZATIONS`.
+#: The one vocabulary every command, the app, the loaders and the training recipes take for
+#: quantization: ``auto``, ``none`` (full precision) or one of :data:`QUANTIZATIONS`
+#: (:func:`resolve_quantization` says what ``auto`` becomes).
 QUANTIZATION_CHOICES: tuple[str, ...] = ("auto", "none", *QUANTIZATIONS)
 
 
-def resolve_quantization(quantization: str | None, cuda_available: bool | None = None) -> str | None:
-    """The quantization to load with: ``auto`` -> ``"4bit"`` on CUDA, None on CPU (``cuda_available``
-    None: ask torch, only for ``auto``); ``none`` and None -> None; ``4bit``/``8bit`` unchanged. Anything
-    else is an InputError naming the choices."""
-    from red_aes.errors import InputError
+def check_quantization(quantization: str) -> str:
+    """``quantization`` when it is one of :data:`QUANTIZATION_CHOICES`, else an InputError naming them:
+    what a configuration checks before anything loads (:func:`resolve_quantization` checks the same)."""
+    if quantization not in QUANTIZATION_CHOICES:
+        from red_aes.errors import InputError
 
-    if quantization is None or quantization == "none":
+        raise InputError(f"quantization must be one of {QUANTIZATION_CHOICES}, got {quantization!r}")
+    return quantization
+
+
+def resolve_quantization(quantization: str | None, cuda_available: bool | None = None) -> str | None:
+    """The quantization a model loads with; the one resolver of the scorer, the training stages, the
+    diffusion editor, evaluation and the app.
+
+    ``auto`` is ``"4bit"`` when the model loads on CUDA and bitsandbytes is installed, else None (full
+    precision): bitsandbytes' 4-bit kernels are what make a large VLM fit a GPU, and on a CPU they only
+    slow it down. ``cuda_available`` says whether the model loads on CUDA (None: whether torch sees a
+    CUDA device; asked only for ``auto``). ``none`` and None give None; ``4bit``/``8bit`` stay as they
+    are. Anything else is an InputError naming the choices (:func:`check_quantization`)."""
+    if quantization is None or check_quantization(quantization) == "none":
         return None
     if quantization == "auto":
         if cuda_available is None:
             import torch
 
             cuda_available = torch.cuda.is_available()
-        return "4bit" if cuda_available else None
-    if quantization not in QUANTIZATIONS:
-        raise InputError(f"quantization must be one of {QUANTIZATION_CHOICES}, got {quantization!r}")
+        return "4bit" if cuda_available and _has_bitsandbytes() else None
     return quantization
+
+
+def _has_bitsandbytes() -> bool:
+    """Whether bitsandbytes is installed (looked up, not imported: importing it is slow)."""
+    from red_aes.errors import MissingExtraError, require
+
+    try:
+        require("bitsandbytes", "vlm", "4-bit quantization")
+    except MissingExtraError:
+        return False
+    return True
 
 
 class Attribute(str, Enum):

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
 from red_aes.images import (
-    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_INPUT_PIXELS,
     MAX_REQUEST_PIXELS,
     WORKING_LONG_SIDE,
     ImageLoadError,
@@ -171,18 +171,18 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
     message = str(info.value)
     assert message.startswith(f"<{len(bomb)} bytes>: ")
     # the budget check fired, not the decoder (the pixel data would be reported corrupt)
-    assert f"9000x8000 = 72,000,000 pixels exceeds the budget of {DEFAULT_MAX_PIXELS:,}" in message
+    assert f"9000x8000 = 72,000,000 pixels exceeds the budget of {DEFAULT_MAX_INPUT_PIXELS:,}" in message
 
 
 def test_pil_decompression_bomb_limit_is_an_image_error() -> None:
     with pytest.raises(ImageLoadError, match="decompression bomb"):
-        load_image(_png_claiming(100_000, 100_000), max_pixels=None)
+        load_image(_png_claiming(100_000, 100_000), max_input_pixels=None)
 
 
 def test_pixel_budget_applies_to_files_arrays_and_pil(photo_paths: list[Path]) -> None:
     for source in (photo_paths[0], np.zeros((20, 20), np.uint8), Image.new("RGB", (20, 20))):
         with pytest.raises(ImageLoadError, match="exceeds the budget of 100 pixels"):
-            load_image(source, max_pixels=100)
+            load_image(source, max_input_pixels=100)
 
 
 def test_truncated_file(tmp_path: Path, photos_dir: Path) -> None:
@@ -428,7 +428,7 @@ def test_pixel_budget_applies_to_the_native_size_of_a_jpeg_decoded_at_a_reduced_
     with pytest.raises(
         ImageLoadError, match="4000x2669 = 10,676,000 pixels exceeds the budget of 10,000,000"
     ):
-        load_image(data, max_pixels=10_000_000, long_side=500)
+        load_image(data, max_input_pixels=10_000_000, long_side=500)
 
 
 def test_exif_orientation_applies_to_the_working_copy() -> None:

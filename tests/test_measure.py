@@ -173,7 +173,7 @@ def test_pair_changes_and_plain_language_facts(photos_dir) -> None:
 
 def test_measure_rejects_images_over_the_pixel_budget(photos_dir) -> None:
     with pytest.raises(ImageLoadError, match="exceeds the budget"):
-        measure_image(photos_dir / "china.jpg", max_pixels=10_000)
+        measure_image(photos_dir / "china.jpg", max_input_pixels=10_000)
 
 
 @pytest.mark.parametrize("size", [(1, 1), (1, 100), (100, 1), (2, 2)])

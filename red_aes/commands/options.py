@@ -67,13 +67,15 @@ def add_model_options(parser: argparse.ArgumentParser, options: tuple[Option, ..
 
 def model_kwargs(args: argparse.Namespace, options: tuple[Option, ...]) -> dict[str, Any]:
     """The load keywords of the model flags ``options`` that were given (``--quantization auto`` resolved
-    to what this machine loads with)."""
+    by :func:`~red_aes.types.resolve_quantization` to what this machine loads with on ``--device``)."""
     from red_aes.registry import given
     from red_aes.types import resolve_quantization
 
     values = {option.key: getattr(args, option.dest) for option in options}
     if "quantization" in values:
-        values["quantization"] = resolve_quantization(values["quantization"])
+        device = values.get("device")
+        on_cuda = None if device is None else device == "auto" or device.startswith("cuda")
+        values["quantization"] = resolve_quantization(values["quantization"], on_cuda)
     return given(values)
 
 

@@ -33,7 +33,7 @@ from red_aes.editing.prompt_parser import (
 )
 from red_aes.errors import InputError, TimeLimitError
 from red_aes.images import (
-    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_INPUT_PIXELS,
     MAX_REQUEST_PIXELS,
     WORKING_LONG_SIDE,
     ImageInput,
@@ -90,14 +90,14 @@ class DemoActions:
         self,
         backends: Backends,
         *,
-        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS,
         max_request_pixels: int = MAX_REQUEST_PIXELS,
         time_limit: float = DEFAULT_TIME_LIMIT,
     ) -> None:
         if not time_limit > 0:
             raise InputError(f"time_limit must be a positive number of seconds, got {time_limit}")
         self.backends = backends
-        self.max_pixels = max_pixels
+        self.max_input_pixels = max_input_pixels
         self.max_request_pixels = max_request_pixels
         self.time_limit = time_limit
 
@@ -119,7 +119,7 @@ class DemoActions:
         if image is None:
             raise InputError(f"No {what}: upload an image first.")
         try:
-            return load_image(image, max_pixels=self.max_pixels, long_side=WORKING_LONG_SIDE)
+            return load_image(image, max_input_pixels=self.max_input_pixels, long_side=WORKING_LONG_SIDE)
         except ValueError as err:
             raise self._named(image, what, err) from err
 
@@ -131,7 +131,7 @@ class DemoActions:
             if image is None:
                 raise InputError(f"No {what}: upload an image first.")
             try:
-                sizes.append(declared_size(image, self.max_pixels))
+                sizes.append(declared_size(image, self.max_input_pixels))
             except ValueError as err:
                 raise self._named(image, what, err) from err
         try:
@@ -237,7 +237,9 @@ class DemoActions:
         classical editor's operations, empty for other editors) the reasoning starts with a note per
         operation whose change is too small to see, saying why (``edit_notes`` in the details)."""
         check_deadline(deadline, "before the assessment")
-        measured = measure_pair(original, edited, max_pixels=self.max_pixels, long_side=WORKING_LONG_SIDE)
+        measured = measure_pair(
+            original, edited, max_input_pixels=self.max_input_pixels, long_side=WORKING_LONG_SIDE
+        )
         rows = attribute_rows(measured)
         scorer = self.backends.scorer_name
         extra = {**extra, "measured_facts": describe_changes(measured)}

@@ -38,7 +38,7 @@ from red_aes.editing.operations import (
 )
 from red_aes.editing.prompt_parser import describe_operation, parse_prompt
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS, WORKING_LONG_SIDE, ImageInput, load_image
 from red_aes.measure import METRICS, PairMeasurements, cast_shift, change_facts
 from red_aes.types import Direction, EditResult
 
@@ -77,15 +77,15 @@ class ClassicalEditor(BaseEditor):
 
     def __init__(
         self,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
         long_side: int | None = WORKING_LONG_SIDE,
         max_work: float | None = MAX_EDIT_WORK,
     ) -> None:
-        """``max_pixels``: pixel budget of an input; ``long_side``: edits run on (and return) the input's
-        working copy of at most this many pixels on the long side (None: full resolution); ``max_work``:
-        most estimated seconds of computing a prompt may ask for on that copy
+        """``max_input_pixels``: input limit (larger inputs are refused); ``long_side``: edits run on
+        (and return) the input's working copy of at most this many pixels on the long side (None: full
+        resolution); ``max_work``: most estimated seconds of computing a prompt may ask for on that copy
         (:func:`~red_aes.editing.operations.check_work`; None: unbounded)."""
-        self.max_pixels = max_pixels
+        self.max_input_pixels = max_input_pixels
         self.long_side = long_side
         self.max_work = max_work
 
@@ -94,14 +94,14 @@ class ClassicalEditor(BaseEditor):
         cls,
         name: str = "classical",
         *,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
         long_side: int | None = WORKING_LONG_SIDE,
         max_work: float | None = MAX_EDIT_WORK,
     ) -> ClassicalEditor:
         """Registry constructor: the classical editor has no weights."""
         if name != cls.name:
             raise InputError(f"ClassicalEditor serves editor 'classical', not {name!r}")
-        return cls(max_pixels=max_pixels, long_side=long_side, max_work=max_work)
+        return cls(max_input_pixels=max_input_pixels, long_side=long_side, max_work=max_work)
 
     def edit(
         self,
@@ -143,7 +143,7 @@ class ClassicalEditor(BaseEditor):
         for op in operations:
             check_operation(op)
         seed = check_seed(seed)
-        edited = load_image(image, max_pixels=self.max_pixels, long_side=self.long_side)
+        edited = load_image(image, max_input_pixels=self.max_input_pixels, long_side=self.long_side)
         check_work(list(operations), edited.size, max_work)
         applied = []
         for index, op in enumerate(operations):

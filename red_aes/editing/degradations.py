@@ -14,16 +14,15 @@ name (``gaussian_blur``, ``motion_blur``, ``underexposure``, ...). A row holds
   the chains of :mod:`red_aes.editing.capture` are built.
 
 So a defect is named, described and tuned in one place, and the editor, the dataset ladders and RED-Lite's
-training chains cannot drift apart. The physical models the steps use live here too: PSF kernels
-(:func:`gaussian_kernel`, :func:`trajectory`, :func:`motion_kernel`), the camera noise model
-(:func:`camera_noise`) and a JPEG round trip (:func:`jpeg`). Step sizes are in reference pixels (a
-512-pixel long side, as in :mod:`red_aes.editing.operations`), so a step looks the same at any working
-resolution.
+training chains cannot drift apart. The physics of a defect (PSF kernels, the camera noise model, grain,
+oversharpening, haze, the JPEG round trip) is written once, in :mod:`red_aes.editing.physics`: a capture
+step and the editor's operation call the same function, and differ only in how a strength or an amount
+maps onto its physical quantities. Step sizes are in reference pixels (a 512-pixel long side, as in
+:mod:`red_aes.editing.operations`), so a step looks the same at any working resolution.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,122 +31,30 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from red_aes.editing.operations import (
-    SENSOR_SHOT_SHARE,
-    Operation,
+from red_aes.editing.operations import Operation
+from red_aes.editing.physics import (
+    GLARE_SIGMA,
+    camera_noise,
     convolve_linear,
     disk_kernel,
-    splat,
-    srgb_slope,
+    gaussian_kernel,
+    grain,
+    haze,
+    jpeg,
+    motion_kernel,
+    oversharpen,
+    trajectory,
 )
-from red_aes.measure import MIDDLE_GREY, linear_to_srgb, luma, srgb_to_linear, to_float, to_image
+from red_aes.measure import linear_to_srgb, srgb_to_linear
 from red_aes.types import Attribute
-
-#: Sensor noise at middle grey at base exposure, in 8-bit levels (a clean phone photo in daylight).
-BASE_NOISE_LEVELS = 2.5
 
 #: A step's strength-independent draws (e.g. ``{"anisotropy": 2.1, "angle": 35.0}``).
 Shape = dict[str, Any]
 
 
-def gaussian_kernel(sigma_x: float, sigma_y: float, degrees: float) -> np.ndarray:
-    """An anisotropic Gaussian PSF (σ along the rotated axes, in pixels), normalised to sum 1."""
-    half = max(1, int(np.ceil(3 * max(sigma_x, sigma_y))))
-    y, x = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
-    t = np.radians(degrees)
-    u, v = x * np.cos(t) + y * np.sin(t), -x * np.sin(t) + y * np.cos(t)
-    kernel = np.exp(-0.5 * ((u / max(sigma_x, 1e-3)) ** 2 + (v / max(sigma_y, 1e-3)) ** 2))
-    return (kernel / kernel.sum()).astype(np.float32)
-
-
-def trajectory(rng: np.random.Generator, points: int = 64) -> np.ndarray:
-    """A random camera-shake path: a walk with inertia and random jerks (in the spirit of Boracchi & Foi
-    2012), centred, with unit path length; (points, 2) array of x, y."""
-    velocity = rng.standard_normal(2)
-    velocity /= np.linalg.norm(velocity) + 1e-12
-    path = [np.zeros(2)]
-    for _ in range(points - 1):
-        velocity = 0.8 * velocity + 0.5 * rng.standard_normal(2)
-        if rng.random() < 0.05:  # an abrupt jerk
-            velocity = -velocity + rng.standard_normal(2)
-        velocity /= np.linalg.norm(velocity) + 1e-12
-        path.append(path[-1] + velocity)
-    xy = np.array(path)
-    length = np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1))
-    return (xy - xy.mean(0)) / max(length, 1e-12)
-
-
-def motion_kernel(path: np.ndarray, length: float) -> np.ndarray:
-    """The PSF of ``path`` (unit length) scaled to ``length`` pixels: bilinear splats of densely resampled
-    points, normalised to sum 1 (every position of the path gets the same exposure time)."""
-    xy = path * length
-    steps = max(2, int(np.ceil(4 * max(length, 1.0))))
-    t = np.linspace(0, len(xy) - 1, steps * 4)
-    x = np.interp(t, np.arange(len(xy)), xy[:, 0])
-    y = np.interp(t, np.arange(len(xy)), xy[:, 1])
-    half = int(np.ceil(max(np.abs(x).max(), np.abs(y).max()))) + 1
-    kernel = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float64)
-    x, y = x + half, y + half
-    splat(kernel, x, y)
-    return (kernel / kernel.sum()).astype(np.float32)
-
-
 def _convolve(srgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Convolve in linear light (where optical blur happens), reflected borders, size kept; sRGB out."""
     return linear_to_srgb(convolve_linear(srgb, kernel))
-
-
-#: Bilinear demosaicking kernels: green sits on half the sites of a Bayer RGGB mosaic, red and blue on
-#: a quarter each (Malvar, He & Cutler 2004 call this the baseline interpolation).
-_DEMOSAIC_GREEN = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]], dtype=np.float32) / 4.0
-_DEMOSAIC_RED_BLUE = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float32) / 4.0
-
-
-def bayer_sites(height: int, width: int) -> np.ndarray:
-    """A (height, width, 3) mask of the RGGB Bayer pattern: which colour each sensor site records."""
-    sites = np.zeros((height, width, 3), dtype=np.float32)
-    sites[0::2, 0::2, 0] = 1.0
-    sites[0::2, 1::2, 1] = 1.0
-    sites[1::2, 0::2, 1] = 1.0
-    sites[1::2, 1::2, 2] = 1.0
-    return sites
-
-
-def demosaic(mosaic: np.ndarray) -> np.ndarray:
-    """Bilinear demosaicking of a (h, w, 3) array holding each site's value in its own channel (zeros
-    elsewhere): every channel is interpolated from its own sites."""
-    kernels = (_DEMOSAIC_RED_BLUE, _DEMOSAIC_GREEN, _DEMOSAIC_RED_BLUE)
-    return np.stack([ndimage.convolve(mosaic[..., c], kernels[c], mode="mirror") for c in range(3)], axis=-1)
-
-
-def camera_noise(
-    srgb: np.ndarray,
-    stops_under: float,
-    rng: np.random.Generator,
-    *,
-    restore: float = 1.0,
-    gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
-) -> np.ndarray:
-    """A capture ``stops_under`` stops under-exposed, then brightened by ``restore`` × those stops.
-
-    The noise is made as a sensor makes it. In linear light the captured signal is ``x · 2^-stops``;
-    each site of an RGGB Bayer mosaic records one channel, whose raw signal is the captured value over
-    that channel's white-balance gain (``gains``: red and blue usually need 1.5–2.5×, so their noise is
-    amplified more); shot noise (variance ∝ signal) and read noise (constant) are added per site, sized
-    so a correctly exposed capture has :data:`BASE_NOISE_LEVELS` 8-bit levels at middle grey on green;
-    the white-balance gains multiply it back, the mosaic of noise is demosaicked (so the noise is
-    spatially correlated, coloured and differs by channel), and the gain ``2^(restore · stops)`` then
-    multiplies signal and noise alike, highlights clipping at white. The noise relative to the restored
-    signal therefore grows as the exposure falls. A camera's denoising and JPEG are separate steps."""
-    sigma0 = BASE_NOISE_LEVELS / 255.0 / srgb_slope(MIDDLE_GREY)
-    a, b = SENSOR_SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SENSOR_SHOT_SHARE) * sigma0**2
-    captured = srgb_to_linear(srgb) * 2.0**-stops_under
-    gain = np.asarray(gains, dtype=np.float32)
-    raw = np.clip(captured, 0.0, None) / gain
-    sites = bayer_sites(*srgb.shape[:2])
-    site_noise = rng.standard_normal(srgb.shape[:2]).astype(np.float32)[..., None] * sites
-    noise = demosaic(site_noise * np.sqrt(a * raw + b) * gain)
-    return linear_to_srgb((captured + noise) * 2.0 ** (restore * stops_under))
 
 
 #: The resampling filters a ``low_resolution`` step draws from, by name.
@@ -162,14 +69,6 @@ def _resample(srgb: np.ndarray, size: tuple[int, int], method: str) -> np.ndarra
     planes = (Image.fromarray(srgb[..., c].astype(np.float32), mode="F") for c in range(3))
     channels = [np.asarray(plane.resize(size, RESAMPLING[method])) for plane in planes]
     return np.clip(np.stack(channels, -1), 0.0, 1.0)
-
-
-def jpeg(srgb: np.ndarray, quality: int) -> np.ndarray:
-    """One baseline JPEG encode/decode (4:2:0) at ``quality``."""
-    buffer = io.BytesIO()
-    to_image(srgb).save(buffer, format="JPEG", quality=int(quality), subsampling=2)
-    buffer.seek(0)
-    return to_float(Image.open(buffer).convert("RGB"))
 
 
 # -- capture steps: (srgb float32 HxWx3 in [0, 1], strength, shape, pixels per reference pixel, rng) -> srgb
@@ -202,9 +101,7 @@ def _low_resolution(
 
 
 def _grain(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
-    sigma = (1.0 + 29.0 * s) / 255.0
-    noise_shape = (*x.shape[:2], 1) if shape["mono"] else x.shape
-    return np.clip(x + rng.standard_normal(noise_shape).astype(np.float32) * sigma, 0.0, 1.0)
+    return grain(x, 1.0 + 29.0 * s, rng, mono=shape["mono"])
 
 
 def _sensor_noise(
@@ -240,15 +137,11 @@ def _smear(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.G
 
 
 def _oversharpen(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
-    y = luma(x)
-    detail = y - ndimage.gaussian_filter(y, sigma=shape["radius"] * scale)
-    return np.clip(x + ((0.5 + 4.0 * s) * detail)[..., None], 0.0, 1.0)
+    return oversharpen(x, 0.5 + 4.0 * s, shape["radius"] * scale)
 
 
 def _haze(x: np.ndarray, s: float, shape: Shape, scale: float, rng: np.random.Generator) -> np.ndarray:
-    veil = 0.15 + 0.6 * s
-    glare = ndimage.gaussian_filter(x, sigma=(8 * scale, 8 * scale, 0))
-    return (1 - veil) * (0.85 * x + 0.15 * glare) + veil * shape["airlight"]
+    return haze(x, 0.15 + 0.6 * s, shape["airlight"], GLARE_SIGMA * scale)
 
 
 def _no_shape(rng: np.random.Generator) -> Shape:

@@ -8,7 +8,9 @@ for very large inputs) and the result is resized back exactly.
 
 Loading happens once per process for each (model, options) combination (:func:`load_pipeline` is
 cached). Weights are loaded from safetensors only; optional bitsandbytes 4-bit / 8-bit quantization
-(diffusers ``PipelineQuantizationConfig``) and model CPU offload make large pipelines fit smaller GPUs.
+(diffusers ``PipelineQuantizationConfig``; ``quantization`` takes the words every loader takes,
+``auto`` included, resolved by :func:`red_aes.types.resolve_quantization`) and model CPU offload make
+large pipelines fit smaller GPUs.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from red_aes.editing.base import (
     check_strength,
 )
 from red_aes.errors import InputError, require
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
-from red_aes.types import QUANTIZATIONS, EditResult
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS, ImageInput, load_image
+from red_aes.types import EditResult, resolve_quantization
 
 #: Components quantized when present (the large networks; VAEs and schedulers stay in full precision).
 QUANTIZED_COMPONENTS: tuple[str, ...] = ("transformer", "unet", "text_encoder", "text_encoder_2")
@@ -138,12 +140,7 @@ def load_pipeline(
     require("diffusers", "diffusion", "the diffusion editor")
     from diffusers import DiffusionPipeline
 
-    if quantization == "none":
-        quantization = None
-    if quantization is not None and quantization not in QUANTIZATIONS:
-        raise InputError(
-            f"quantization must be one of {('none', *QUANTIZATIONS)} or None, got {quantization!r}"
-        )
+    quantization = resolve_quantization(quantization, device.startswith("cuda"))
     if cpu_offload and not device.startswith("cuda"):
         raise InputError(f"cpu_offload moves components to a CUDA device on demand; got device {device!r}")
     if quantization is not None and not device.startswith("cuda"):
@@ -199,7 +196,7 @@ class DiffusionEditor(BaseEditor):
         trust_remote_code: bool = False,
         num_inference_steps: int | None = None,
         max_area: int = DEFAULT_MAX_AREA,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
         progress: bool = False,
         **call_kwargs: Any,
     ) -> None:
@@ -207,6 +204,8 @@ class DiffusionEditor(BaseEditor):
             raise InputError(f"max_area must be at least {64 * 64} pixels, got {max_area}")
         self.model = str(model)
         self.device = device or _default_device()
+        # resolved here too, so "auto", "none" and None share the cached pipeline they all load
+        quantization = resolve_quantization(quantization, self.device.startswith("cuda"))
         self.pipeline = load_pipeline(
             self.model, self.device, dtype, quantization, cpu_offload, trust_remote_code
         )
@@ -217,7 +216,7 @@ class DiffusionEditor(BaseEditor):
         if num_inference_steps is not None:
             self.call_kwargs["num_inference_steps"] = int(num_inference_steps)
         self.max_area = max_area
-        self.max_pixels = max_pixels
+        self.max_input_pixels = max_input_pixels
         accepted = inspect.signature(self.pipeline.__call__).parameters
         unknown = sorted(k for k in self.call_kwargs if k not in accepted)
         if unknown:
@@ -251,7 +250,7 @@ class DiffusionEditor(BaseEditor):
         prompt = check_instruction(instruction)
         check_not_negated(prompt)  # text-conditioned models tend to apply the very edit a negation rules out
         seed = check_seed(seed)
-        source = load_image(image, max_pixels=self.max_pixels)
+        source = load_image(image, max_input_pixels=self.max_input_pixels)
         kwargs = dict(self.call_kwargs)
         if strength is not None:
             arg = self.family.strength_arg

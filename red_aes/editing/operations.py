@@ -10,7 +10,9 @@ the real radius in pixels is reported in the parameters.
 
 Besides the adjustments a photo editor offers, the table holds realistic *degradations* (defocus, motion
 blur, sensor noise, JPEG generation loss, lost resolution, oversharpening halos, haze, chromatic
-aberration), each modelled on the physical or digital process that causes it.
+aberration), each modelled on the physical or digital process that causes it. Grain, sensor noise,
+oversharpening, haze, JPEG and the blur kernels are the functions of :mod:`red_aes.editing.physics`, the
+ones the capture chains use: an operation only maps its amount onto their physical quantities.
 
 Adding an operation is one function plus one :data:`OPERATIONS` entry (and its words in the prompt
 parser, :mod:`red_aes.editing.prompt_parser`).
@@ -18,19 +20,29 @@ parser, :mod:`red_aes.editing.prompt_parser`).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from red_aes.editing.base import UnsupportedEditError
+from red_aes.editing.physics import (
+    GLARE_SIGMA,
+    camera_noise,
+    convolve_linear,
+    disk_kernel,
+    grain,
+    haze,
+    jpeg,
+    line_kernel,
+    noise_stops,
+    oversharpen,
+)
 from red_aes.errors import InputError
 from red_aes.measure import (
-    MIDDLE_GREY,
     TILT_MIN_CONFIDENCE,
     analysis_image,
     estimate_noise_sigma,
@@ -211,13 +223,10 @@ def _blur(image: Image.Image, op: Operation, seed: int) -> Edited:
 
 
 def _grain(image: Image.Image, op: Operation, seed: int) -> Edited:
-    """Add Gaussian film grain of standard deviation ``amount`` 8-bit levels: 80% of the variance is
-    shared by the three channels (luminance grain), 20% per channel (chroma grain). Seeded."""
-    rng = np.random.default_rng(seed)
-    h, w = image.height, image.width
-    mono = rng.standard_normal((h, w, 1), dtype=np.float32) * np.sqrt(0.8)
-    chroma = rng.standard_normal((h, w, 3), dtype=np.float32) * np.sqrt(0.2)
-    return to_image(to_float(image) + (mono + chroma) * (op.amount / 255.0)), {"seed": seed}
+    """Add film grain: Gaussian, of standard deviation ``amount`` 8-bit levels, the same in the three
+    channels (a grey speckle; :func:`red_aes.editing.physics.grain`). Seeded."""
+    edited = grain(to_float(image), op.amount, np.random.default_rng(seed), mono=True)
+    return to_image(edited), {"seed": seed, "mono": True}
 
 
 def _denoise(image: Image.Image, op: Operation, seed: int) -> Edited:
@@ -360,68 +369,13 @@ def jpeg_amount(quality: float) -> float:
 
 
 def _jpeg(image: Image.Image, op: Operation, seed: int) -> Edited:
-    """Re-encode as baseline JPEG (4:2:0 chroma subsampling) at quality 95 - 85 * amount, and decode."""
+    """Re-encode as baseline JPEG (4:2:0 chroma subsampling) at quality 95 - 85 * amount, and decode
+    (:func:`red_aes.editing.physics.jpeg`)."""
     quality = jpeg_quality(op.amount)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    with Image.open(buffer) as decoded:
-        return decoded.convert("RGB"), {"quality": quality}
+    return to_image(jpeg(to_float(image), quality)), {"quality": quality}
 
 
 # -- realistic degradations: what cameras, lenses, the atmosphere and the web do to photos --------------
-
-
-def convolve_linear(srgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """An sRGB array convolved with a normalised 2-D ``kernel`` in linear light (where optical blur
-    happens), with reflected borders so the size is kept; returns linear RGB. FFT-based, so wide kernels
-    are cheap."""
-    kh, kw = kernel.shape
-    linear = srgb_to_linear(srgb)
-    padded = np.pad(
-        linear, ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2), (0, 0)), mode="reflect"
-    )
-    return signal.fftconvolve(padded, kernel[..., None], mode="valid", axes=(0, 1))
-
-
-def disk_kernel(radius: float) -> np.ndarray:
-    """A pillbox PSF of ``radius`` pixels: each cell weighted by the fraction of it inside the disk
-    (4x4 supersampled, so the kernel grows smoothly with the radius), normalised to sum 1."""
-    half = int(np.ceil(radius))
-    offsets = (np.arange(4) + 0.5) / 4 - 0.5
-    grid = np.arange(-half, half + 1, dtype=np.float32)
-    ys = (grid[:, None] + offsets[None, :]).reshape(-1)
-    inside = (ys[:, None] ** 2 + ys[None, :] ** 2 <= radius**2).astype(np.float32)
-    kernel = inside.reshape(2 * half + 1, 4, 2 * half + 1, 4).mean(axis=(1, 3))
-    if kernel.sum() == 0:  # a disk smaller than the centre samples covers only the centre pixel
-        kernel[half, half] = 1.0
-    return kernel / kernel.sum()
-
-
-def splat(kernel: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
-    """Add unit weight at each sample point (``x``, ``y``, in pixels of ``kernel``) to ``kernel`` in place,
-    shared bilinearly among the four pixels around it: how a path is drawn into a PSF."""
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    fx, fy = x - x0, y - y0
-    for dy, dx, weight in (
-        (0, 0, (1 - fx) * (1 - fy)),
-        (0, 1, fx * (1 - fy)),
-        (1, 0, (1 - fx) * fy),
-        (1, 1, fx * fy),
-    ):
-        np.add.at(kernel, (y0 + dy, x0 + dx), weight)
-
-
-def line_kernel(length: float, degrees: float) -> np.ndarray:
-    """A linear-motion PSF: a centred segment of ``length`` pixels at ``degrees`` counter-clockwise from
-    horizontal, drawn by bilinear splatting of 4 samples per pixel of length, normalised to sum 1."""
-    half = int(np.ceil(length / 2)) + 1
-    kernel = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float32)
-    t = np.linspace(-length / 2, length / 2, max(2, int(np.ceil(4 * length)) + 1))
-    x = half + t * np.cos(np.radians(degrees))
-    y = half - t * np.sin(np.radians(degrees))
-    splat(kernel, x, y)
-    return kernel / kernel.sum()
 
 
 def _defocus(image: Image.Image, op: Operation, seed: int) -> Edited:
@@ -441,35 +395,24 @@ def _motion_blur(image: Image.Image, op: Operation, seed: int) -> Edited:
     return to_image(linear_to_srgb(linear)), {"length_px": length, "angle_degrees": angle, "seed": seed}
 
 
-#: Share of the sensor noise variance common to the three channels (luminance noise); the rest is
-#: independent per channel (chroma noise).
-SENSOR_LUMA_SHARE = 0.7
-#: Share of the noise variance at middle grey that is signal-dependent shot noise (the rest: read noise).
-SENSOR_SHOT_SHARE = 0.8
-
-
-def srgb_slope(linear: float) -> float:
-    """d sRGB / d linear at a linear level above the sRGB toe."""
-    return 1.055 / 2.4 * linear ** (1 / 2.4 - 1)
+#: White-balance gains of red, green and blue the sensor noise is made under (daylight; the middle of
+#: the capture chains' ranges): red and blue noise is amplified by them, so high-ISO noise is coloured.
+SENSOR_GAINS = (2.0, 1.0, 1.6)
 
 
 def _sensor_noise(image: Image.Image, op: Operation, seed: int) -> Edited:
-    """High-ISO sensor noise, Poisson-Gaussian (Foi et al. 2008, Practical Poissonian-Gaussian noise
-    modeling and fitting for single-image raw-data, IEEE TIP 17) in its Gaussian approximation: in linear
-    light each channel value x gets noise of variance σ²(x) = a·x + b. The parameters put
-    ``amount`` 8-bit sRGB levels of standard deviation at middle grey (linear 0.18), 80% of that variance
-    shot noise (a = 0.8 σ₀² / 0.18) and 20% read noise (b = 0.2 σ₀²), σ₀ = amount / 255 / sRGB slope.
-    70% of the variance is common to the channels (luminance noise), 30% per channel (chroma noise).
-    Seeded."""
-    sigma0 = op.amount / 255.0 / srgb_slope(MIDDLE_GREY)
-    a, b = SENSOR_SHOT_SHARE * sigma0**2 / MIDDLE_GREY, (1.0 - SENSOR_SHOT_SHARE) * sigma0**2
-    rng = np.random.default_rng(seed)
-    h, w = image.height, image.width
-    noise = rng.standard_normal((h, w, 1), dtype=np.float32) * np.sqrt(SENSOR_LUMA_SHARE)
-    noise = noise + rng.standard_normal((h, w, 3), dtype=np.float32) * np.sqrt(1.0 - SENSOR_LUMA_SHARE)
-    linear = srgb_to_linear(to_float(image))
-    noisy = linear + np.sqrt(a * linear + b) * noise
-    return to_image(linear_to_srgb(noisy)), {"shot_a": a, "read_b": b, "seed": seed}
+    """High-ISO sensor noise, made as the capture chains make it
+    (:func:`red_aes.editing.physics.camera_noise`): the photo as a capture under-exposed by the stops
+    that leave ``amount`` 8-bit levels of noise at middle grey in green (:func:`noise_stops`), shot and
+    read noise (Poisson-Gaussian, Foi et al. 2008) per Bayer site under the daylight white-balance gains
+    :data:`SENSOR_GAINS`, demosaicked, and brought back to its brightness by gain. Red and blue get more
+    noise than green (their gains), shadows more than highlights relative to the signal, and the noise is
+    spatially correlated as a camera's is. Seeded."""
+    stops = noise_stops(op.amount)
+    edited = camera_noise(
+        to_float(image), stops, np.random.default_rng(seed), restore=1.0, gains=SENSOR_GAINS
+    )
+    return to_image(edited), {"stops_under": stops, "gains": list(SENSOR_GAINS), "seed": seed}
 
 
 #: Encode-decode cycles of ``jpeg_repeat`` (an image re-saved along a chain of apps and uploads).
@@ -498,29 +441,30 @@ OVERSHARPEN_SIGMA = 3.0
 
 
 def _oversharpen(image: Image.Image, op: Operation, seed: int) -> Edited:
-    """Heavy-handed sharpening: an unsharp mask of luma with a wide Gaussian (σ = 3 reference px),
-    Y' = Y + amount * (Y - G(Y)), the luma change added to all three channels (so hues are kept). Edges
-    get bright and dark halos several pixels wide, and highlights and shadows clip near them."""
+    """Heavy-handed sharpening (:func:`red_aes.editing.physics.oversharpen`): an unsharp mask of luma with
+    a wide Gaussian (σ = 3 reference px), Y' = Y + amount * (Y - G(Y)), the luma change added to all three
+    channels (so hues are kept). Edges get bright and dark halos several pixels wide, and highlights and
+    shadows clip near them."""
     sigma = OVERSHARPEN_SIGMA * _scale(image)
-    srgb = to_float(image)
-    y = luma(srgb)
-    detail = y - ndimage.gaussian_filter(y, sigma=sigma, mode="reflect")
-    return to_image(srgb + (op.amount * detail)[..., None]), {"sigma_px": sigma}
+    return to_image(oversharpen(to_float(image), op.amount, sigma)), {"sigma_px": sigma}
 
 
-#: Linear-light airlight of ``haze``: a light, neutral grey (sRGB about 231).
-HAZE_AIRLIGHT = 0.8
-#: Transmission lost per unit of ``haze`` amount: t = 1 - 0.8 amount.
-HAZE_SPAN = 0.8
+#: Airlight of ``haze``: a light neutral grey, sRGB 0.9 (230 levels), the top of the capture chains' range.
+HAZE_AIRLIGHT = 0.9
+#: Veil of ``haze`` at amount 1; amount a gives a veil of 0.9·√a.
+HAZE_MAX_VEIL = 0.9
 
 
 def _haze(image: Image.Image, op: Operation, seed: int) -> Edited:
-    """A uniform atmospheric veil, Koschmieder's model as used in dehazing (He, Sun & Tang 2009, Single
-    image haze removal using dark channel prior, CVPR): I' = I·t + A·(1 - t) in linear light, with
-    transmission t = 1 - 0.8 * amount and a light-grey airlight A = 0.8."""
-    t = 1.0 - HAZE_SPAN * op.amount
-    linear = srgb_to_linear(to_float(image)) * t + HAZE_AIRLIGHT * (1.0 - t)
-    return to_image(linear_to_srgb(linear)), {"transmission": t, "airlight": HAZE_AIRLIGHT}
+    """A hazy lens, as the capture chains make it (:func:`red_aes.editing.physics.haze`): the photo over a
+    little glare (σ = 8 reference px) veiled towards the light-grey airlight :data:`HAZE_AIRLIGHT` by the
+    share 0.9·√amount. The square root keeps what an amount meant when the editor veiled in linear light
+    (Koschmieder's I·t + A·(1 − t), t = 1 − 0.8·amount): about the same share of a photo's RMS contrast
+    is lost at each amount."""
+    veil = HAZE_MAX_VEIL * float(np.sqrt(op.amount))
+    glare = GLARE_SIGMA * _scale(image)
+    edited = haze(to_float(image), veil, HAZE_AIRLIGHT, glare)
+    return to_image(edited), {"veil": veil, "airlight": HAZE_AIRLIGHT, "glare_sigma_px": glare}
 
 
 def _chromatic_aberration(image: Image.Image, op: Operation, seed: int) -> Edited:
@@ -609,7 +553,9 @@ OPERATIONS: dict[str, OpSpec] = {
     "oversharpen": OpSpec(
         _oversharpen, Attribute.SHARPNESS, "unsharp-mask amount", 0.0, 10.0, 3.0, "sharpening halos"
     ),
-    "haze": OpSpec(_haze, Attribute.CONTRAST, "veil 0-1", 0.0, 1.0, 0.4, "atmospheric haze"),
+    "haze": OpSpec(
+        _haze, Attribute.CONTRAST, "haze 0-1 (veil 0.9·√amount)", 0.0, 1.0, 0.4, "atmospheric haze"
+    ),
     "chromatic_aberration": OpSpec(
         _chromatic_aberration,
         Attribute.COLOR,
@@ -660,7 +606,7 @@ WORK_PER_MEGAPIXEL: dict[str, float] = {
     "auto_white_balance": 0.15,
     "sharpen": 0.25,
     "blur": 0.05,
-    "grain": 0.4,
+    "grain": 0.15,
     "denoise": 0.5,
     "vignette": 0.2,
     "crop": 0.01,
@@ -672,11 +618,11 @@ WORK_PER_MEGAPIXEL: dict[str, float] = {
     "jpeg": 0.02,
     "defocus": 0.65,
     "motion_blur": 0.45,
-    "sensor_noise": 0.8,
+    "sensor_noise": 0.4,
     "jpeg_repeat": 0.07,
     "downscale": 0.02,
     "oversharpen": 0.15,
-    "haze": 0.15,
+    "haze": 0.2,
     "chromatic_aberration": 0.4,
 }
 #: A Gaussian blur's extra work per megapixel and per pixel of σ: scipy's separable filter spans 8σ.

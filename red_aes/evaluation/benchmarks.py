@@ -29,7 +29,7 @@ from PIL import Image
 
 from red_aes.errors import InputError
 from red_aes.evaluation.metrics import BINARY_THRESHOLD
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS, ImageInput, load_image
 from red_aes.registry import Entry, Registry
 from red_aes.types import SCORE_MAX, SCORE_MIN
 
@@ -39,9 +39,9 @@ BenchmarkKind = Literal["score", "pairwise", "delta", "ladder"]
 ImageSource = ImageInput | Callable[[], Image.Image]
 
 
-def open_image(source: ImageSource, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image.Image:
+def open_image(source: ImageSource, max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS) -> Image.Image:
     """Materialise an :data:`ImageSource` as a safe RGB image through :func:`load_image`."""
-    return load_image(source() if callable(source) else source, max_pixels=max_pixels)
+    return load_image(source() if callable(source) else source, max_input_pixels=max_input_pixels)
 
 
 @dataclass(frozen=True)

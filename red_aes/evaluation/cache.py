@@ -4,9 +4,10 @@ asks the model the same question twice.
 An answer is keyed by everything that determines it: the model id, the adapter, the operation
 (``score`` one image or ``compare`` two), the decoding mode, the instruction, the SHA-256 of the exact
 RGB pixels the model sees, and the scorer's identity as the scorer itself reports it
-(:func:`scorer_identity`: its own prompt version, reasoning budget, pixel budget, dtype, quantization)
-plus the load options the run asked for. A run with another quantization, prompt version, reasoning
-budget or pixel budget therefore asks the model again instead of reusing answers it did not give.
+(:func:`scorer_identity`: its own prompt version, reasoning budget, pixel budget, dtype and the
+quantization its weights were loaded with) plus the load options the run asked for. A run with another
+quantization, prompt version, reasoning budget or pixel budget therefore asks the model again instead of
+reusing answers it did not give, whether or not ``evaluate`` was told the load options.
 The store is a SQLite file (atomic transactions, safe to interrupt, one commit per batch) and
 append-only: an existing answer is never overwritten. Invalid answers (the model gave no readable
 number) are cached too: with greedy decoding, asking again gives the same answer. With each answer
@@ -43,8 +44,6 @@ IDENTITY_ATTRIBUTES: tuple[str, ...] = (
     "max_reasoning_tokens",
     "max_image_pixels",
 )
-#: Columns added to the first version of the table (to new and older cache files alike, when opened).
-_LATER_COLUMNS: dict[str, str] = {"forced": "INTEGER NOT NULL DEFAULT 0", "answer_mass": "REAL"}
 
 
 @dataclass(frozen=True)
@@ -114,16 +113,12 @@ class PredictionCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60)
-        with self._db:  # one write lock: processes opening the same file at once add a column once
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._db:
             self._db.execute(
-                "CREATE TABLE IF NOT EXISTS answers "
-                "(key TEXT PRIMARY KEY, value REAL, valid INTEGER NOT NULL, error TEXT, fields TEXT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value REAL, "
+                "valid INTEGER NOT NULL, error TEXT, fields TEXT NOT NULL, "
+                "forced INTEGER NOT NULL DEFAULT 0, answer_mass REAL)"
             )
-            present = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
-            for column, declaration in _LATER_COLUMNS.items():
-                if column not in present:
-                    self._db.execute(f"ALTER TABLE answers ADD COLUMN {column} {declaration}")
 
     @staticmethod
     def key(fields: dict[str, Any]) -> str:

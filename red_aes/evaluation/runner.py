@@ -4,7 +4,7 @@ Scoring modes:
 
 - ``direct``: the scorer's own answer for the benchmark's kind: ``score(image)`` for absolute-score
   benchmarks and the edit ladder, ``compare(first, second)`` for pairwise and RED benchmarks. A scorer
-  whose class says ``relative = False`` (an absolute scorer such as ``measured``, whose delta is by
+  whose registry entry says ``relative=False`` (an absolute scorer such as ``measured``, whose delta is by
   definition ``score(second) − score(first)``) answers pair benchmarks by scoring each distinct image
   once and subtracting; ``answers_computed``/``answers_from_cache`` then count images, not pairs.
 - ``anchored`` (absolute-score benchmarks and the edit ladder): each image is compared with K anchors
@@ -140,12 +140,13 @@ def _chunks(n: int, size: int) -> list[range]:
 
 
 def _load(sources: Sequence[Any], scorer: BaseScorer) -> list[LoadedImage]:
-    return [LoadedImage.of(open_image(s, max_pixels=scorer.max_pixels)) for s in sources]
+    return [LoadedImage.of(open_image(s, max_input_pixels=scorer.max_input_pixels)) for s in sources]
 
 
 def is_relative(scorer: BaseScorer) -> bool:
-    """Whether the scorer judges pairs as pairs; ``relative = False`` on its class marks an absolute
-    scorer whose delta is the difference of its scores (default True: ask the pair)."""
+    """Whether the scorer judges pairs as pairs; ``relative=False`` on its registry entry
+    (:class:`~red_aes.scoring.backends.ScorerEntry`) marks an absolute scorer whose delta is the
+    difference of its scores (default True: ask the pair)."""
     return bool(getattr(scorer, "relative", True))
 
 
@@ -187,7 +188,7 @@ def _scored_pairs(
         if path is not None and path in digests:
             keys.append(digests[path])
             continue
-        loaded = LoadedImage.of(open_image(source, max_pixels=scorer.max_pixels))
+        loaded = LoadedImage.of(open_image(source, max_input_pixels=scorer.max_input_pixels))
         if path is not None:
             digests[path] = loaded.digest
         keys.append(loaded.digest)
@@ -301,12 +302,12 @@ def evaluate(
     if scoring == "anchored":
         if pairs:
             raise InputError(
-                f"mode 'anchored' gives absolute scores; {benchmark.name!r} is a {benchmark.kind} benchmark "
-                "scored by comparing its pairs directly (use mode 'direct')"
+                f"scoring 'anchored' gives absolute scores; {benchmark.name!r} is a {benchmark.kind} "
+                "benchmark scored by comparing its pairs directly (use scoring 'direct')"
             )
         if anchors is None or len(anchors) == 0:
             raise InputError(
-                "mode 'anchored' needs anchor images with known scores (e.g. --anchors train.csv)"
+                "scoring 'anchored' needs anchor images with known scores (e.g. --anchors train.csv)"
             )
         anchor_ids, anchor_images, anchor_scores = (
             list(anchors.ids),

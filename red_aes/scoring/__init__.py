@@ -9,70 +9,22 @@
 ``lite``               RED-Lite (model code in :mod:`red_aes.lite`)
 ``statistics``         single-statistic baselines
 ``options``            the scorer's load options as flags, shared by the CLI and the demo app
+``backends``           :data:`SCORERS`: each backend's name, target and facts (:class:`ScorerEntry`)
 =====================  ============================================================================
 
 ``load_scorer("red-lite")`` builds a registered backend; any other model string is a VLM id or
 directory. Adding a backend is one class plus one :class:`ScorerEntry` in :data:`SCORERS`, which says
-without importing the backend what it is: relative or absolute, its score range and direction.
+without importing the backend what it is: relative or absolute, its score range and direction. The
+classes read those facts from their entry; they are declared nowhere else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from red_aes.registry import Entry, Registry
+from red_aes.errors import InputError
+from red_aes.scoring.backends import SCORERS, ScorerEntry
 from red_aes.scoring.base import DECODINGS, BaseScorer
-from red_aes.types import SCORE_MAX, SCORE_MIN
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScorerEntry(Entry):
-    """A scorer's entry. ``relative``: whether it judges a pair as a pair (a VLM) rather than as the
-    difference of two absolute scores; ``score_range`` and ``higher_is_better`` as on its class (the
-    tests check that entry and class agree)."""
-
-    relative: bool
-    score_range: tuple[float, float] = (SCORE_MIN, SCORE_MAX)
-    higher_is_better: bool = True
-
-
-#: Named scorer backends; any other model string is a VLM id or directory (the fallback).
-SCORERS = Registry(
-    "scorer",
-    {
-        "endpoint": ScorerEntry(
-            "red_aes.scoring.endpoint:EndpointScorer.from_pretrained",
-            "a model served behind an OpenAI-compatible chat endpoint, e.g. vLLM",
-            relative=True,
-        ),
-        "measured": ScorerEntry(
-            "red_aes.scoring.measured:MeasuredScorer.from_pretrained",
-            "measured image statistics under a hand-set formula, no model",
-            relative=False,
-        ),
-        "red-lite": ScorerEntry(
-            "red_aes.scoring.lite:RedLiteScorer.from_pretrained",
-            "RED-Lite, a small CNN head trained on edit pairs only, offline on CPU",
-            relative=False,
-        ),
-        "stat-colorfulness": ScorerEntry(
-            "red_aes.scoring.statistics:StatisticScorer.from_pretrained",
-            "a single colourfulness statistic (Hasler & Süsstrunk), no model",
-            relative=False,
-        ),
-        "stat-sharpness": ScorerEntry(
-            "red_aes.scoring.statistics:StatisticScorer.from_pretrained",
-            "a single sharpness statistic (log Laplacian variance), no model",
-            relative=False,
-        ),
-    },
-    fallback=ScorerEntry(
-        "red_aes.scoring.vlm:RedAesScorer.from_pretrained",
-        "a vision-language model by Hub id or directory, with an optional LoRA adapter",
-        relative=True,
-    ),
-)
 
 
 def available_scorers() -> list[str]:
@@ -87,9 +39,18 @@ def load_scorer(model: str, adapter: str | None = None, **kwargs: Any) -> BaseSc
     id/directory; ``adapter`` is a PEFT adapter of the VLM, or a RED-Lite head (folder or Hub repo) for
     ``"red-lite"``. Other keyword arguments go to the backend's ``from_pretrained`` (``quantization``,
     ``device``, ``dtype``, ...); options a backend does not take are refused, naming those it takes.
+    ``max_input_pixels`` is every backend's input limit (larger images are refused); ``max_pixels`` is
+    Qwen's name for the VLM's resize budget (``max_image_pixels``), refused with that explanation by a
+    backend that resizes nothing.
     """
     if adapter is not None:
         kwargs["adapter"] = adapter
+    if "max_pixels" in kwargs and not SCORERS.accepts(model, "max_pixels"):
+        raise InputError(
+            f"the {model} scorer takes no max_pixels: that is Qwen's name for a VLM's resize budget "
+            "(max_image_pixels), and this scorer resizes nothing; to refuse images larger than "
+            f"{kwargs['max_pixels']} pixels, pass max_input_pixels"
+        )
     return SCORERS.build(model, **kwargs)
 
 

@@ -4,7 +4,8 @@ A scorer answers two questions: ``compare(original, edited)`` -> :class:`Aesthet
 ``score(image)`` -> :class:`AestheticScore`. Both take one item or a list; lists are loaded and
 validated up front, then processed in batches of ``batch_size``. Backends implement the per-item methods
 (``_compare_one``, ``_score_one``) or, when they batch, the batch methods. In the spirit of pyiqa, a
-scorer exposes its output ranges and direction (higher is better).
+scorer exposes its output ranges and direction (higher is better), read from its registry entry
+(:mod:`red_aes.scoring.backends`).
 
 ``decoding`` is how a backend answers: ``"reasoning"`` (reasoning text, then the number) or ``"fast"``
 (the number alone).
@@ -13,24 +14,17 @@ scorer exposes its output ranges and direction (higher is better).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from PIL import Image
 from tqdm.auto import tqdm
 
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS, ImageInput, load_image
 from red_aes.parsing import Kind, parse_answer
 from red_aes.prompts import format_answer, format_delta, format_score
-from red_aes.types import (
-    DELTA_MAX,
-    DELTA_MIN,
-    SCORE_MAX,
-    SCORE_MIN,
-    AestheticDelta,
-    AestheticScore,
-    Decoding,
-)
+from red_aes.scoring.backends import ScorerEntry, scorer_entry
+from red_aes.types import AestheticDelta, AestheticScore, Decoding
 
 #: The decodings every scorer accepts (a backend without reasoning text may leave ``reasoning`` short).
 DECODINGS: tuple[str, ...] = ("reasoning", "fast")
@@ -48,19 +42,42 @@ class BaseScorer:
     """Common front end: input handling, batching and progress; backends fill in the per-item or the
     batch methods."""
 
+    #: The registered name (:data:`~red_aes.scoring.backends.SCORERS`) whose entry holds this backend's
+    #: facts; a name that is not registered reads the VLM fallback's entry.
     name: str = "base"
-    score_range: ClassVar[tuple[float, float]] = (SCORE_MIN, SCORE_MAX)
-    delta_range: ClassVar[tuple[float, float]] = (DELTA_MIN, DELTA_MAX)
-    higher_is_better: ClassVar[bool] = True
-    #: True when a delta needs a joint look at both images (a VLM); False when it is by definition
-    #: score(edited) − score(original), so a harness may score each image once and subtract.
-    relative: ClassVar[bool] = True
 
-    def __init__(self, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
+    @property
+    def entry(self) -> ScorerEntry:
+        """This backend's registry entry, the one home of its ``relative``, ``score_range`` and
+        ``higher_is_better``."""
+        return scorer_entry(self.name)
+
+    @property
+    def relative(self) -> bool:
+        """True when a delta needs a joint look at both images (a VLM); False when it is by definition
+        score(edited) − score(original), so a harness may score each image once and subtract."""
+        return self.entry.relative
+
+    @property
+    def score_range(self) -> tuple[float, float]:
+        """The (low, high) of this backend's scores."""
+        return self.entry.score_range
+
+    @property
+    def delta_range(self) -> tuple[float, float]:
+        """The (low, high) of its deltas, ``±(high − low)`` of :attr:`score_range`."""
+        return self.entry.delta_range
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a higher score means a better photo."""
+        return self.entry.higher_is_better
+
+    def __init__(self, batch_size: int = 8, max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS) -> None:
         if batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
-        self.max_pixels = max_pixels
+        self.max_input_pixels = max_input_pixels
 
     # -- backend hooks -------------------------------------------------------------------------
     # A backend that answers one item at a time implements ``_compare_one``/``_score_one`` and keeps the
@@ -126,8 +143,8 @@ class BaseScorer:
             instructions = list(instruction)
             if len(instructions) != len(originals):
                 raise InputError(f"got {len(instructions)} instructions for {len(originals)} pairs")
-        originals = [load_image(x, max_pixels=self.max_pixels) for x in originals]
-        editeds = [load_image(x, max_pixels=self.max_pixels) for x in editeds]
+        originals = [load_image(x, max_input_pixels=self.max_input_pixels) for x in originals]
+        editeds = [load_image(x, max_input_pixels=self.max_input_pixels) for x in editeds]
         results: list[AestheticDelta] = []
         for idx in tqdm(
             _batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress
@@ -156,7 +173,9 @@ class BaseScorer:
         """
         decoding = _check_decoding(decoding)
         single = not _is_batch(image)
-        images = [load_image(x, max_pixels=self.max_pixels) for x in ([image] if single else image)]
+        images = [
+            load_image(x, max_input_pixels=self.max_input_pixels) for x in ([image] if single else image)
+        ]
         results: list[AestheticScore] = []
         for idx in tqdm(
             _batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress

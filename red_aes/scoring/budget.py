@@ -1,9 +1,10 @@
 """The visual-token budget of a Qwen-VL style processor: how many pixels each image is resized to.
 
-Not to be confused with the input limit ``max_pixels`` of :func:`red_aes.images.load_image` (images
-larger than that are refused); this budget (``max_image_pixels``) resizes every accepted image before
-the model sees it. Training saves it in the processor and ``red_aes.json``; the scorer, the pipeline,
-judges, the app and evaluation read it back through :func:`resolve_image_budget`.
+This budget (``max_image_pixels``; Qwen's processor calls it ``max_pixels``, and the VLM scorer takes
+that name too) resizes every accepted image before the model sees it. Not to be confused with the input
+limit ``max_input_pixels`` of :func:`red_aes.images.load_image` and every scorer: images larger than
+that are refused, never resized. Training saves it in the processor and ``red_aes.json``; the scorer,
+the pipeline, judges, the app and evaluation read it back through :func:`resolve_image_budget`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from PIL import Image
 
 from red_aes.chat import ChatEndpoint, to_openai_messages
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.parsing import Kind
 from red_aes.prompts import PROMPT_VERSION, build_messages, get_template
 from red_aes.scoring.base import BaseScorer, parsed_result
@@ -36,9 +36,9 @@ class EndpointScorer(BaseScorer):
         prompt_version: str = PROMPT_VERSION,
         concurrency: int = 4,
         batch_size: int = 8,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     ) -> None:
-        super().__init__(batch_size=batch_size, max_pixels=max_pixels)
+        super().__init__(batch_size=batch_size, max_input_pixels=max_input_pixels)
         if concurrency < 1:
             raise InputError(f"endpoint concurrency must be >= 1, got {concurrency}")
         get_template(prompt_version)
@@ -60,7 +60,7 @@ class EndpointScorer(BaseScorer):
         timeout: float = 120.0,
         concurrency: int = 4,
         batch_size: int = 8,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     ) -> EndpointScorer:
         """Registry constructor: ``base_url`` is the server's API root (``http://host:8000/v1``) and
         ``endpoint_model`` the served model's name (default: the first the server lists)."""
@@ -78,7 +78,7 @@ class EndpointScorer(BaseScorer):
             prompt_version=prompt_version,
             concurrency=concurrency,
             batch_size=batch_size,
-            max_pixels=max_pixels,
+            max_input_pixels=max_input_pixels,
         )
 
     def cache_identity(self) -> dict[str, Any]:

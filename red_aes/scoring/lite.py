@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.lite.explain import shapley_groups
 from red_aes.lite.features import BACKBONE_GROUP, FACT_GROUPS
 from red_aes.lite.model import RedLiteModel
@@ -76,12 +76,14 @@ class RedLiteScorer(BaseScorer):
     """RED-Lite: a small CNN head trained on synthetic edit pairs only (not the paper's VLM)."""
 
     name = "red-lite"
-    relative = False
 
     def __init__(
-        self, model: RedLiteModel, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS
+        self,
+        model: RedLiteModel,
+        batch_size: int = 8,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     ) -> None:
-        super().__init__(batch_size=batch_size, max_pixels=max_pixels)
+        super().__init__(batch_size=batch_size, max_input_pixels=max_input_pixels)
         self.model = model
 
     @classmethod
@@ -93,14 +95,14 @@ class RedLiteScorer(BaseScorer):
         revision: str | None = None,
         token: str | None = None,
         batch_size: int = 8,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     ) -> RedLiteScorer:
         """Registry constructor. ``adapter`` is a RED-Lite folder or Hub model repo (the trained head on
         the frozen backbone); None loads the weights shipped in the package."""
         if model != cls.name:
             raise InputError(f"RedLiteScorer serves model 'red-lite', not {model!r}")
         weights = RedLiteModel.from_pretrained(adapter, revision=revision, token=token)
-        return cls(weights, batch_size=batch_size, max_pixels=max_pixels)
+        return cls(weights, batch_size=batch_size, max_input_pixels=max_input_pixels)
 
     def _features(self, image: Image.Image) -> tuple[np.ndarray, Any]:
         return self.model.extractor.extract(image)

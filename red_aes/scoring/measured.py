@@ -45,7 +45,7 @@ from typing import Any
 from PIL import Image
 
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.measure import (
     TILT_MIN_CONFIDENCE,
     ImageMeasurements,
@@ -166,15 +166,14 @@ class MeasuredScorer(BaseScorer):
     """
 
     name = "measured"
-    relative = False
 
     def __init__(
         self,
         config: MeasuredConfig | None = None,
         batch_size: int = 8,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     ) -> None:
-        super().__init__(batch_size=batch_size, max_pixels=max_pixels)
+        super().__init__(batch_size=batch_size, max_input_pixels=max_input_pixels)
         self.config = config or MeasuredConfig()
 
     @classmethod
@@ -185,14 +184,14 @@ class MeasuredScorer(BaseScorer):
             raise InputError(f"MeasuredScorer serves model 'measured', not {model!r}")
         fields = MeasuredConfig.__dataclass_fields__
         overrides = {k: float(kwargs.pop(k)) for k in list(kwargs) if k in fields}
-        unknown = set(kwargs) - {"config", "batch_size", "max_pixels"}
+        unknown = set(kwargs) - {"config", "batch_size", "max_input_pixels"}
         if unknown:
             raise InputError(f"unknown options for the measured scorer: {', '.join(sorted(unknown))}")
         config = kwargs.pop("config", None) or MeasuredConfig()
         return cls(config=MeasuredConfig(**{**config.to_dict(), **overrides}), **kwargs)
 
     def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
-        m = measure_image(image, max_pixels=self.max_pixels)
+        m = measure_image(image, max_input_pixels=self.max_input_pixels)
         score, terms = measured_score(m, self.config)
         score = round(score, DECIMALS)
         reasoning = None
@@ -210,8 +209,8 @@ class MeasuredScorer(BaseScorer):
     def _compare_one(
         self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
     ) -> AestheticDelta:
-        before = measure_image(original, max_pixels=self.max_pixels)
-        after = measure_image(edited, max_pixels=self.max_pixels)
+        before = measure_image(original, max_input_pixels=self.max_input_pixels)
+        after = measure_image(edited, max_input_pixels=self.max_input_pixels)
         s_before, t_before = measured_score(before, self.config)
         s_after, t_after = measured_score(after, self.config)
         s_before, s_after = round(s_before, DECIMALS), round(s_after, DECIMALS)

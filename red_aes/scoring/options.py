@@ -62,8 +62,8 @@ MODEL_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--quantization",
-        "quantization with bitsandbytes: auto (4bit on CUDA, none on CPU), none (full precision), "
-        "4bit (nf4) or 8bit",
+        "quantization with bitsandbytes: auto (4bit on CUDA when bitsandbytes is installed, else none), "
+        "none (full precision), 4bit (nf4) or 8bit",
         env="RED_AES_QUANTIZATION",
         choices=QUANTIZATION_CHOICES,
         default="none",

@@ -22,7 +22,7 @@ from PIL import Image
 from scipy import ndimage
 
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.measure import analysis_image, luma, to_float
 from red_aes.scale import squash_score
 from red_aes.scoring.base import BaseScorer
@@ -62,21 +62,21 @@ STATISTICS: dict[str, Statistic] = {
 class StatisticScorer(BaseScorer):
     """Scores one image statistic (see :data:`STATISTICS`); deterministic and batch-invariant."""
 
-    relative = False
-
-    def __init__(self, name: str, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
+    def __init__(
+        self, name: str, batch_size: int = 8, max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS
+    ) -> None:
         if name not in STATISTICS:
             raise InputError(f"unknown statistic scorer {name!r}; known: {', '.join(STATISTICS)}")
-        super().__init__(batch_size=batch_size, max_pixels=max_pixels)
+        super().__init__(batch_size=batch_size, max_input_pixels=max_input_pixels)
         self.name = name
         self.statistic = STATISTICS[name]
 
     @classmethod
     def from_pretrained(
-        cls, model: str, *, batch_size: int = 8, max_pixels: int | None = DEFAULT_MAX_PIXELS
+        cls, model: str, *, batch_size: int = 8, max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS
     ) -> StatisticScorer:
         """Registry constructor: ``model`` is the statistic's name."""
-        return cls(model, batch_size=batch_size, max_pixels=max_pixels)
+        return cls(model, batch_size=batch_size, max_input_pixels=max_input_pixels)
 
     def _value(self, image: Image.Image) -> tuple[float, float]:
         value = self.statistic.function(image)

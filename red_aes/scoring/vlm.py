@@ -44,13 +44,13 @@ from red_aes.checkpoints import (
     write_metadata,
 )
 from red_aes.errors import InputError, require
-from red_aes.images import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS, ImageInput, load_image
 from red_aes.parsing import Kind
 from red_aes.prompts import PROMPT_VERSION, THINK_CLOSE, THINK_OPEN, build_messages, get_template
 from red_aes.scoring.base import BaseScorer, parsed_result, result_type
 from red_aes.scoring.budget import image_pixel_limits, resolve_image_budget, set_image_pixel_limits
 from red_aes.scoring.decoding import MIN_ANSWER_MASS, PAIR_KIND, AnswerConstraint, TokenTable, expected_answer
-from red_aes.types import QUANTIZATIONS, AestheticDelta, AestheticScore, Decoding
+from red_aes.types import AestheticDelta, AestheticScore, Decoding, resolve_quantization
 
 PIPELINE_MODULE = "red_aes_pipeline"
 PIPELINE_TASK = "red-aes"
@@ -81,13 +81,13 @@ def _resolve_dtype(dtype: str | torch.dtype | None, device: torch.device | str) 
     return dtype
 
 
-def _quantization_config(quantization: str | None, dtype: torch.dtype) -> Any:
-    if quantization is None or quantization == "none":
+def bitsandbytes_config(quantization: str | None, dtype: torch.dtype) -> Any:
+    """The transformers ``BitsAndBytesConfig`` of a quantization :func:`~red_aes.types.resolve_quantization`
+    resolved (``"4bit"``: nf4 with double quantization, computing in ``dtype``; ``"8bit"``), None for
+    None. The scorer and the training stages load with it, so an adapter is trained on the base it is
+    scored with."""
+    if quantization is None:
         return None
-    if quantization not in QUANTIZATIONS:
-        raise ModelLoadError(
-            f"quantization must be one of {('none', *QUANTIZATIONS)} or None, got {quantization!r}"
-        )
     require("bitsandbytes", "vlm", f"quantization={quantization!r}")
     from transformers import BitsAndBytesConfig
 
@@ -99,6 +99,33 @@ def _quantization_config(quantization: str | None, dtype: torch.dtype) -> Any:
             bnb_4bit_compute_dtype=dtype,
         )
     return BitsAndBytesConfig(load_in_8bit=True)
+
+
+def _qwen_max_pixels(max_image_pixels: int | None, max_pixels: int | None) -> int | None:
+    """The resize budget given as ``max_image_pixels`` or under Qwen's processor name ``max_pixels``;
+    both, with different values, is an InputError."""
+    if max_pixels is None:
+        return max_image_pixels
+    if max_image_pixels is not None and max_image_pixels != max_pixels:
+        raise InputError(
+            f"max_pixels={max_pixels} and max_image_pixels={max_image_pixels} both set the resize budget "
+            "(max_pixels is its name in Qwen's processor): give one"
+        )
+    return max_pixels
+
+
+def quantization_of(model: Any) -> str | None:
+    """How ``model``'s weights are quantized, read from the model itself (a PEFT model's base included):
+    ``"4bit"``, ``"8bit"``, another method's name, or None for full precision."""
+    config = getattr(getattr(model, "config", None), "quantization_config", None)
+    if config is None:
+        return None
+    read = config.get if isinstance(config, dict) else lambda key: getattr(config, key, None)
+    if read("load_in_4bit"):
+        return "4bit"
+    if read("load_in_8bit"):
+        return "8bit"
+    return str(read("quant_method") or "quantized")
 
 
 class RedAesScorer(BaseScorer):
@@ -127,9 +154,9 @@ class RedAesScorer(BaseScorer):
         batch_size: int = 8,
         max_reasoning_tokens: int = 256,
         max_image_pixels: int | None = None,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     ) -> None:
-        super().__init__(batch_size=batch_size, max_pixels=max_pixels)
+        super().__init__(batch_size=batch_size, max_input_pixels=max_input_pixels)
         get_template(prompt_version)
         if max_reasoning_tokens < 0:
             raise InputError(f"max_reasoning_tokens must be >= 0, got {max_reasoning_tokens}")
@@ -173,17 +200,22 @@ class RedAesScorer(BaseScorer):
         max_image_pixels: int | None = None,
         attn_implementation: str = "sdpa",
         revision: str | None = None,
-        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
+        max_pixels: int | None = None,
     ) -> RedAesScorer:
         """Load a checkpoint (directory or Hub id), optionally with a LoRA adapter, as a scorer.
 
         ``model`` may also be an adapter directory alone. ``quantization`` is ``"4bit"`` (nf4, double
-        quantization) or ``"8bit"`` through bitsandbytes. ``device`` defaults to CUDA when available
-        (``"auto"`` shards over GPUs); ``dtype`` to bfloat16 on GPU, float32 on CPU. The prompt version
-        is ``prompt_version``, else the one in the adapter's/checkpoint's ``red_aes.json``, else the
-        current one. The processor is the adapter's own when it carries processor files (a folder or a
-        Hub repository), else the base model's; ``max_image_pixels`` overrides its resize budget (see
-        :func:`resolve_image_budget` for the default).
+        quantization) or ``"8bit"`` through bitsandbytes, ``"none"``/None, or ``"auto"`` (4bit on CUDA
+        with bitsandbytes installed, else none: :func:`~red_aes.types.resolve_quantization`). ``device``
+        defaults to CUDA when available (``"auto"`` shards over GPUs); ``dtype`` to bfloat16 on GPU,
+        float32 on CPU. The prompt version is ``prompt_version``, else the one in the adapter's/checkpoint's
+        ``red_aes.json``, else the current one. The processor is the adapter's own when it carries processor
+        files (a folder or a Hub repository), else the base model's; ``max_image_pixels`` overrides its
+        resize budget (see :func:`resolve_image_budget` for the default). ``max_pixels`` is that budget
+        under the name Qwen's processor gives it, so a Qwen user's ``max_pixels=401408`` resizes each
+        image to at most 401,408 pixels; it is never an input limit. ``max_input_pixels`` is the input
+        limit: a larger image is refused before any model work.
         """
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -197,7 +229,9 @@ class RedAesScorer(BaseScorer):
         version = resolve_prompt_version(prompt_version, metadata, described)
         resolved_device = _resolve_device(device)
         resolved_dtype = _resolve_dtype(dtype, resolved_device)
-        quantization_config = _quantization_config(quantization, resolved_dtype)
+        on_cuda = resolved_device == "auto" or getattr(resolved_device, "type", None) == "cuda"
+        quantization_config = bitsandbytes_config(resolve_quantization(quantization, on_cuda), resolved_dtype)
+        max_image_pixels = _qwen_max_pixels(max_image_pixels, max_pixels)
         device_map = "auto" if resolved_device == "auto" else {"": resolved_device}
         processor_source = adapter_id if adapter_id and has_processor_files(adapter_id, revision) else base
         try:
@@ -238,7 +272,7 @@ class RedAesScorer(BaseScorer):
             batch_size=batch_size,
             max_reasoning_tokens=max_reasoning_tokens,
             max_image_pixels=max_image_pixels,
-            max_pixels=max_pixels,
+            max_input_pixels=max_input_pixels,
         )
 
     @property
@@ -249,14 +283,22 @@ class RedAesScorer(BaseScorer):
     def dtype(self) -> torch.dtype:
         return self.model.get_input_embeddings().weight.dtype
 
+    @property
+    def quantization(self) -> str | None:
+        """How the loaded weights are quantized (:func:`quantization_of`): part of
+        :meth:`cache_identity`, since a 4-bit and a bf16 model compute in the same dtype but answer
+        differently."""
+        return quantization_of(self.model)
+
     def cache_identity(self) -> dict[str, Any]:
         """Settings besides the model and adapter names that determine this scorer's answers: a cache
         keyed by model and adapter alone would mix answers computed under different budgets."""
-        min_pixels, max_pixels = image_pixel_limits(self.processor)
+        lowest, highest = image_pixel_limits(self.processor)
         return {
             "prompt_version": self.prompt_version,
-            "max_image_pixels": max_pixels,
-            "min_image_pixels": min_pixels,
+            "quantization": self.quantization,
+            "max_image_pixels": highest,
+            "min_image_pixels": lowest,
             "dtype": str(self.dtype).removeprefix("torch."),
         }
 
@@ -462,7 +504,10 @@ class RedAesScorer(BaseScorer):
         from transformers import TextIteratorStreamer
 
         pair = [
-            [load_image(original, max_pixels=self.max_pixels), load_image(edited, max_pixels=self.max_pixels)]
+            [
+                load_image(original, max_input_pixels=self.max_input_pixels),
+                load_image(edited, max_input_pixels=self.max_input_pixels),
+            ]
         ]
         budget = self._budget(max_reasoning_tokens)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)

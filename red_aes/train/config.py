@@ -14,6 +14,16 @@ from typing import Any
 
 from red_aes.errors import InputError
 from red_aes.prompts import PROMPT_VERSION
+from red_aes.train.rewards import (
+    DIRECTION_TAU,
+    DIRECTION_WEIGHT,
+    HYPERPARAMETERS,
+    MAGNITUDE_SCALE,
+    MAGNITUDE_WEIGHT,
+    RANK_EPSILON,
+    check_hyperparameters,
+)
+from red_aes.types import check_quantization
 
 #: Stage 1's default share of pairs that get an extra answer-only example, so that fast mode (which
 #: prefills ``<answer>`` right after the assistant turn starts) queries a trained adapter in a form it saw.
@@ -75,13 +85,52 @@ class RedAesArguments:
             "(package.module.function) to your own"
         },
     )
+    reward_tau: float | None = field(
+        default=None,
+        metadata={
+            "help": "pair_consistency: judge noise τ of the soft direction target Φ(Δ/ς), in score points "
+            f"(default {DIRECTION_TAU})."
+        },
+    )
+    reward_magnitude_scale: float | None = field(
+        default=None,
+        metadata={
+            "help": "pair_consistency: scale s of the magnitude term exp(−|δ − Δ| / s), in score points "
+            f"(default {MAGNITUDE_SCALE})."
+        },
+    )
+    reward_direction_weight: float | None = field(
+        default=None,
+        metadata={
+            "help": f"pair_consistency: weight w_D of the direction term (default {DIRECTION_WEIGHT})."
+        },
+    )
+    reward_magnitude_weight: float | None = field(
+        default=None,
+        metadata={
+            "help": f"pair_consistency: weight w_M of the magnitude term (default {MAGNITUDE_WEIGHT})."
+        },
+    )
+    reward_epsilon: float | None = field(
+        default=None,
+        metadata={"help": f"group_rank: variance guard ε of the order probability (default {RANK_EPSILON})."},
+    )
     group_size: int = field(
         default=4,
         metadata={"help": "Stage 3: images per source group (the original and group_size - 1 edits)."},
     )
+    quantization: str = field(
+        default="none",
+        metadata={
+            "help": "Load the base model quantized with bitsandbytes and train a LoRA adapter on it (QLoRA): "
+            "none, 4bit (nf4, double quantization), 8bit, or auto (4bit on CUDA when bitsandbytes is "
+            "installed, else none); the words and settings the scorer loads with."
+        },
+    )
     license: str = field(default="apache-2.0", metadata={"help": "License written in the model card."})
 
     def __post_init__(self) -> None:
+        check_quantization(self.quantization)
         if not 0.0 <= self.answer_only_share <= 1.0:
             raise InputError(f"answer_only_share must be in [0, 1], got {self.answer_only_share}")
         if self.stage not in STAGES:
@@ -90,6 +139,16 @@ class RedAesArguments:
             raise InputError(f"stage {self.stage!r} is GRPO and needs reward_funcs (names or dotted paths)")
         if self.stage == "sft" and self.reward_funcs:
             raise InputError("stage 'sft' takes no reward_funcs")
+        if self.stage == "sft" and self.reward_options():
+            given = ", ".join(f"reward_{name}" for name in self.reward_options())
+            raise InputError(f"stage 'sft' has no rewards, but the recipe sets {given}")
+        check_hyperparameters(**self.reward_options())
+
+    def reward_options(self) -> dict[str, float]:
+        """The reward hyperparameters the recipe sets, by the keyword the reward functions take
+        (``reward_tau`` -> ``tau``); those it leaves unset keep the functions' defaults."""
+        values = {name: getattr(self, f"reward_{name}") for name in HYPERPARAMETERS}
+        return {name: float(value) for name, value in values.items() if value is not None}
 
 
 def _check_trainer(stage: str, config_class: type) -> None:

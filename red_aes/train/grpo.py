@@ -17,13 +17,17 @@ Several GPUs / nodes (DeepSpeed ZeRO-2)::
 
 Reward functions are named in :data:`REWARDS` (``format``, ``pair_consistency``, ``group_rank``) or given
 by dotted import path as TRL's own GRPO script takes them (``package.module.function``), so any importable
-function with TRL's reward signature works; both are resolved by the registry helper.
+function with TRL's reward signature works; both are resolved by the registry helper. The recipe's reward
+hyperparameters (``reward_tau``, ``reward_magnitude_scale``, ``reward_direction_weight``,
+``reward_magnitude_weight``, ``reward_epsilon``) are bound to the functions that take them.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +60,34 @@ REWARDS = Registry(
 )
 
 
-def resolve_reward_funcs(names: Sequence[str]) -> list[Callable[..., list[float | None]]]:
+def resolve_reward_funcs(
+    names: Sequence[str], options: Mapping[str, float] | None = None
+) -> list[Callable[..., list[float | None]]]:
     """The reward functions of a recipe's ``reward_funcs``: names of :data:`REWARDS` or dotted import
-    paths (``package.module.function``); an unknown one is an error naming those that exist."""
-    return [REWARDS.target(name) for name in names]
+    paths (``package.module.function``); an unknown one is an error naming those that exist.
+
+    ``options`` are the recipe's reward hyperparameters (:meth:`RedAesArguments.reward_options`, e.g.
+    ``{"tau": 0.5}``): each is bound to every function that names it as a parameter (a function keeps
+    its ``__name__``, which TRL logs). One that no function takes is an error, not a silent no-op."""
+    options = dict(options or {})
+    funcs, used = [], set()
+    for name in names:
+        func = REWARDS.target(name)
+        takes = {
+            p.name
+            for p in inspect.signature(func).parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        }
+        bound = {key: value for key, value in options.items() if key in takes}
+        used |= set(bound)
+        funcs.append(functools.update_wrapper(functools.partial(func, **bound), func) if bound else func)
+    unused = sorted(set(options) - used)
+    if unused:
+        given = ", ".join(f"reward_{key}" for key in unused)
+        raise InputError(
+            f"the recipe sets {given}, but none of its reward_funcs ({', '.join(names)}) takes it"
+        )
+    return funcs
 
 
 def check_config(script_args: RedAesArguments, training_args: Any) -> None:
@@ -116,7 +144,7 @@ def build_trainer(script_args: RedAesArguments, training_args: Any, model_args: 
     from trl import GRPOTrainer
 
     check_config(script_args, training_args)
-    reward_funcs = resolve_reward_funcs(script_args.reward_funcs)
+    reward_funcs = resolve_reward_funcs(script_args.reward_funcs, script_args.reward_options())
     train_dataset = build_dataset(script_args, training_args)
     processor = load_processor(model_args, script_args, training_args.trust_remote_code)
     model, peft_config = load_policy(model_args, script_args, training_args.trust_remote_code)

@@ -1,5 +1,9 @@
 """Loading the policy for training: base VLM (optionally 4/8-bit), processor, and the LoRA adapter.
 
+The recipe's ``quantization`` (``none``, ``4bit``, ``8bit`` or ``auto``) is resolved by
+:func:`red_aes.types.resolve_quantization` and built by :func:`red_aes.scoring.vlm.bitsandbytes_config`,
+the scorer's own resolver and settings, so an adapter is trained on the base it is scored with.
+
 Stage 1 usually starts a new LoRA adapter from TRL's ``ModelConfig`` fields (``use_peft``, ``lora_r``,
 ``lora_alpha``, ``lora_target_modules``, plus our ``lora_exclude_modules``), which the TRL trainer
 applies. Stages 2 and 3 continue training the previous stage's adapter: it is loaded trainable with
@@ -14,7 +18,9 @@ import torch
 
 from red_aes.errors import InputError
 from red_aes.scoring.budget import resolve_image_budget, set_image_pixel_limits
+from red_aes.scoring.vlm import bitsandbytes_config
 from red_aes.train.config import RedAesArguments
+from red_aes.types import resolve_quantization
 
 
 def _dtype(name: str | None) -> torch.dtype | str | None:
@@ -75,29 +81,37 @@ def load_policy(model_args: Any, script_args: RedAesArguments, trust_remote_code
     """
     from accelerate import PartialState
     from transformers import AutoModelForImageTextToText
-    from trl import get_quantization_config
 
     if script_args.init_adapter and model_args.use_peft:
         raise InputError(
             "init_adapter continues an existing LoRA adapter and use_peft starts a new one: set only one "
             f"(init_adapter={script_args.init_adapter!r}, use_peft=True)"
         )
-    quantization = get_quantization_config(model_args)
+    if model_args.load_in_4bit or model_args.load_in_8bit:
+        raise InputError(
+            "quantize the base with the recipe key quantization (4bit, 8bit or auto), not "
+            "load_in_4bit/load_in_8bit: it is the word the scorer loads with, and the same bitsandbytes "
+            "settings"
+        )
+    state = PartialState()
+    on_cuda = state.device.type == "cuda"
+    quantization = resolve_quantization(script_args.quantization, on_cuda)
     if quantization is not None and not (script_args.init_adapter or model_args.use_peft):
         raise InputError(
-            "load_in_4bit/load_in_8bit train an adapter on a quantized base: set use_peft or init_adapter"
+            f"quantization {quantization} trains an adapter on a quantized base: set use_peft or init_adapter"
         )
+    dtype = _dtype(model_args.dtype)
     kwargs: dict[str, Any] = {
         "revision": model_args.model_revision,
         "trust_remote_code": trust_remote_code,
         "attn_implementation": model_args.attn_implementation,
-        "dtype": _dtype(model_args.dtype),
+        "dtype": dtype,
         "use_safetensors": True,
     }
     if quantization is not None:
-        kwargs["quantization_config"] = quantization
-        state = PartialState()
-        kwargs["device_map"] = {"": state.local_process_index} if state.device.type == "cuda" else "cpu"
+        compute = dtype if isinstance(dtype, torch.dtype) else torch.bfloat16
+        kwargs["quantization_config"] = bitsandbytes_config(quantization, compute)
+        kwargs["device_map"] = {"": state.local_process_index} if on_cuda else "cpu"
     model = AutoModelForImageTextToText.from_pretrained(model_args.model_name_or_path, **kwargs)
     if script_args.init_adapter:
         from peft import PeftModel

@@ -55,6 +55,11 @@ and population standard deviation of the parseable scores of member ``j`` in the
 
 Unparseable completions get reward 0 in every function and their fraction in the batch is logged
 through TRL's ``log_metric`` hook as ``rewards/<function>/unparseable_frac``.
+
+The hyperparameters (τ, ``s``, ``w_D``, ``w_M``, ε) are keyword arguments with the defaults below; a GRPO
+recipe sets them as ``reward_tau``, ``reward_magnitude_scale``, ``reward_direction_weight``,
+``reward_magnitude_weight`` and ``reward_epsilon`` (:class:`red_aes.train.config.RedAesArguments`), and
+the stage binds each to the reward functions that take it.
 """
 
 from __future__ import annotations
@@ -77,7 +82,32 @@ MAGNITUDE_WEIGHT = 0.5
 #: Variance guard ε of :func:`group_rank_reward` (VisualQuality-R1 style); small enough to be numerical only.
 RANK_EPSILON = 1e-6
 
+#: The reward functions' hyperparameters, by keyword; a recipe sets each as ``reward_<name>``.
+HYPERPARAMETERS: tuple[str, ...] = (
+    "tau",
+    "magnitude_scale",
+    "direction_weight",
+    "magnitude_weight",
+    "epsilon",
+)
+#: The hyperparameters that must be positive (scales); the others (weights) must not be negative.
+POSITIVE_HYPERPARAMETERS: tuple[str, ...] = ("tau", "magnitude_scale", "epsilon")
+
 LogMetric = Callable[[str, float], None]
+
+
+def check_hyperparameters(**values: float | None) -> None:
+    """Refuse reward hyperparameters (:data:`HYPERPARAMETERS`, None: not given) out of their range: the
+    scales τ, ``magnitude_scale`` and ε must be > 0, the weights >= 0; one InputError names each bad one."""
+    bad = []
+    for name, value in values.items():
+        if name not in HYPERPARAMETERS:
+            raise InputError(f"unknown reward hyperparameter {name!r}; known: {', '.join(HYPERPARAMETERS)}")
+        positive = name in POSITIVE_HYPERPARAMETERS
+        if value is not None and not (value > 0 if positive else value >= 0):
+            bad.append(f"{name} must be {'> 0' if positive else '>= 0'}, got {value}")
+    if bad:
+        raise InputError("reward hyperparameters: " + "; ".join(bad))
 
 
 def normal_cdf(x: float) -> float:
@@ -165,8 +195,12 @@ def pair_consistency_reward(
     n = len(completions)
     _check_column("pair_id", pair_id, n)
     _check_column("delta", delta, n)
-    if tau <= 0 or magnitude_scale <= 0:
-        raise InputError(f"tau ({tau}) and magnitude_scale ({magnitude_scale}) must be > 0")
+    check_hyperparameters(
+        tau=tau,
+        magnitude_scale=magnitude_scale,
+        direction_weight=direction_weight,
+        magnitude_weight=magnitude_weight,
+    )
     values = parse_values(completions, ["delta"] * n)
     _log_unparseable(log_metric, "pair_consistency_reward", values)
 
@@ -218,8 +252,7 @@ def group_rank_reward(
     n = len(completions)
     for name, column in (("group_id", group_id), ("image_id", image_id), ("relative_score", relative_score)):
         _check_column(name, column, n)
-    if epsilon <= 0:
-        raise InputError(f"epsilon must be > 0, got {epsilon}")
+    check_hyperparameters(epsilon=epsilon)
     values = parse_values(completions, ["score"] * n)
     _log_unparseable(log_metric, "group_rank_reward", values)
 

@@ -143,9 +143,7 @@ def test_accelerate_launch_splits_scoring_and_writes_the_single_process_outputs(
         assert (launched / name).read_text() == (single / name).read_text(), name
 
 
-def test_cli_scoring_flag_and_no_mode_flag(
-    labelled_thumbnails: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_scoring_flag(labelled_thumbnails: Path, tmp_path: Path) -> None:
     train = tmp_path / "train"
     train.mkdir()
     for i, path in enumerate(sorted(labelled_thumbnails.glob("*.png"))[:3]):
@@ -157,12 +155,6 @@ def test_cli_scoring_flag_and_no_mode_flag(
     assert main([*argv, "--scoring", "anchored", "--out", str(tmp_path / "new")]) == 0
     result = json.loads((tmp_path / "new" / "results.json").read_text())["results"][0]
     assert result["scoring"] == "anchored" and result["anchor_order"] == "both"
-    assert "mode" not in result  # one key per meaning: scoring
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:  # the old spelling of --scoring is refused
-        main([*argv, "--mode", "anchored", "--out", str(tmp_path / "old")])
-    assert exit_info.value.code == 2 and "unrecognized arguments: --mode anchored" in capsys.readouterr().err
-    assert not (tmp_path / "old").exists()
 
 
 def test_each_adapter_belongs_to_the_model_before_it_and_shards_are_k_of_n(parser_of, capsys) -> None:

@@ -72,7 +72,7 @@ def test_build_end_to_end(reference_build: Path, build_photos: Path) -> None:
         assert parsed.value == round(row["delta"], 1) and parsed.reasoning
         assert row["instruction"] in parsed.reasoning  # the offline rationale quotes the instruction
         original = np.asarray(row["original"])
-        expected = np.asarray(source.load(by_id[row["source_id"]], max_side=160, max_pixels=None))
+        expected = np.asarray(source.load(by_id[row["source_id"]], max_side=160, max_input_pixels=None))
         assert np.array_equal(original, expected)  # stored original = what was edited and judged
         assert max(row["original"].size) == 160
         params = json.loads(row["editor_params"])

@@ -13,7 +13,6 @@ from PIL import Image
 
 from red_aes.data.judges import EndpointJudge, InvalidVote, LadderJudge, PairToJudge, load_judge
 from red_aes.prompts import get_template
-from red_aes.registry import RegistryError
 from red_aes.scoring import load_scorer
 from red_aes.types import Verdict
 
@@ -86,12 +85,6 @@ def test_vlm_judge_records_an_untrained_fast_answer_as_an_invalid_vote(
     judge = load_judge({"name": "vlm", "model": str(tiny_model_dir), "decoding": "fast", "device": "cpu"})
     (vote,) = judge.judge([tilted_pair])
     assert isinstance(vote, InvalidVote) and "total probability" in vote.error  # the mass, not a guess
-
-
-def test_vlm_judge_refuses_the_old_mode_key(tiny_model_dir: Path) -> None:
-    """``decoding`` is the one key; ``mode`` is refused by name before any model loads."""
-    with pytest.raises(RegistryError, match=r"unknown options for the .* scorer: mode \(it takes"):
-        load_judge({"name": "vlm", "model": str(tiny_model_dir), "mode": "fast"})
 
 
 def test_ladder_judge_votes_by_construction() -> None:

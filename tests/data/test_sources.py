@@ -27,7 +27,7 @@ def test_dataset_source_ids_match_folder_ids(build_photos: Path, tmp_path: Path)
     folder_entries, _ = FolderSource(build_photos).scan()
     assert [e.source_id for e in entries] == [e.source_id for e in folder_entries] and duplicates == 1
     assert np.array_equal(
-        np.asarray(source.load(1, max_side=None, max_pixels=None)), np.asarray(load_image(files[1]))
+        np.asarray(source.load(1, max_side=None, max_input_pixels=None)), np.asarray(load_image(files[1]))
     )
     with pytest.raises(ValueError, match="no image column 'image'"):
         DatasetSource(str(data), image_column="image", split="train")

@@ -37,13 +37,13 @@ def test_flags_override_environment_variables() -> None:
         "RED_AES_MODEL": "env/model",
         "RED_AES_EDITOR": "env/editor",
         "RED_AES_QUANTIZATION": "8bit",
-        "RED_AES_MAX_PIXELS": "1000",
+        "RED_AES_MAX_INPUT_PIXELS": "1000",
         "RED_AES_CONCURRENCY": "3",
         "RED_AES_ADAPTER": "env/adapter",
     }
     from_env = load_config((), env)
     assert (from_env.model, from_env.editor, from_env.quantization) == ("env/model", "env/editor", "8bit")
-    assert (from_env.max_pixels, from_env.concurrency, from_env.adapter) == (1000, 3, "env/adapter")
+    assert (from_env.max_input_pixels, from_env.concurrency, from_env.adapter) == (1000, 3, "env/adapter")
     flagged = load_config(
         ["--model", "flag/model", "--quantization", "none", "--server-port", "7999", "--share"], env
     )

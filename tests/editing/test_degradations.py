@@ -1,7 +1,7 @@
 """The one degradation table (red_aes.editing.degradations): every row is a real defect of a taxonomy
 attribute, the editor's attribute edits, the ladder kinds and the capture chains all read it, each way of
-making a defect worsens the row's statistic as the strength grows; the kernels and the camera noise model
-the rows use."""
+making a defect worsens the row's statistic as the strength grows (the physics the rows use is tested in
+test_physics.py)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,7 @@ from red_aes.data.ladder import LADDER_KINDS
 from red_aes.data.plans import ladder_plans
 from red_aes.editing.capture import SCENARIOS, STEPS, Chain, make_step, sample_chain
 from red_aes.editing.classical import ATTRIBUTE_EDITS, ClassicalEditor
-from red_aes.editing.degradations import (
-    DEGRADATIONS,
-    camera_noise,
-    gaussian_kernel,
-    motion_kernel,
-    trajectory,
-)
+from red_aes.editing.degradations import DEGRADATIONS
 from red_aes.editing.operations import OPERATIONS, check_operation
 from red_aes.images import load_image
 from red_aes.measure import measure_image
@@ -124,46 +118,3 @@ def test_each_capture_step_degrades_monotonically_in_strength(name: str, photo: 
     values = [getattr(measure_image(photo), stat)]
     values += [getattr(measure_image(chain.scaled(s).apply(photo)), stat) for s in STRENGTHS]
     assert (np.diff(values) * sign > 0).all(), f"{name}: {stat} along the ladder {np.round(values, 4)}"
-
-
-def test_a_shake_kernel_integrates_to_one_and_grows_with_its_length() -> None:
-    path = trajectory(np.random.default_rng(3))
-    assert np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1)) == pytest.approx(1.0)
-    short, long = motion_kernel(path, 3.0), motion_kernel(path, 15.0)
-    for kernel in (short, long):
-        assert kernel.min() >= 0 and kernel.sum() == pytest.approx(1.0, abs=1e-5)
-    assert long.shape[0] > short.shape[0] and (long > 1e-4).sum() > (short > 1e-4).sum()
-    other = motion_kernel(trajectory(np.random.default_rng(4)), 15.0)
-    assert other.shape != long.shape or not np.allclose(other, long)
-
-
-def test_an_anisotropic_gaussian_spreads_along_its_angle() -> None:
-    kernel = gaussian_kernel(4.0, 1.0, 0.0)
-    assert kernel.sum() == pytest.approx(1.0, abs=1e-5)
-    rows, cols = np.indices(kernel.shape) - kernel.shape[0] // 2
-    assert np.sum(kernel * cols**2) > 8 * np.sum(kernel * rows**2)  # wide along x at 0 degrees
-    turned = gaussian_kernel(4.0, 1.0, 90.0)
-    assert np.sum(turned * rows**2) > 8 * np.sum(turned * cols**2)
-
-
-def test_camera_noise_grows_as_exposure_falls() -> None:
-    grey = np.full((128, 128, 3), 0.45, dtype=np.float32)
-    spread = [
-        float(np.std(camera_noise(grey, stops, np.random.default_rng(0)))) for stops in (0.5, 1.5, 3.0, 4.5)
-    ]
-    assert spread == sorted(spread) and spread[-1] > 4 * spread[0]
-    # restored brightness stays about the same: the gain brings the signal back, not just the noise
-    assert abs(float(camera_noise(grey, 3.0, np.random.default_rng(0)).mean()) - 0.45) < 0.05
-
-
-def test_camera_noise_is_demosaicked_and_stronger_in_the_gained_channels() -> None:
-    """Noise made per Bayer site and interpolated is spatially correlated (white noise is not), and the
-    red and blue channels, amplified by their white-balance gains, are noisier than green."""
-    grey = np.full((256, 256, 3), 0.45, dtype=np.float32)
-    noise = camera_noise(grey, 3.0, np.random.default_rng(0), gains=(2.0, 1.0, 2.0)) - camera_noise(
-        grey, 3.0, np.random.default_rng(0), gains=(2.0, 1.0, 2.0)
-    ).mean(axis=(0, 1))
-    green = noise[..., 1]
-    neighbours = np.corrcoef(green[:, :-1].ravel(), green[:, 1:].ravel())[0, 1]
-    assert neighbours > 0.2
-    assert noise[..., 0].std() > 1.2 * green.std() and noise[..., 2].std() > 1.2 * green.std()

@@ -41,6 +41,9 @@ def test_tiny_editor_keeps_the_size_and_is_reproducible(editor, photo) -> None:
 def test_pipeline_is_loaded_once_per_process(editor, tiny_editor_dir) -> None:
     again = load_editor(str(tiny_editor_dir), num_inference_steps=1, device="cpu")
     assert again.pipeline is editor.pipeline
+    # "auto" (the loaders' shared word) is full precision on the CPU: the same pipeline, not a new load
+    for word in ("auto", "none"):
+        assert load_editor(str(tiny_editor_dir), device="cpu", quantization=word).pipeline is editor.pipeline
 
 
 def test_strength_scales_the_text_guidance(editor, photo) -> None:

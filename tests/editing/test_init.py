@@ -14,4 +14,4 @@ def test_registry() -> None:
         load_editor("  ")
     with pytest.raises(ValueError, match="unknown options for the classical editor: device"):
         load_editor("classical", device="cuda")
-    assert load_editor("classical", max_pixels=1000).max_pixels == 1000
+    assert load_editor("classical", max_input_pixels=1000).max_input_pixels == 1000

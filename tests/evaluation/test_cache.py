@@ -1,4 +1,4 @@
-"""The prediction cache (red_aes.evaluation.cache): what its key holds, and old cache files."""
+"""The prediction cache (red_aes.evaluation.cache): what its key holds, the quantization included."""
 
 from __future__ import annotations
 
@@ -54,16 +54,51 @@ def test_cache_key_follows_the_vlm_settings(
     assert {f["load"].get("quantization") for f in fields} == {None, "8bit"}
 
 
-def test_old_cache_files_gain_the_new_columns(tmp_path: Path) -> None:
-    path = tmp_path / "cache.sqlite"
-    with sqlite3.connect(path) as db:  # the table as the first release wrote it
-        db.execute(
-            "CREATE TABLE answers (key TEXT PRIMARY KEY, value REAL, valid INTEGER NOT NULL, error TEXT, "
-            "fields TEXT NOT NULL)"
+def test_evaluate_without_load_options_keys_a_4bit_and_a_full_precision_run_apart(
+    tiny_model_dir: Path, labelled_thumbnails: Path, tmp_path: Path
+) -> None:
+    """The scorer reports the quantization of its own weights (read from the model), so a 4-bit and a
+    full-precision run of the same model and dtype never share answers, even when ``evaluate`` is not told
+    how the scorer was loaded. (bitsandbytes quantizes the tiny VLM on the CPU too.)"""
+    from red_aes.evaluation.benchmarks import LoadRequest, load_benchmark
+    from red_aes.evaluation.metrics import BootstrapConfig
+    from red_aes.evaluation.runner import evaluate
+    from red_aes.scoring.vlm import RedAesScorer
+
+    bench = load_benchmark("ava", LoadRequest(root=labelled_thumbnails)).head(1)
+    full = RedAesScorer.from_pretrained(tiny_model_dir, device="cpu", max_reasoning_tokens=2)
+    four = RedAesScorer.from_pretrained(
+        tiny_model_dir, device="cpu", quantization="4bit", max_reasoning_tokens=2
+    )
+    assert (full.quantization, four.quantization) == (None, "4bit")
+    assert str(full.dtype) == str(four.dtype)  # the dtype alone cannot tell them apart
+
+    def run(scorer: RedAesScorer, cache: PredictionCache) -> tuple[int, int]:
+        result = evaluate(
+            scorer,
+            bench,
+            model_id="tiny",
+            decoding="fast",
+            cache=cache,
+            boot=BootstrapConfig(0),
+            progress=False,
         )
-        db.execute("INSERT INTO answers VALUES ('old', 6.5, 1, NULL, '{}')")
-    with PredictionCache(path) as cache:
-        cache.put_many([("new", {}, Answer(2.0, True, None, True, 0.75))])
-        found = cache.get_many(["old", "new"])
-    assert found["old"] == Answer(6.5, True, None, False, None)
-    assert found["new"] == Answer(2.0, True, None, True, 0.75)
+        return result.computed, result.cached
+
+    with PredictionCache(tmp_path / "cache.sqlite") as cache:
+        assert run(full, cache) == (1, 0)
+        assert run(four, cache) == (1, 0)  # asked again: not the full-precision answer
+        assert run(four, cache) == (0, 1)  # its own answer is reused
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        fields = [json.loads(row[0]) for row in db.execute("SELECT fields FROM answers")]
+    assert sorted(str(f["scorer"]["quantization"]) for f in fields) == ["4bit", "None"]
+    assert all(f["load"] == {} for f in fields)  # evaluate() was given no load options
+
+
+def test_a_new_cache_file_holds_every_column(tmp_path: Path) -> None:
+    with PredictionCache(tmp_path / "cache.sqlite") as cache:
+        cache.put_many([("key", {"op": "score"}, Answer(2.0, True, None, True, 0.75))])
+        assert cache.get_many(["key"]) == {"key": Answer(2.0, True, None, True, 0.75)}
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(answers)")]
+    assert columns == ["key", "value", "valid", "error", "fields", "forced", "answer_mass"]

@@ -240,7 +240,7 @@ def test_pairwise_and_red_benchmarks_use_compare_for_relative_scorers(
     result = evaluate(scorer, bench, model_id="measured", decoding="fast", boot=BOOT, progress=False)
     assert scorer.compared == 4 and scorer.scored == 0
     assert result.report.metrics["pairwise_accuracy"].value == 1.0
-    with pytest.raises(ValueError, match="use mode 'direct'"):
+    with pytest.raises(ValueError, match="use scoring 'direct'"):
         evaluate(scorer, bench, model_id="measured", scoring="anchored")
 
     red = red_pairs(

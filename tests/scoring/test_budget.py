@@ -65,6 +65,31 @@ def test_scoring_a_12mp_pair_runs_under_the_budget(
     assert delta.answer_mass is not None and 0.0 <= delta.answer_mass <= 1.0
 
 
+def test_qwens_max_pixels_is_the_resize_budget_never_an_input_limit(
+    qwen_limits_dir: Path, noise_image: Callable[[int, int, int], Image.Image]
+) -> None:
+    """``RedAesScorer.from_pretrained(..., max_pixels=401408)``, as a Qwen user writes it, resizes each image
+    to at most 401,408 pixels: a 12 MP photo is scored, not refused as over 0.4 MP."""
+    scorer = RedAesScorer.from_pretrained(
+        qwen_limits_dir, device="cpu", max_reasoning_tokens=2, max_pixels=401_408
+    )
+    assert scorer.max_image_pixels == image_pixel_limits(scorer.processor)[1] == 401_408
+    assert scorer.metadata["max_image_pixels_source"] == "argument"
+    big = noise_image(4000, 3000, 4)  # 12 MP, 30 times the budget
+    assert scorer.score(big, decoding="fast").answer_mass is not None  # scored, not refused
+    assert _visual_tokens(scorer, [big, big]) <= 2 * 401_408 // (28 * 28)
+    same = RedAesScorer.from_pretrained(
+        qwen_limits_dir, device="cpu", max_pixels=12544, max_image_pixels=12544
+    )
+    assert same.max_image_pixels == 12544
+    with pytest.raises(ValueError, match="both set the resize budget"):
+        RedAesScorer.from_pretrained(qwen_limits_dir, device="cpu", max_pixels=12544, max_image_pixels=6272)
+    # the input limit has its own name, and refuses
+    limited = RedAesScorer.from_pretrained(qwen_limits_dir, device="cpu", max_input_pixels=1_000_000)
+    with pytest.raises(ValueError, match="exceeds the budget of 1,000,000 pixels"):
+        limited.score(big, decoding="fast")
+
+
 def test_explicit_budget_wins_over_the_recorded_one_and_is_recorded(
     tiny_model_dir: Path, tmp_path: Path, noise_image: Callable[[int, int, int], Image.Image]
 ) -> None:

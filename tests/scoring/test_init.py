@@ -1,24 +1,22 @@
-"""The scoring package (red_aes/scoring/__init__.py): the scorer registry and what each entry says, what
-importing and listing scorers loads, and that the module names before 0.1.0 are gone."""
+"""The scoring package (red_aes/scoring/__init__.py): building scorers by name, what importing and listing
+scorers loads, and Qwen's ``max_pixels`` refused with its meaning by backends that resize nothing."""
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
 from launch import run_python
 
 from red_aes.registry import RegistryError
-from red_aes.scoring import SCORERS, ScorerEntry, available_scorers, load_scorer
-from red_aes.scoring.base import BaseScorer
+from red_aes.scoring import SCORERS, available_scorers, load_scorer
 
 
 def test_registry_names_what_exists_and_checks_options_before_building() -> None:
     assert available_scorers() == ["endpoint", "measured", "red-lite", "stat-colorfulness", "stat-sharpness"]
     with pytest.raises(RegistryError, match="unknown options for the stat-sharpness scorer: adapter"):
         load_scorer("stat-sharpness", adapter="x")
-    with pytest.raises(ValueError, match="batch_size, max_pixels"):  # what it takes, listed
+    with pytest.raises(ValueError, match="batch_size, max_input_pixels"):  # what it takes, listed
         load_scorer("stat-sharpness", device="cpu")
     assert SCORERS.accepts("red-lite", "adapter") and not SCORERS.accepts("measured", "device")
     assert SCORERS.accepts("some/vlm-id", "quantization")  # any other name is the VLM
@@ -43,45 +41,25 @@ def test_listing_scorers_and_reading_their_metadata_import_no_backend() -> None:
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     kinds, modules = json.loads(result.stdout)
-    assert modules == ["red_aes.scoring.base"]
+    assert modules == ["red_aes.scoring.backends", "red_aes.scoring.base"]
     assert "vision-language model" in kinds["owner/any-vlm"] and "RED-Lite" in kinds["red-lite"]
 
 
-@pytest.mark.parametrize(
-    "old",
-    [
-        "red_aes.scorer",
-        "red_aes.scorers",
-        "red_aes.decoding",
-        "red_aes.measured_scorer",
-        "red_aes.statistic_scorer",
-        "red_aes.lite.scorer",
-    ],
-)
-def test_the_module_names_before_0_1_0_do_not_import(old: str) -> None:
-    with pytest.raises(ModuleNotFoundError, match=old):
-        importlib.import_module(old)
+def test_the_input_limit_refuses_larger_photos_and_qwens_max_pixels_is_refused_with_its_meaning(
+    photo_paths: list,
+) -> None:
+    """``max_input_pixels`` is every backend's input limit; ``max_pixels`` (Qwen's resize budget) given
+    to a backend that resizes nothing is refused before anything loads, saying what it means and what to
+    pass instead, never taken as an input limit."""
+    from red_aes.images import ImageLoadError
 
-
-def test_every_scorer_entry_says_what_its_class_says() -> None:
-    """Relative or absolute, score range and direction: the registry (read without importing a backend)
-    agrees with each backend class, the VLM fallback included."""
-    from red_aes.scoring.vlm import RedAesScorer
-
-    entries = {name: SCORERS[name] for name in SCORERS} | {"some/vlm": SCORERS.entry("some/vlm")}
-    for name, entry in entries.items():
-        assert isinstance(entry, ScorerEntry) and entry.description, name
-        cls = SCORERS.target(name).__self__  # the targets are the classes' from_pretrained
-        assert issubclass(cls, BaseScorer)
-        assert (entry.relative, entry.score_range, entry.higher_is_better) == (
-            cls.relative,
-            cls.score_range,
-            cls.higher_is_better,
-        ), name
-    assert SCORERS.target("some/vlm").__self__ is RedAesScorer
-    assert [n for n in SCORERS if not SCORERS[n].relative] == [
-        "measured",
-        "red-lite",
-        "stat-colorfulness",
-        "stat-sharpness",
-    ]
+    photo = photo_paths[0]
+    small = load_scorer("measured", max_input_pixels=10_000)
+    with pytest.raises(ImageLoadError, match=r"exceeds the budget of 10,000 pixels \(raise max_input_pixels"):
+        small.score(photo)
+    assert load_scorer("measured").score(photo).valid  # the default limit (64 MP) takes the photo
+    for name in ("measured", "red-lite", "stat-sharpness"):
+        with pytest.raises(
+            ValueError, match=r"takes no max_pixels: that is Qwen's name .* pass max_input_pixels"
+        ):
+            load_scorer(name, max_pixels=401_408)

@@ -130,16 +130,14 @@ def test_from_pretrained_options() -> None:
         MeasuredScorer.from_pretrained("other")
     with pytest.raises(ValueError, match="unknown options for the measured scorer: adapter"):
         MeasuredScorer.from_pretrained("measured", adapter="x")
-    assert MeasuredScorer.higher_is_better and MeasuredScorer.score_range == (SCORE_MIN, SCORE_MAX)
+    assert MeasuredScorer().higher_is_better and MeasuredScorer().score_range == (SCORE_MIN, SCORE_MAX)
 
 
-def test_decoding_is_checked_and_mode_is_no_keyword(scorer, photos) -> None:
+def test_decoding_is_checked(scorer, photos) -> None:
     with pytest.raises(ValueError, match="decoding must be one of"):
         scorer.score(photos["china.jpg"], decoding="slow")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="'mode'"):  # the old spelling is an option the backend lacks
-        scorer.score(photos["china.jpg"], mode="fast")
     fast = scorer.score(photos["china.jpg"], decoding="fast")
-    assert fast.decoding == "fast" and "mode" not in fast.to_dict()  # results name it once: decoding
+    assert fast.decoding == "fast" and fast.to_dict()["decoding"] == "fast"
 
 
 def test_strong_degradation_of_an_already_poor_photo_still_scores_lower(scorer, photos) -> None:

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from red_aes.checkpoints import ModelLoadError, read_metadata, write_metadata
+from red_aes.errors import InputError
 from red_aes.images import load_image
 from red_aes.parsing import parse_answer
 from red_aes.prompts import PROMPTS, THINK_OPEN, PromptTemplate, format_delta, format_score
@@ -188,11 +189,35 @@ def test_4bit_loads_bitsandbytes_layers_on_cpu_and_answers(
     assert quantized.model.get_memory_footprint() > 0
     delta = quantized.compare(photo_paths[0], photo_paths[1], decoding="fast")
     assert delta.answer_mass is not None and 0.0 < delta.answer_mass < 1.0
+    assert quantized.quantization == "4bit" and quantized.cache_identity()["quantization"] == "4bit"
 
 
 def test_unknown_quantization_is_refused(tiny_model_dir: Path) -> None:
-    with pytest.raises(ModelLoadError, match="quantization must be one of"):
+    with pytest.raises(InputError, match="quantization must be one of"):
         RedAesScorer.from_pretrained(tiny_model_dir, quantization="3bit")
+
+
+def test_the_loader_takes_auto_and_reports_the_quantization_of_its_weights(tiny_model_dir: Path) -> None:
+    """``quantization="auto"`` (the commands' and the app's word) loads full precision on the CPU; the
+    scorer reads how its weights are quantized from the model itself, for the cache identity."""
+    from transformers import BitsAndBytesConfig
+
+    from red_aes.scoring.vlm import quantization_of
+
+    scorer = RedAesScorer.from_pretrained(tiny_model_dir, quantization="auto", device="cpu")
+    assert scorer.quantization is None and scorer.cache_identity()["quantization"] is None
+    assert (
+        RedAesScorer.from_pretrained(tiny_model_dir, quantization="none", device="cpu").quantization is None
+    )
+
+    class Model:
+        def __init__(self, config: object) -> None:
+            self.config = type("Config", (), {"quantization_config": config})()
+
+    assert quantization_of(Model(BitsAndBytesConfig(load_in_4bit=True))) == "4bit"
+    assert quantization_of(Model({"load_in_8bit": True, "quant_method": "bitsandbytes"})) == "8bit"
+    assert quantization_of(Model({"quant_method": "gptq"})) == "gptq"
+    assert quantization_of(Model(None)) is None
 
 
 def test_metadata_prompt_version_is_honoured(

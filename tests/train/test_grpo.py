@@ -133,3 +133,54 @@ def test_reward_funcs_resolve_by_registered_name_or_dotted_path() -> None:
         resolve_reward_funcs(["format_reward"])
     with pytest.raises(ValueError, match="did you mean `group_rank`"):
         resolve_reward_funcs(["group-rank"])
+
+
+def _pair_recipe(*overrides: str):
+    from trl import GRPOConfig
+
+    recipe = [
+        "--config",
+        str(REPO / "training_recipes" / "tiny" / "stage2_grpo_pair.yaml"),
+        "--use_cpu",
+        "true",
+    ]
+    return parse_recipe(GRPOConfig, [*recipe, *overrides])
+
+
+def test_reward_hyperparameters_are_recipe_fields_bound_to_the_rewards_that_take_them() -> None:
+    """``reward_tau`` and the weights of a recipe reach pair_consistency_reward: the bound function gives
+    what the formula gives with those values, and keeps its name for TRL's logs."""
+    script, _, _ = _pair_recipe(
+        "--reward_tau", "0.25", "--reward_direction_weight", "1.0", "--reward_magnitude_weight", "0"
+    )
+    assert script.reward_options() == {"tau": 0.25, "direction_weight": 1.0, "magnitude_weight": 0.0}
+    fmt, pair = resolve_reward_funcs(script.reward_funcs, script.reward_options())
+    assert fmt is format_reward and pair.__name__ == "pair_consistency_reward"
+    completions = ["<answer>+1.0</answer>", "<answer>-1.0</answer>"]
+    columns = {"pair_id": ["p", "p"], "delta": [0.5, 0.5]}
+    expected = pair_consistency_reward(
+        completions, tau=0.25, direction_weight=1.0, magnitude_weight=0.0, **columns
+    )
+    assert pair(completions, **columns) == expected != pair_consistency_reward(completions, **columns)
+    # unset keys leave the functions' own defaults: the shipped recipe binds nothing
+    shipped, _, _ = _pair_recipe()
+    assert shipped.reward_options() == {}
+    assert resolve_reward_funcs(shipped.reward_funcs, shipped.reward_options()) == [
+        format_reward,
+        pair_consistency_reward,
+    ]
+
+
+def test_reward_hyperparameters_no_reward_takes_or_out_of_range_are_refused() -> None:
+    script, _, _ = _pair_recipe("--reward_epsilon", "0.01")  # group_rank's, not in a pair recipe
+    with pytest.raises(ValueError, match=r"sets reward_epsilon, but none of its reward_funcs .* takes it"):
+        resolve_reward_funcs(script.reward_funcs, script.reward_options())
+    assert resolve_reward_funcs(["group_rank"], {"epsilon": 0.01})[0].__name__ == "group_rank_reward"
+    with pytest.raises(
+        ValueError, match=r"tau must be > 0, got 0.0; magnitude_weight must be >= 0, got -1.0"
+    ):
+        _pair_recipe("--reward_tau", "0", "--reward_magnitude_weight", "-1")
+    with pytest.raises(ValueError, match="stage 'sft' has no rewards, but the recipe sets reward_tau"):
+        from red_aes.train.config import RedAesArguments
+
+        RedAesArguments(stage="sft", dataset_name="d", reward_tau=0.5)

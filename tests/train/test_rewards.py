@@ -250,3 +250,35 @@ def test_group_rank_rejects_broken_groups_and_inconsistent_labels() -> None:
     batch["relative_score"][2] = 2.0
     with pytest.raises(ValueError, match="member 'edit' of group 'g' has two relative scores"):
         group_rank_reward(**batch)
+
+
+# -- hyperparameters -------------------------------------------------------------------------------
+
+
+def test_hyperparameters_out_of_range_are_refused_by_name() -> None:
+    from red_aes.train.rewards import HYPERPARAMETERS, check_hyperparameters
+
+    with pytest.raises(ValueError, match=r"tau must be > 0, got 0.0; magnitude_scale must be > 0, got -1.0"):
+        pair_consistency_reward(
+            [delta_answer(1.0)], pair_id=["p"], delta=[1.0], tau=0.0, magnitude_scale=-1.0
+        )
+    with pytest.raises(ValueError, match=r"direction_weight must be >= 0, got -0\.5"):
+        pair_consistency_reward([delta_answer(1.0)], pair_id=["p"], delta=[1.0], direction_weight=-0.5)
+    with pytest.raises(ValueError, match="epsilon must be > 0, got 0"):
+        group_rank_reward(
+            [score_answer(5.0)] * 2, group_id=["g"] * 2, image_id=["a", "b"], relative_score=[0, 1], epsilon=0
+        )
+    with pytest.raises(ValueError, match="unknown reward hyperparameter 'temperature'"):
+        check_hyperparameters(temperature=1.0)
+    check_hyperparameters(**{name: 1.0 for name in HYPERPARAMETERS})  # in range: no error
+
+
+def test_the_weights_set_the_mix_of_direction_and_magnitude() -> None:
+    """w_D = 1, w_M = 0 leaves the direction term alone: a sample with the right sign but the wrong size
+    keeps a high reward; w_D = 0, w_M = 1 leaves the magnitude term alone."""
+    completions, columns = [delta_answer(3.0)], {"pair_id": ["p"], "delta": [0.5]}
+    (direction,) = pair_consistency_reward(completions, **columns, direction_weight=1.0, magnitude_weight=0.0)
+    (magnitude,) = pair_consistency_reward(completions, **columns, direction_weight=0.0, magnitude_weight=1.0)
+    p, q = norm.cdf(0.5 / DIRECTION_TAU), norm.cdf(3.0 / DIRECTION_TAU)
+    assert direction == pytest.approx(math.sqrt(p * q) + math.sqrt((1 - p) * (1 - q)))
+    assert magnitude == pytest.approx(math.exp(-2.5 / MAGNITUDE_SCALE))
