@@ -98,6 +98,11 @@ class FeatureConfig:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    def cache_identity(self) -> dict[str, object]:
+        """What decides a feature vector, for cache keys: this config and the measured statistics
+        (their names and transforms), so a cache written before a statistic was added is not reused."""
+        return {**self.to_dict(), "measured": {name: transform for name, (_, transform) in MEASURED.items()}}
+
 
 def measured_vector(m: ImageMeasurements) -> np.ndarray:
     """The measured statistics of :data:`MEASURED`, transformed, as float32."""
@@ -133,7 +138,7 @@ class FeatureExtractor:
             parts += [flat.mean(1), flat.std(1, correction=0)]
         if self.head_channels:
             parts.append(maps[-1][0].flatten(1).double().mean(1))
-        measured = measure_image(image, max_pixels=None)
+        measured = measure_image(image, max_input_pixels=None)
         deep = torch.cat(parts).numpy().astype(np.float32)
         return np.concatenate([deep, measured_vector(measured)]), measured
 

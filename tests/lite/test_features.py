@@ -33,9 +33,21 @@ def test_the_vector_has_its_declared_size_and_every_index_is_in_one_group(photo_
 
 def test_the_measured_part_is_transformed_statistics_of_the_image() -> None:
     grey = Image.new("RGB", (64, 64), (118, 118, 118))
-    vector = measured_vector(measure_image(grey, max_pixels=None))
+    vector = measured_vector(measure_image(grey, max_input_pixels=None))
     assert vector.dtype == np.float32 and vector.shape == (len(MEASURED),)
     assert (
         vector[MEASURED_NAMES.index("saturation")] == 0.0
         and vector[MEASURED_NAMES.index("colorfulness")] == 0.0
     )
+
+
+def test_the_feature_cache_key_follows_the_measured_statistics(monkeypatch) -> None:
+    """A cache written before a measured statistic was added (or its transform changed) is not reused."""
+    from red_aes.lite import features
+    from red_aes.train.lite.synthetic import LadderConfig
+
+    config = FeatureConfig()
+    before = LadderConfig().key(config.cache_identity())
+    assert before == LadderConfig().key(FeatureConfig().cache_identity())  # deterministic
+    monkeypatch.setitem(features.MEASURED, "detail_energy", ("detail", "identity"))
+    assert LadderConfig().key(config.cache_identity()) != before

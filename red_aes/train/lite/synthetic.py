@@ -275,7 +275,7 @@ def build_families(
     """Every crop family of every photo in ``photos``, from ``cache`` where already built (so a stopped
     build resumes); returns the families and how many came from the cache."""
     config.validate()
-    folder = cache / config.key(extractor.config.to_dict())
+    folder = cache / config.key(extractor.config.cache_identity())
     folder.mkdir(parents=True, exist_ok=True)
     files = photo_files(photos)
     digests = [_digest(path.read_bytes()) for path in files]
@@ -291,7 +291,7 @@ def build_families(
                 families.append(_load(file, split))
                 hits += 1
             else:
-                photo = photo or load_image(path.read_bytes(), max_pixels=None)
+                photo = photo or load_image(path.read_bytes(), max_input_pixels=None)
                 family = build_family(photo, digest, index, extractor, config, split)
                 _save(family, file)
                 families.append(family)

@@ -127,7 +127,7 @@ class SplitData:
 
 def _image_key(data: bytes, config: FeatureConfig) -> str:
     digest = hashlib.sha256(data)
-    digest.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    digest.update(json.dumps(config.cache_identity(), sort_keys=True).encode())
     return digest.hexdigest()[:32]
 
 
@@ -162,7 +162,7 @@ def extract_table(
                     vector = np.load(file)
                     hits += 1
                 else:
-                    vector = extractor(load_image(data, max_pixels=None))
+                    vector = extractor(load_image(data, max_input_pixels=None))
                     np.save(file, vector)
                 node_of[key] = len(vectors)
                 vectors.append(vector)
