@@ -10,7 +10,7 @@ LOCK := requirements-lock.txt
 
 # Installs exactly the locked set (pinned, hash-checked), then this checkout editable without resolving
 # anything, so a fresh machine gets what the suite last passed with, whatever the registry released since.
-$(STAMP): $(LOCK) pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK)
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
@@ -31,6 +31,8 @@ system-deps:
 demo: install
 	$(PY) app.py
 
+# The suite includes tests/test_wheel.py: scripts/wheel_check.sh builds the wheel, installs it in a new
+# venv (on the locked set installed here) and runs the first commands from a folder outside the checkout.
 test: install system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,8 +1,9 @@
 """Hub helpers: render the dataset and model cards from their templates, and push folders.
 
 Cards are Jinja templates (``dataset_card/template.md``, ``model_card/template.md`` at the repository
-root) rendered through ``huggingface_hub``'s ``DatasetCard``/``ModelCard.from_template``, so the YAML
-metadata is produced by the card-data classes the Hub itself validates. Pushing goes through
+root, carried in the wheel: :mod:`red_aes.resources` finds them in either) rendered through
+``huggingface_hub``'s ``DatasetCard``/``ModelCard.from_template``, so the YAML metadata is produced by
+the card-data classes the Hub itself validates. Pushing goes through
 ``HfApi.create_repo`` + ``HfApi.upload_folder``; ``endpoint`` is explicit so the same code can be
 pointed at a mirror (or, in tests, at a local stub of the Hub's HTTP API).
 """
@@ -16,29 +17,22 @@ from typing import Any, Literal
 from huggingface_hub import DatasetCard, DatasetCardData, HfApi, ModelCard, ModelCardData
 
 from red_aes.errors import InputError
+from red_aes.resources import ROOT, dataset_card_template, model_card_template
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATASET_CARD_TEMPLATE = REPO_ROOT / "dataset_card" / "template.md"
-MODEL_CARD_TEMPLATE = REPO_ROOT / "model_card" / "template.md"
-
-
-def _template(path: Path) -> str:
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"card template {path} not found: cards are rendered from a RED-Aes source checkout "
-            "(git clone + pip install -e .)"
-        )
-    return str(path)
+#: The folder holding ``dataset_card/`` and ``model_card/``: the repository root in a checkout, their
+#: packaged copy in an installed wheel (:data:`red_aes.resources.ROOT`; the name is kept for callers that
+#: join a template path to it).
+REPO_ROOT: Path = ROOT
 
 
 def render_dataset_card(card_data: DatasetCardData, **context: Any) -> DatasetCard:
     """Render ``dataset_card/template.md`` with ``card_data`` as YAML header and ``context`` in the body."""
-    return DatasetCard.from_template(card_data, template_path=_template(DATASET_CARD_TEMPLATE), **context)
+    return DatasetCard.from_template(card_data, template_path=str(dataset_card_template()), **context)
 
 
 def render_model_card(card_data: ModelCardData, **context: Any) -> ModelCard:
     """Render ``model_card/template.md`` with ``card_data`` as YAML header and ``context`` in the body."""
-    return ModelCard.from_template(card_data, template_path=_template(MODEL_CARD_TEMPLATE), **context)
+    return ModelCard.from_template(card_data, template_path=str(model_card_template()), **context)
 
 
 def token_from_env(variable: str | None) -> str | None:

@@ -1,9 +1,11 @@
-"""The Gradio Space (app.py) served in-process and driven through its named API with gradio_client, on
-the offline default (classical editor + measured scorer, real photos) and on the tiny VLM + tiny
-diffusion editor. The library side of the demo is tested in tests/demo/."""
+"""The Gradio app (red_aes.demo.ui, which the Space's app.py and ``red-aes demo`` serve) served in-process
+and driven through its named API with gradio_client, on the offline default (classical editor + measured
+scorer, real photos) and on the tiny VLM + tiny diffusion editor. The library side of the demo is tested in
+tests/demo/."""
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import os
@@ -36,6 +38,7 @@ from red_aes.demo import (  # noqa: E402
     DemoConfig,
     load_backends,
     load_config,
+    ui,
 )
 from red_aes.editing import VOCABULARY  # noqa: E402
 from red_aes.images import load_image  # noqa: E402
@@ -56,7 +59,7 @@ TEST_MAX_PIXELS = 300_000
 
 
 def import_app() -> ModuleType:
-    """Import the repository's app.py as a module (as Spaces and `gradio app.py` do)."""
+    """Import the repository's app.py as a module (as `gradio app.py` does)."""
     if "app" in sys.modules and getattr(sys.modules["app"], "__file__", None) == str(REPO / "app.py"):
         return sys.modules["app"]
     spec = importlib.util.spec_from_file_location("app", REPO / "app.py")
@@ -70,9 +73,8 @@ def import_app() -> ModuleType:
 @contextmanager
 def serve(config: DemoConfig, backends: Backends | None = None) -> Iterator[tuple[Client, Any]]:
     """Build and launch the app for ``config`` (on ``backends`` if given); yield a client and the Blocks."""
-    app = import_app()
-    demo = app.build_demo(config, backends)
-    _, url, _ = app.launch(demo, config, prevent_thread_lock=True, quiet=True)
+    demo = ui.build_demo(config, backends)
+    _, url, _ = ui.launch(demo, config, prevent_thread_lock=True, quiet=True)
     try:
         yield Client(url, verbose=False, analytics_enabled=False), demo
     finally:
@@ -82,7 +84,7 @@ def serve(config: DemoConfig, backends: Backends | None = None) -> Iterator[tupl
 @pytest.fixture(scope="module")
 def offline_client() -> Iterator[Client]:
     """The app on the offline default, with a small pixel budget and upload limit to test them."""
-    config = DemoConfig(max_pixels=TEST_MAX_PIXELS, max_file_size="1mb", server_port=free_port())
+    config = DemoConfig(max_input_pixels=TEST_MAX_PIXELS, max_file_size="1mb", server_port=free_port())
     with serve(config) as (client, _):
         yield client
 
@@ -115,8 +117,8 @@ def test_edit_and_assess_offline(offline_client: Client, photos_dir: Path) -> No
     assert details["editor"] == DEFAULT_EDITOR and details["scorer"] == DEFAULT_MODEL
     assert details["instruction"] == "make it brighter"
     assert details["valid"] is True and DELTA_MIN <= details["delta"] <= DELTA_MAX
-    # one key per meaning, each filled: no legacy "mode" next to "decoding", no null prompt_version
-    assert "mode" not in details and details["decoding"] == "reasoning"
+    # each key filled: the decoding, no null prompt_version
+    assert details["decoding"] == "reasoning"
     assert details.get("prompt_version", "absent") is not None
     assert f"{details['delta']:+.2f}" in card and 'data-valid="true"' in card
     assert reasoning == (details["reasoning"] or "")
@@ -331,8 +333,7 @@ def test_a_20000_px_upload_gets_the_pixel_budget_message(
 
 def test_gradio_analytics_are_off_by_default(offline_client: Client) -> None:
     assert httpx.get(f"{offline_client.src}config").json()["analytics_enabled"] is False
-    app = import_app()
-    assert app.analytics_enabled({}) is False and app.analytics_enabled({"GRADIO_ANALYTICS_ENABLED": "True"})
+    assert ui.analytics_enabled({}) is False and ui.analytics_enabled({"GRADIO_ANALYTICS_ENABLED": "True"})
 
 
 def test_a_heavy_prompt_is_refused_before_any_work(
@@ -358,27 +359,65 @@ def test_a_heavy_prompt_is_refused_before_any_work(
 
 
 def test_all_endpoints_share_one_concurrency_group_and_the_cache_is_cleaned() -> None:
-    app = import_app()
-    demo = app.build_demo(DemoConfig(concurrency=2), load_backends(DemoConfig()))
+    demo = ui.build_demo(DemoConfig(concurrency=2), load_backends(DemoConfig()))
     api = [fn for fn in demo.fns.values() if fn.api_name in {"edit_and_assess", "compare", "score"}]
     assert len(api) == 3
-    assert {fn.concurrency_id for fn in api} == {app.CONCURRENCY_ID}
+    assert {fn.concurrency_id for fn in api} == {ui.CONCURRENCY_ID}
     assert {fn.concurrency_limit for fn in api} == {2}
-    assert demo.delete_cache == app.DELETE_CACHE
+    assert demo.delete_cache == ui.DELETE_CACHE
 
 
-def test_error_messages_are_escaped_for_the_html_popup(offline_client: Client, photos_dir: Path) -> None:
+HTML_PROMPT = "<img src=x onerror=alert(1)>"
+
+
+def test_api_clients_get_plain_text_and_the_page_gets_escaped_html(
+    offline_client: Client, photos_dir: Path
+) -> None:
+    """Text outputs are plain text for every client: the prompt comes back as written in the details and
+    in an error message. Only what the page renders as HTML is escaped: the error popup of a request the
+    page sends (``x-gradio-user: app``), and the delta card."""
+    instruction = "<b>warmer</b> & brighter"
+    card, reasoning, _, details = offline_client.predict(
+        handle_file(str(photos_dir / "chelsea.png")),
+        handle_file(str(photos_dir / "coffee.png")),
+        instruction,
+        api_name="/compare",
+    )
+    assert details["instruction"] == instruction and "&lt;" not in json.dumps(details) + reasoning
+    assert "<div" in card  # the card is HTML, and holds no unescaped model text (tests/demo/test_views.py)
     with pytest.raises(gradio_client.exceptions.AppError) as excinfo:
         offline_client.predict(
             handle_file(str(photos_dir / "chelsea.png")),
-            "<img src=x onerror=alert(1)>",
+            HTML_PROMPT,
             DEFAULT_EDITOR,
             0.5,
             0,
             api_name="/edit_and_assess",
         )
-    message = str(excinfo.value)
-    assert "&lt;img src=x onerror=alert(1)&gt;" in message and "<img" not in message
+    assert HTML_PROMPT in str(excinfo.value) and "&lt;" not in str(excinfo.value)
+    for client, expected in (("app", html.escape(HTML_PROMPT, quote=False)), ("api", HTML_PROMPT)):
+        assert expected in queue_error(
+            offline_client.src, "edit_and_assess", client, [None, "x", HTML_PROMPT, 0.5, 0]
+        )
+
+
+def queue_error(url: str, api_name: str, client: str, data: list[Any]) -> str:
+    """The error message the app sends for ``data`` through its queue, asked as the page asks (the same
+    HTTP calls, with ``x-gradio-user: CLIENT``: ``app`` for the page)."""
+    config = httpx.get(f"{url}config").json()
+    dependencies = config["dependencies"]
+    (fn_index,) = [dep.get("id", i) for i, dep in enumerate(dependencies) if dep.get("api_name") == api_name]
+    headers = {"x-gradio-user": client}
+    session = f"test-{client}-{os.getpid()}"
+    payload = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None}
+    base = f"{url}gradio_api/queue"
+    httpx.post(f"{base}/join", json=payload, headers=headers, timeout=30).raise_for_status()
+    with httpx.stream("GET", f"{base}/data", params={"session_hash": session}, timeout=60) as events:
+        for line in events.iter_lines():
+            message = json.loads(line[len("data:") :]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return message["output"]["error"]
+    raise AssertionError("the queue closed without a completed message")
 
 
 # -- configuration and the offline fallback --------------------------------------------------------------

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from red_aes.data.aggregate import aggregate_votes, direction_of
 from red_aes.data.card import BUILD_CONFIG, BUILD_STATS, write_card
-from red_aes.data.config import BuildConfig
+from red_aes.data.config import BuildConfig, looks_like_hub_id
 from red_aes.data.debian import SOURCES_FILE
 from red_aes.data.filters import check_edit
 from red_aes.data.judges import InvalidVote, Judge, PairToJudge, load_judge
@@ -54,6 +54,7 @@ from red_aes.data.sources import DatasetSource, FolderSource, PhotoSource
 from red_aes.data.splits import assign_split
 from red_aes.editing.base import UnsupportedEditError
 from red_aes.errors import InputError
+from red_aes.resources import dataset_card_template
 from red_aes.types import EditResult
 
 SHARDS_DIR = "shards"
@@ -212,7 +213,7 @@ def build_shard(
     candidates: list[_Candidate] = []
     bar = tqdm(entries, desc="edit", leave=False, position=position, disable=not config.progress)
     for entry in bar:
-        image = source.load(entry.index, max_side=config.max_side, max_pixels=config.max_pixels)
+        image = source.load(entry.index, max_side=config.max_side, max_input_pixels=config.max_input_pixels)
         image_png = png_bytes(image)
         split = assign_split(entry.source_id, config.split_fractions)
         if config.ladder_kinds:
@@ -406,6 +407,8 @@ def _open_source(config: BuildConfig) -> PhotoSource:
         return FolderSource(source)
     if kind == "auto" and Path(source).is_file():
         raise NotADirectoryError(f"{source}: is a file; give a folder of photos or a dataset id")
+    if kind == "auto" and not looks_like_hub_id(source):
+        raise NotADirectoryError(f"{source}: no such folder of photos, and not a Hub dataset id (owner/name)")
     return DatasetSource(source, config.image_column, config.source_split, config.source_config)
 
 
@@ -441,6 +444,7 @@ def build_dataset(
     from red_aes.processes import process_state
 
     config.validate()
+    dataset_card_template()  # the card is written last: a missing template fails here, before any work
     state = process_state()
     out = Path(config.out)
     if state.is_main_process:  # the others open the source after it (a Hub dataset is then cached)

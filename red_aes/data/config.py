@@ -1,7 +1,9 @@
 """The build configuration of a RED dataset: one flat dataclass, loaded from YAML, overridable by flags.
 
 Every field is a YAML key of the same name and a ``red-aes data build`` flag (``pairs_per_source`` ->
-``--pairs-per-source``). The config is stored with the dataset as ``build_config.yaml``, and its
+``--pairs-per-source``). A relative ``source`` path in a YAML file is read relative to that file (a
+flag's, relative to the current folder); ``out`` is always relative to the current folder. The config is
+stored with the dataset as ``build_config.yaml`` (its local ``source`` as an absolute path), and its
 :meth:`BuildConfig.fingerprint` (every field that changes the rows) guards resumption: shards written
 under another fingerprint are never mixed into a build.
 """
@@ -11,14 +13,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.prompts import PROMPT_VERSION
 from red_aes.types import ATTRIBUTES, DELTA_MAX, NO_CHANGE_BAND
 
@@ -40,7 +45,12 @@ class BuildConfig:
     """Everything ``red-aes data build`` needs; see ``examples/configs/data_*.yaml``."""
 
     # -- sources -------------------------------------------------------------------------------------
-    source: str = field(default="", metadata=_help("a folder of photos, or a Hub dataset id"))
+    source: str = field(
+        default="",
+        metadata=_help(
+            "a folder of photos (in a YAML file: relative to that file), or a Hub dataset id (owner/name)"
+        ),
+    )
     source_type: str = field(
         default="auto",
         metadata=_help("'folder', 'hub', 'debian' (a photo list CSV) or 'auto' (folder if it exists)"),
@@ -52,7 +62,10 @@ class BuildConfig:
     max_side: int | None = field(
         default=768, metadata=_help("downscale photos to this long side before editing")
     )
-    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata=_help("pixel budget of a source photo"))
+    max_input_pixels: int = field(
+        default=DEFAULT_MAX_INPUT_PIXELS,
+        metadata=_help("input limit: a source photo with more pixels (width x height) is refused"),
+    )
     out: str = field(default="", metadata=_help("output folder (dataset, card, build_config.yaml, shards/)"))
 
     # -- edit plans and editors ----------------------------------------------------------------------
@@ -231,12 +244,18 @@ class BuildConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> BuildConfig:
+        """The config of a YAML file; a relative local ``source`` is read relative to the file's folder
+        (see :func:`resolve_source`), so a config works from any current folder."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: build config not found")
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(values, dict):
             raise InputError(f"{path}: a build config must be a YAML mapping, got {type(values).__name__}")
+        if isinstance(values.get("source"), str):
+            values["source"] = resolve_source(
+                values["source"], values.get("source_type", "auto"), path.resolve().parent
+            )
         return cls.from_dict(values, where=str(path))
 
     def replace(self, **overrides: Any) -> BuildConfig:
@@ -249,6 +268,31 @@ class BuildConfig:
         """Hash of every field that changes the rows; a resumed build must match it."""
         content = {k: v for k, v in self.to_dict().items() if k not in NON_CONTENT_FIELDS}
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def looks_like_hub_id(text: str) -> bool:
+    """Whether ``text`` is spelled like a Hub dataset id (``name`` or ``owner/name``, as the Hub validates
+    them); ``./photos``, ``../photos``, ``a/b/c`` and absolute paths are not."""
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return True
+
+
+def resolve_source(source: str, source_type: str, base: Path) -> str:
+    """A config file's ``source`` with a relative local path read relative to ``base`` (the file's
+    folder), as an absolute path. A relative string that names nothing under ``base`` stays as written
+    only when it is a Hub dataset id (``source_type`` ``hub``, or ``auto`` and spelled like one); any other
+    becomes the absolute path it names under ``base``, so the build's error names where it looked."""
+    if not source or source_type == "hub":
+        return source
+    if os.path.isabs(os.path.expanduser(source)):
+        return os.path.expanduser(source)
+    local = base / source
+    if local.exists() or source_type != "auto" or not looks_like_hub_id(source):
+        return str(local.resolve())
+    return source
 
 
 def normalize_spec(spec: str | ComponentSpec, where: str) -> ComponentSpec:

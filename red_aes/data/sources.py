@@ -44,9 +44,9 @@ class PhotoSource(ABC):
     def name(self, index: int) -> str:
         """A human-readable name of photo ``index`` (file name or ``split[index]``)."""
 
-    def load(self, index: int, *, max_side: int | None, max_pixels: int | None) -> Image.Image:
+    def load(self, index: int, *, max_side: int | None, max_input_pixels: int | None) -> Image.Image:
         """Photo ``index`` as RGB, downscaled (Lanczos) so its long side is at most ``max_side``."""
-        image = load_image(self.raw_bytes(index), max_pixels=max_pixels)
+        image = load_image(self.raw_bytes(index), max_input_pixels=max_input_pixels)
         if max_side is not None and max(image.size) > max_side:
             scale = max_side / max(image.size)
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
@@ -106,7 +106,13 @@ class DatasetSource(PhotoSource):
         from datasets import Image as ImageFeature
         from datasets import load_dataset
 
-        dataset = load_dataset(dataset_id, config_name, split=split)
+        try:
+            dataset = load_dataset(dataset_id, config_name, split=split)
+        except (OSError, ValueError) as err:  # not found, unreachable (ConnectionError), bad split or config
+            raise InputError(
+                f"{dataset_id}: no such local folder, and loading it as a dataset failed "
+                f"({type(err).__name__}: {err})"
+            ) from err
         if image_column not in dataset.column_names:
             raise InputError(
                 f"{dataset_id}: no image column {image_column!r}; columns: {dataset.column_names}"

@@ -17,11 +17,11 @@ from typing import Any
 from red_aes.editing import EDITORS, load_editor
 from red_aes.editing.base import BaseEditor
 from red_aes.errors import InputError
-from red_aes.images import DEFAULT_MAX_PIXELS
+from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.registry import given
 from red_aes.scoring import SCORERS, BaseScorer, load_scorer
 from red_aes.scoring.options import DEFAULT_MODEL, MODEL_OPTIONS, Option
-from red_aes.types import QUANTIZATION_CHOICES, resolve_quantization
+from red_aes.types import check_quantization, resolve_quantization
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,10 @@ OPTIONS: tuple[Option, ...] = (
         env="RED_AES_EDITOR_MAX_AREA",
     ),
     Option(
-        "--max-pixels",
-        "pixel budget (width x height) of an uploaded image",
+        "--max-input-pixels",
+        "input limit: an uploaded image with more pixels (width x height) is refused",
         type=int,
-        env="RED_AES_MAX_PIXELS",
+        env="RED_AES_MAX_INPUT_PIXELS",
     ),
     Option("--max-file-size", "upload size limit, e.g. 25mb", env="RED_AES_MAX_FILE_SIZE"),
     Option(
@@ -105,7 +105,7 @@ class DemoConfig:
     the scorer's default) apply to VLM scorers only; ``endpoint_url`` and ``endpoint_model`` to the
     ``endpoint`` scorer.
     ``editor_steps`` and ``editor_max_area`` tune a diffusion editor (None: the editor's defaults).
-    ``max_pixels`` is the pixel budget of every uploaded image; ``max_file_size`` the upload limit
+    ``max_input_pixels`` is the input limit of every uploaded image; ``max_file_size`` the upload limit
     (Gradio syntax, e.g. ``"25mb"``); ``concurrency`` the queue's default concurrency limit;
     ``time_limit`` the seconds one request may run before it is stopped at its next step.
     """
@@ -120,7 +120,7 @@ class DemoConfig:
     device: str | None = None
     editor_steps: int | None = None
     editor_max_area: int | None = None
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS
     max_file_size: str = "25mb"
     concurrency: int = 1
     time_limit: float = DEFAULT_TIME_LIMIT
@@ -129,27 +129,20 @@ class DemoConfig:
     server_port: int | None = None
 
     def __post_init__(self) -> None:
-        if self.quantization not in QUANTIZATION_CHOICES:
-            raise InputError(f"quantization must be one of {QUANTIZATION_CHOICES}, got {self.quantization!r}")
-        if self.max_pixels < 1:
-            raise InputError(f"max_pixels must be >= 1, got {self.max_pixels}")
+        check_quantization(self.quantization)
+        if self.max_input_pixels < 1:
+            raise InputError(f"max_input_pixels must be >= 1, got {self.max_input_pixels}")
         if self.concurrency < 1:
             raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
         if not self.time_limit > 0:
             raise InputError(f"time_limit must be > 0 seconds, got {self.time_limit}")
 
 
-def build_arg_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
-    """The app's flags, built from :data:`OPTIONS`: each defaults to its environment variable, then to
-    :class:`DemoConfig`'s default. Flags are taken only as spelled, as in ``red-aes``."""
+def add_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str] | None = None) -> None:
+    """Add the demo's flags to ``parser``, built from :data:`OPTIONS`: each defaults to its environment
+    variable, then to :class:`DemoConfig`'s default (``app.py`` and ``red-aes demo`` share them)."""
     env = os.environ if environ is None else environ
     defaults = DemoConfig()
-    parser = argparse.ArgumentParser(
-        prog="app.py",
-        description="RED-Aes demo. Flags override the RED_AES_* environment variables; GRADIO_SERVER_NAME "
-        "and GRADIO_SERVER_PORT are honoured as in any Gradio app.",
-        allow_abbrev=False,
-    )
     for option in OPTIONS:
         default = getattr(defaults, option.dest)
         shown = "" if default is None else f"; default {default}"
@@ -165,7 +158,29 @@ def build_arg_parser(environ: Mapping[str, str] | None = None) -> argparse.Argum
     parser.add_argument(
         "--server-port", type=int, default=None, help="port (default: GRADIO_SERVER_PORT or 7860+)"
     )
+
+
+#: What the demo's help says about its configuration (``app.py --help``, ``red-aes demo --help``).
+DESCRIPTION = (
+    "RED-Aes demo: edit a photo and see how much the edit changed its aesthetics, compare two images, score "
+    "several. Flags override the RED_AES_* environment variables; GRADIO_SERVER_NAME and GRADIO_SERVER_PORT "
+    "are honoured as in any Gradio app. Needs the 'app' extra (gradio)."
+)
+
+
+def build_arg_parser(
+    environ: Mapping[str, str] | None = None, prog: str = "app.py"
+) -> argparse.ArgumentParser:
+    """The app's parser (:func:`add_arguments`). Flags are taken only as spelled, as in ``red-aes``."""
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, allow_abbrev=False)
+    add_arguments(parser, environ)
     return parser
+
+
+def config_from_args(args: argparse.Namespace) -> DemoConfig:
+    """The :class:`DemoConfig` of parsed demo flags (other attributes of ``args`` are ignored); an
+    InputError for a bad value."""
+    return DemoConfig(**{name: getattr(args, name) for name in DemoConfig.__dataclass_fields__})
 
 
 def load_config(argv: Sequence[str] | None = (), environ: Mapping[str, str] | None = None) -> DemoConfig:
@@ -175,7 +190,7 @@ def load_config(argv: Sequence[str] | None = (), environ: Mapping[str, str] | No
     """
     args = build_arg_parser(environ).parse_args(None if argv is None else list(argv))
     try:
-        return DemoConfig(**vars(args))  # every flag's dest is a DemoConfig field
+        return config_from_args(args)  # every flag's dest is a DemoConfig field
     except ValueError as err:
         raise SystemExit(f"app.py: error: {err}") from err
 
@@ -242,7 +257,7 @@ def load_backends(config: DemoConfig, *, cuda_available: bool | None = None) -> 
             "device": config.device,
             "num_inference_steps": config.editor_steps,
             "max_area": config.editor_max_area,
-            "max_pixels": config.max_pixels,
+            "max_input_pixels": config.max_input_pixels,
         }
         try:
             editors[config.editor] = load_editor(config.editor, **given(editor_options))

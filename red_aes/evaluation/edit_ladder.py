@@ -27,10 +27,9 @@ from red_aes.errors import InputError
 from red_aes.evaluation.benchmarks import Benchmark, BenchmarkSpec, ImageItem, LoadRequest
 from red_aes.evaluation.loaders import check_root, reject_unused
 from red_aes.images import load_image
+from red_aes.resources import example_photos
 from red_aes.types import Direction
 
-#: Photos used when no root is given: the permissively licensed photos bundled with the project.
-DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "examples" / "photos"
 DEFAULT_STRENGTHS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
 #: Ladders beyond the editor's attribute edits, as the operation applied at strength 1 (scaled by s).
 #: JPEG reaches quality 10 here, past the degradation table's ``jpeg`` row (quality 14): the benchmark
@@ -55,7 +54,9 @@ class LadderImage:
     editor: ClassicalEditor
 
     def __call__(self) -> Image.Image:
-        image = load_image(self.photo, max_pixels=self.editor.max_pixels, long_side=self.editor.long_side)
+        image = load_image(
+            self.photo, max_input_pixels=self.editor.max_input_pixels, long_side=self.editor.long_side
+        )
         if self.direction is None:
             return image
         if self.ladder in EXTRA_LADDERS:
@@ -133,7 +134,8 @@ def build_edit_ladder(
 def load_edit_ladder(spec: BenchmarkSpec, request: LoadRequest) -> Benchmark:
     """The ``edit-ladder`` benchmark on the photos in ``request.root`` (default: the bundled photos)."""
     reject_unused(spec, request, {"root", "attributes", "strengths"})
-    root = Path(request.root) if request.root is not None else DEFAULT_PHOTOS
+    # no root: the permissively licensed photos bundled with the project (carried in the wheel)
+    root = Path(request.root) if request.root is not None else example_photos()
     items = build_edit_ladder(
         list_photos(root), ladders=request.attributes, strengths=request.strengths or DEFAULT_STRENGTHS
     )

@@ -24,6 +24,7 @@ from red_aes._version import __version__
 from red_aes.checkpoints import ADAPTER_CONFIG, ADAPTER_WEIGHTS, METADATA_FILE, read_metadata, write_metadata
 from red_aes.errors import InputError
 from red_aes.hub import push_folder, render_model_card
+from red_aes.resources import model_card_template
 from red_aes.scoring.budget import image_pixel_limits
 from red_aes.train.config import STAGES, RedAesArguments
 
@@ -218,7 +219,10 @@ def run_stage(
     training_args: Any,
     model_args: Any,
 ) -> Path:
-    """Build the stage's trainer, train, save the outputs and push them when asked; returns ``output_dir``."""
+    """Build the stage's trainer, train, save the outputs and push them when asked; returns ``output_dir``.
+
+    What the outputs need is checked first (the card template), so a stage never fails after training."""
+    model_card_template()
     hub = take_hub_target(training_args)
     trainer = build_trainer(script_args, training_args, model_args)
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)

@@ -81,3 +81,38 @@ def test_build_help_lists_a_flag_for_every_config_key(capsys: pytest.CaptureFixt
     text = capsys.readouterr().out
     missing = [name for name in BuildConfig.__dataclass_fields__ if "--" + name.replace("_", "-") not in text]
     assert not missing
+
+
+def test_a_missing_source_folder_fails_at_once_in_one_line(tmp_path: Path, run_cli) -> None:
+    """A path that names no folder (here relative to the config) is not taken for a Hub dataset id."""
+    config = write_build_config(tmp_path / "c.yaml", source="../nowhere", out=str(tmp_path / "o"))
+    code, _, err = run_cli("data", "build", "--config", config)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert (
+        f"{(tmp_path.parent / 'nowhere').resolve()}: no such folder of photos, and not a Hub dataset id"
+        in err
+    )
+
+
+def test_a_hub_id_that_cannot_be_loaded_is_one_line_naming_both_readings(tmp_path: Path, run_cli) -> None:
+    config = write_build_config(tmp_path / "c.yaml", source="no-one/no-photos", out=str(tmp_path / "o"))
+    code, _, err = run_cli("data", "build", "--config", config)  # the suite runs with HF_HUB_OFFLINE=1
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "no-one/no-photos: no such local folder, and loading it as a dataset failed" in err
+
+
+def test_build_and_card_check_the_card_template_before_any_work(
+    tmp_path: Path, build_photos: Path, reference_build: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from red_aes import resources
+
+    monkeypatch.setattr(resources, "ROOT", tmp_path / "lost")  # an installation without its templates
+    out = tmp_path / "o"
+    config = write_build_config(tmp_path / "c.yaml", source=str(build_photos), out=str(out))
+    code, _, err = run_cli("data", "build", "--config", config)
+    assert code == 2 and "dataset_card/template.md not found" in err
+    assert not out.exists()  # nothing was built
+    copy = tmp_path / "copy"
+    shutil.copytree(reference_build, copy, ignore=shutil.ignore_patterns("shards"))
+    code, _, err = run_cli("data", "card", copy)
+    assert code == 2 and "dataset_card/template.md not found" in err

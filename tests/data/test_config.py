@@ -57,3 +57,55 @@ def test_config_yaml_round_trip(tmp_path: Path) -> None:
     )
     config.save(tmp_path / "c.yaml")
     assert BuildConfig.from_yaml(tmp_path / "c.yaml") == config
+
+
+def test_a_relative_source_is_read_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "configs").mkdir()
+    path = tmp_path / "configs" / "c.yaml"
+    path.write_text("source: ../photos\nout: runs/o\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the current folder plays no part
+    photos = str((tmp_path / "photos").resolve())
+    config = BuildConfig.from_yaml(path)
+    assert config.source == photos
+    assert config.out == "runs/o"  # outputs stay relative to the current folder
+    assert BuildConfig.from_yaml(Path("..") / "configs" / "c.yaml").source == photos
+
+
+def test_the_laptop_config_finds_the_bundled_photos_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    laptop = BuildConfig.from_yaml(CONFIGS / "data_laptop.yaml")
+    assert laptop.source == str((REPO / "examples" / "photos").resolve())
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("your-org/your-photos", True),  # names nothing here and is spelled like a Hub id: a Hub id
+        ("mnist", True),
+        ("../nowhere", False),  # a path that is not there: the path it names, so the error shows where
+        ("./photos", False),
+        ("a/b/c", False),
+    ],
+)
+def test_a_source_that_names_nothing_here_stays_a_hub_id_only_when_it_looks_like_one(
+    tmp_path: Path, written: str, kept: bool
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"source: {written}\nout: o\n")
+    source = BuildConfig.from_yaml(path).source
+    assert source == (written if kept else str((tmp_path / written).resolve()))
+
+
+def test_an_absolute_or_hub_source_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("source: ../photos\nsource_type: hub\nout: o\n")
+    assert BuildConfig.from_yaml(path).source == "../photos"
+    path.write_text(f"source: {tmp_path / 'x'}\nout: o\n")
+    assert BuildConfig.from_yaml(path).source == str(tmp_path / "x")

@@ -42,6 +42,20 @@ def test_ladder_groups_have_the_known_order(photo_paths: list[Path]) -> None:
     assert np.abs(full - original).mean() > np.abs(half - original).mean() > 0
 
 
+def test_the_default_root_is_the_packaged_photos(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No root: the bundled photos wherever the package finds them (an installed wheel carries a copy)."""
+    from red_aes import resources
+
+    bench = load_benchmark("edit-ladder", LoadRequest(attributes=("exposure",), strengths=(1.0,)))
+    assert bench.source == str(resources.example_photos())
+    copy = tmp_path / "examples" / "photos"
+    copy.mkdir(parents=True)
+    (copy / "one.png").write_bytes((resources.example_photos() / "chelsea.png").read_bytes())
+    monkeypatch.setattr(resources, "ROOT", tmp_path)  # as an installed package reads its packaged copy
+    bench = load_benchmark("edit-ladder", LoadRequest(attributes=("exposure",), strengths=(1.0,)))
+    assert bench.source == str(copy) and {item.group.split("/")[0] for item in bench.items} == {"one.png"}
+
+
 def test_ladder_input_errors(photos_dir: Path, tmp_path: Path) -> None:
     assert set(ATTRIBUTE_EDITS) < set(ladder_names()) and "jpeg" in ladder_names()
     with pytest.raises(ValueError, match=r"has no \['tilt'\]; available: exposure"):

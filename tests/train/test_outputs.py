@@ -75,3 +75,25 @@ def test_push_to_hub_needs_a_repo_id() -> None:
     )
     target = take_hub_target(config)
     assert (target.repo_id, target.private, config.push_to_hub) == ("me/x", True, False)
+
+
+def test_a_stage_checks_its_card_template_before_it_trains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card is written after training: a missing template fails before the trainer is even built."""
+    from trl import SFTConfig
+
+    from red_aes import resources
+    from red_aes.train.config import RedAesArguments
+    from red_aes.train.outputs import run_stage
+
+    built: list[str] = []
+    monkeypatch.setattr(resources, "ROOT", tmp_path)  # an installation without its templates
+    with pytest.raises(FileNotFoundError, match=r"model_card/template\.md not found"):
+        run_stage(
+            lambda *args: built.append("trainer"),
+            RedAesArguments(stage="sft", dataset_name="d"),
+            SFTConfig(output_dir=str(tmp_path / "out"), use_cpu=True),
+            None,
+        )
+    assert built == [] and not (tmp_path / "out").exists()
