@@ -46,6 +46,7 @@ DOCUMENTS: tuple[str, ...] = (
     "docs/vlm.md",
     "docs/datasets.md",
     "docs/evaluation.md",
+    "docs/cull.md",
 )
 #: The comments that mark what is not run, at the start of a command's trailing comment (bash) or as
 #: the first line of a block (python).

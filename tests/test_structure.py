@@ -1,7 +1,6 @@
 """The package's structure, read from the code's imports: no import circles between modules or between
-rooms, every import runs down the layers, scoring in one package, no compatibility layer (the modules
-of spellings before 0.1.0 do not exist), and tests that mirror the package (every module has a test file
-that imports it, in the folder that mirrors its subpackage)."""
+rooms, every import runs down the layers, scoring in one package, and tests that mirror the package
+(every module has a test file that imports it, in the folder that mirrors its subpackage)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ NOT_PACKAGES = ("benchmarks",)
 #: The rooms of ``red_aes`` (a subpackage or a top-level module), bottom layer first. An import may only
 #: run from a room to a room of a lower layer; docs/architecture.md says why each room is where it is.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "_version", "_lazy", "processes"),
+    ("errors", "_version", "_lazy", "processes", "resources"),
     ("types", "registry", "images", "hub", "chat"),
     ("prompts", "scale", "measure"),
     ("perceptual",),
@@ -27,14 +26,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("editing",),
     ("lite",),
     ("scoring",),
-    ("data", "pipeline", "enhance"),
+    ("data", "pipeline", "enhance", "cull"),
     ("evaluation", "train", "demo"),
     ("red_aes",),
     ("commands",),
     ("__main__",),
 )
-#: Modules of spellings before 0.1.0, removed for the first release (their homes are in ``scoring/``).
-REMOVED = ("scorer", "scorers", "decoding", "measured_scorer", "statistic_scorer", "lite.scorer")
 
 
 def _module(path: Path) -> str:
@@ -212,27 +209,9 @@ def test_the_mirror_check_finds_an_untested_module_and_a_misplaced_test() -> Non
     ]
 
 
-def test_scoring_lives_in_its_package_and_the_old_modules_are_gone() -> None:
+def test_scoring_lives_in_its_package() -> None:
     scoring = {p.name for p in (PACKAGE / "scoring").glob("*.py")}
-    assert {"__init__.py", "base.py", "vlm.py", "decoding.py", "measured.py", "endpoint.py"} <= scoring
-    assert [name for name in REMOVED if (PACKAGE / f"{name.replace('.', '/')}.py").exists()] == []
-
-
-def test_no_compatibility_layer_is_left() -> None:
-    """No module warns about an old spelling, and none of the old names is defined anywhere."""
-    for path in PACKAGE.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        assert "FutureWarning" not in names, f"{path.relative_to(PACKAGE)} warns about an old spelling"
-        assigned = {
-            t.id
-            for n in ast.walk(tree)
-            if isinstance(n, ast.Assign)
-            for t in n.targets
-            if isinstance(t, ast.Name)
-        }
-        defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-        assert not {"MODES", "Mode", "unsquash_score"} & (assigned | defined), path
+    assert {"__init__.py", "base.py", "backends.py", "vlm.py", "decoding.py", "measured.py"} <= scoring
 
 
 def test_core_modules_never_import_data_training_or_the_ui() -> None:
@@ -278,15 +257,13 @@ def test_every_push_is_the_push_of_its_group() -> None:
     assert pushes == [("data", "push"), ("lite", "push"), ("train", "push")]
 
 
-def test_no_command_takes_the_old_mode_flag_or_an_abbreviation(capsys: pytest.CaptureFixture[str]) -> None:
-    """``--mode`` is no flag of any command, and no parser reads it as a prefix of ``--model``."""
+def test_no_command_takes_an_abbreviated_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """No parser reads a prefix as a flag: ``--mode`` is not taken for ``--model``."""
     from red_aes.commands.red_aes_cli import build_parser
 
     parser = build_parser()
     for words, sub in {(): parser, **_commands(parser)}.items():
         assert sub.allow_abbrev is False, f"red-aes {' '.join(words)} accepts abbreviated flags"
-        flags = {flag for action in sub._actions for flag in action.option_strings}
-        assert "--mode" not in flags, f"red-aes {' '.join(words)} takes --mode"
     for argv in (
         ["compare", "a.png", "b.png"],
         ["score", "a.png"],

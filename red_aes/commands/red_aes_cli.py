@@ -1,11 +1,12 @@
 """The ``red-aes`` command line (``python -m red_aes`` runs it too).
 
 Each command or command group is one module of :mod:`red_aes.commands`, named after it, exposing
-``register(subparsers)``: ``compare``, ``score``, ``edit``, ``enhance``, ``measure``, ``eval``, ``data``
-(``build``/``card``/``push``), ``train`` (``run``/``push``), ``lite`` (``fetch-photos``/``train``/``push``),
-``make_tiny`` (``make-tiny-model``, ``make-tiny-editor``) and ``env`` (versions for a bug report). Every
-Hub push is the ``push`` of the group that made what it pushes. Heavy libraries are imported inside the
-command functions so that ``red-aes --help`` stays fast.
+``register(subparsers)``: ``compare``, ``score``, ``cull``, ``edit``, ``enhance``, ``measure``, ``eval``,
+``data`` (``build``/``card``/``push``), ``train`` (``run``/``push``), ``lite``
+(``fetch-photos``/``train``/``push``), ``demo`` (the Gradio app), ``make_tiny`` (``make-tiny-model``,
+``make-tiny-editor``) and ``env`` (versions for a bug report). Every Hub push is the ``push`` of the group
+that made what it pushes. Heavy libraries are imported inside the command functions so that
+``red-aes --help`` stays fast.
 
 Bad input (a missing or corrupt image, an unknown option value, an unusable model: every
 :class:`~red_aes.errors.RedAesError`, and a missing file) exits with code 2 and a one-line message naming
@@ -20,12 +21,25 @@ import argparse
 import sys
 from typing import Any
 
-from red_aes.commands import compare, data, edit, enhance, env, lite, make_tiny, measure, score, train
+from red_aes.commands import (
+    compare,
+    cull,
+    data,
+    demo,
+    edit,
+    enhance,
+    env,
+    lite,
+    make_tiny,
+    measure,
+    score,
+    train,
+)
 from red_aes.commands import eval as eval_
 from red_aes.errors import RedAesError
 
 #: The command modules, in the order ``red-aes --help`` lists them.
-COMMANDS = (compare, score, edit, enhance, measure, eval_, data, train, lite, make_tiny, env)
+COMMANDS = (compare, score, cull, edit, enhance, measure, eval_, data, train, lite, demo, make_tiny, env)
 
 #: Errors that mean "the user's input is wrong", reported as one line with exit code 2.
 USER_ERRORS: tuple[type[BaseException], ...] = (RedAesError, FileNotFoundError, NotADirectoryError)

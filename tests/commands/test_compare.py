@@ -27,7 +27,6 @@ def test_compare_json_is_one_document(tiny_model_dir: Path, photo_paths: list[Pa
     assert record["valid"] and -9 <= record["delta"] <= 9
     assert parse_answer(record["raw_text"], "delta").value == record["delta"]
     assert record["decoding"] == "reasoning" and record["model"] == str(tiny_model_dir)
-    assert "mode" not in record  # one key per meaning: the legacy "mode" of "decoding" is gone
     assert record["forced"] is True and "answer_mass" not in record  # 2 tokens: the budget ran out
     assert record["max_image_pixels"] == 6 * 784
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,32 @@ def test_the_score_command_alone_lists_one_record_per_image(
     assert score.run(args) == 0
     text = capsys.readouterr().out
     assert text.startswith("scores in [1, 10], higher is better\n") and f"{photo_paths[0]}: " in text
+
+
+def test_score_takes_a_folder_recursively_and_writes_csv(
+    photo_paths: list[Path], tmp_path: Path, run_cli
+) -> None:
+    folder = tmp_path / "shoot"
+    (folder / "day2").mkdir(parents=True)
+    shutil.copy(photo_paths[0], folder / photo_paths[0].name)
+    shutil.copy(photo_paths[1], folder / "day2" / photo_paths[1].name)
+    (folder / "broken.jpg").write_bytes(b"not a JPEG")
+    (folder / "notes.txt").write_text("not a photo")
+    table = tmp_path / "scores.csv"
+    code, out, _ = run_cli("score", folder, photo_paths[2], "--model", "measured", "--csv", table, "--json")
+    assert code == 1  # the corrupt file has no score; the others do
+    records = json.loads(out)
+    files = [r["file"] for r in records]
+    assert files[0] == str(photo_paths[2]) and len(files) == 4 and not any("notes" in f for f in files)
+    by_name = {Path(r["file"]).name: r for r in records}
+    assert not by_name["broken.jpg"]["valid"] and "unreadable" in by_name["broken.jpg"]["error"]
+    assert by_name[photo_paths[1].name]["valid"] and "day2" in by_name[photo_paths[1].name]["file"]
+    with open(table, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["file"] for r in rows] == files and list(rows[0]) == list(score.CSV_COLUMNS)
+    assert rows[0]["valid"] == "true" and 1 <= float(rows[0]["score"]) <= 10
+
+
+def test_score_refuses_an_empty_folder(tmp_path: Path, run_cli) -> None:
+    code, _, err = run_cli("score", tmp_path, "--model", "measured")
+    assert code == 2 and "no photos found" in err
