@@ -1231,10 +1231,11 @@ def contact_sheet(result: CullResult) -> Iterator[str]:
     outlined), unreadable files last; the groups sort by capture order, pick score, flags or size, and
     the frames filter to picks or flagged ones, with inline JavaScript. No external resource."""
     title = f"Cull of {result.folder.name or result.folder}"
+    summary = "<br>".join(html.escape(line) for line in result.summary().splitlines())
     yield (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{_STYLE}</style><script>{_SCRIPT}</script></head><body>\n"
-        f"<header><h1>{html.escape(title)}</h1><div>{html.escape(result.summary())}</div>"
+        f"<header><h1>{html.escape(title)}</h1><div>{summary}</div>"
         '<label>Order groups by <select id="order" onchange="sortGroups()"><option value="time">capture '
         'order</option><option value="score">pick score</option><option value="flags">most flags</option>'
         '<option value="size">size</option></select></label> '
