@@ -12,9 +12,11 @@ import importlib.util
 import os
 import shutil
 import struct
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -63,13 +65,21 @@ def tiny_editor_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_editor(tmp_path_factory.mktemp("tiny-editor"))
 
 
+def load_script(path: Path) -> ModuleType:
+    """A script that is not a package module (benchmarks/, training_recipes/), imported by path and
+    registered in ``sys.modules`` (dataclasses resolve their module by name)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def tiny_red_dir(tmp_path_factory: pytest.TempPathFactory, photos_dir: Path) -> Path:
     """The tiny RED dataset of ``training_recipes/tiny/build_tiny_red.py`` (RED schema, split by source)."""
-    script = REPO / "training_recipes" / "tiny" / "build_tiny_red.py"
-    spec = importlib.util.spec_from_file_location("build_tiny_red", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(REPO / "training_recipes" / "tiny" / "build_tiny_red.py")
     return module.build_tiny_red(tmp_path_factory.mktemp("tiny-red") / "red", photos_dir)
 
 

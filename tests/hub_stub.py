@@ -29,6 +29,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -118,6 +119,18 @@ class HubStub:
         monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
         monkeypatch.setattr(datasets.config, "HF_ENDPOINT", self.endpoint)
         yield self
+
+    def as_default_endpoint(self, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+        """Make the stub the default Hub of ``huggingface_hub`` in this process (as a user's
+        ``HF_ENDPOINT`` would), downloading into ``cache``: for loaders that take no endpoint."""
+        import huggingface_hub.constants
+        import huggingface_hub.hf_api
+
+        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", self.endpoint)
+        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", self.endpoint)
+        template = self.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+        monkeypatch.setattr(huggingface_hub.constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
+        monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
 
     def subprocess_env(self) -> dict[str, str]:
         """Environment variables that point a child process's clients at the stub."""

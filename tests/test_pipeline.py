@@ -279,7 +279,6 @@ def test_a_red_lite_hub_repo(
 ) -> None:
     import shutil
 
-    import huggingface_hub.constants
     from hub_stub import HubStub
 
     from red_aes import load_scorer
@@ -289,11 +288,7 @@ def test_a_red_lite_hub_repo(
 
     folder = shutil.copytree(DEFAULT_WEIGHTS, tmp_path / "red-lite")
     with HubStub() as hub, hub.online(monkeypatch):
-        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.endpoint)
-        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", hub.endpoint)
-        template = hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
-        monkeypatch.setattr(huggingface_hub.constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
-        monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+        hub.as_default_endpoint(monkeypatch, tmp_path / "cache")
         push_folder(folder, "stub-user/red-lite", endpoint=hub.endpoint)
         pipe = pipeline("red-aes", model="stub-user/red-lite")
     expected = load_scorer("red-lite").compare(photo_paths[0], photo_paths[1]).to_dict()

@@ -131,6 +131,16 @@ def _assessment(view: PairView) -> tuple[Any, ...]:
     return view.delta_html, view.reasoning, view.attribute_rows, view.details
 
 
+def _changes_and_details() -> tuple[gr.Dataframe, gr.JSON]:
+    """The measured-changes table and the collapsed JSON of a pair's assessment (Edit and Compare tabs)."""
+    table = gr.Dataframe(
+        headers=list(ATTRIBUTE_COLUMNS), label="Measured changes (edited − original)", interactive=False
+    )
+    with gr.Accordion("Details (JSON)", open=False):
+        details = gr.JSON(label="Result")
+    return table, details
+
+
 def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Blocks:
     """The app for ``config``; models are loaded here, once (pass ``backends`` to reuse loaded ones)."""
     backends = load_backends(config) if backends is None else backends
@@ -228,13 +238,7 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                     slider = gr.ImageSlider(label="Before / after", type="filepath", elem_id="edit-slider")
                     edit_delta = gr.HTML(label="Delta", elem_id="edit-delta")
                     edit_reasoning = gr.Textbox(label="Reasoning", lines=5, interactive=False)
-            edit_table = gr.Dataframe(
-                headers=list(ATTRIBUTE_COLUMNS),
-                label="Measured changes (edited − original)",
-                interactive=False,
-            )
-            with gr.Accordion("Details (JSON)", open=False):
-                edit_details = gr.JSON(label="Result")
+            edit_table, edit_details = _changes_and_details()
             edit_inputs = [image, prompt, editor, strength, seed]
             edit_outputs = [slider, edit_delta, edit_reasoning, edit_table, edit_details]
             gr.on(
@@ -258,13 +262,7 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
             run_compare = gr.Button("Compare", variant="primary")
             compare_delta = gr.HTML(label="Delta")
             compare_reasoning = gr.Textbox(label="Reasoning", lines=5, interactive=False)
-            compare_table = gr.Dataframe(
-                headers=list(ATTRIBUTE_COLUMNS),
-                label="Measured changes (edited − original)",
-                interactive=False,
-            )
-            with gr.Accordion("Details (JSON)", open=False):
-                compare_details = gr.JSON(label="Result")
+            compare_table, compare_details = _changes_and_details()
             run_compare.click(
                 compare,
                 [original, edited, instruction],

@@ -3,13 +3,11 @@ concurrent clients, latency percentiles and the server's memory."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 
 pytest.importorskip("gradio_client")
 
@@ -17,12 +15,7 @@ SCRIPT = REPO / "benchmarks" / "bench_app_load.py"
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_app_load", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_probe_measures_latency_and_server_memory_under_concurrent_clients(capsys) -> None:

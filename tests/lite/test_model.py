@@ -15,7 +15,6 @@ from red_aes.scoring import load_scorer
 def test_hub_push_and_load_round_trip(
     photo_paths: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import huggingface_hub.constants
     from hub_stub import HubStub
 
     from red_aes.train.lite.card import write_card
@@ -28,11 +27,7 @@ def test_hub_push_and_load_round_trip(
     write_card(folder, model, repo_id="stub-user/red-lite")
     with HubStub() as hub, hub.online(monkeypatch):
         # the loader uses the default endpoint, as a user's HF_ENDPOINT would set it
-        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.endpoint)
-        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", hub.endpoint)
-        template = hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
-        monkeypatch.setattr(huggingface_hub.constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
-        monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+        hub.as_default_endpoint(monkeypatch, tmp_path / "cache")
         model.push_to_hub("stub-user/red-lite", folder=folder, endpoint=hub.endpoint)
         files = hub.files("stub-user/red-lite")
         assert set(files) == {"model.safetensors", "config.json", "red_aes.json", "README.md"}
