@@ -98,9 +98,9 @@ def status_text(demo: Any) -> str:
 # -- offline default: classical editor + measured scorer ---------------------------------------------
 
 
-def test_api_exposes_the_three_named_endpoints(offline_client: Client) -> None:
+def test_api_exposes_the_named_endpoints(offline_client: Client) -> None:
     endpoints = offline_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/edit_and_assess", "/compare", "/score"} <= set(endpoints)
+    assert {"/edit_and_assess", "/auto_enhance", "/compare", "/score"} <= set(endpoints)
     names = [p["parameter_name"] for p in endpoints["/edit_and_assess"]["parameters"]]
     assert names == ["image", "prompt", "editor", "strength", "seed"]
 
@@ -573,3 +573,37 @@ def test_garish_edits_get_a_red_card_naming_the_cause(
     assert details["delta"] <= -0.05 and "degradation" in card, (details["delta"], reasoning)
     if cause is not None:
         assert re.search(cause, reasoning), reasoning
+
+
+def test_auto_enhance_lets_the_critic_choose_the_edit_of_an_underexposed_photo(
+    offline_client: Client, photos_dir: Path, tmp_path: Path
+) -> None:
+    """The Auto-enhance button (API ``/auto_enhance``) searches the classical editor's edits with the
+    scorer: a photo darkened by 1.2 EV gets an exposure increase back, shown as the prompt it ran, with
+    its alternatives, before the scorer's reasoning."""
+    from red_aes.editing import ClassicalEditor, Operation
+
+    photo = load_image(photos_dir / "chelsea.png")
+    dark = ClassicalEditor().apply(photo, [Operation("exposure", -1.2)]).image
+    dark.save(tmp_path / "dark.png")
+    (before, after), card, reasoning, _, details = offline_client.predict(
+        handle_file(str(tmp_path / "dark.png")), DEFAULT_EDITOR, 0.5, 0, api_name="/auto_enhance"
+    )
+    found = details["auto_enhance"]
+    assert details["editor"] == "auto-enhance" and found["prompt"] == details["instruction"]
+    assert "exposure +" in found["prompt"], found
+    assert reasoning.startswith(f"Auto-enhance chose: {found['prompt']}")
+    assert np.asarray(load_image(after), float).mean() > np.asarray(load_image(before), float).mean() + 2
+    assert details["valid"] is True and f"{details['delta']:+.2f}" in card
+
+
+@pytest.mark.parametrize("prompt", ["enhance", "make it pop", "Make it better!", "auto"])
+def test_asking_for_the_best_edit_runs_the_search_instead_of_a_refusal(
+    offline_client: Client, photos_dir: Path, prompt: str
+) -> None:
+    photo = handle_file(str(photos_dir / "rocket.jpg"))
+    *_, reasoning, _, details = offline_client.predict(
+        photo, prompt, DEFAULT_EDITOR, 0.5, 0, api_name="/edit_and_assess"
+    )
+    assert details["editor"] == "auto-enhance" and reasoning.startswith("Auto-enhance")
+    assert details["auto_enhance"]["evaluations"] > 0

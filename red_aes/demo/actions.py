@@ -4,6 +4,7 @@ streams of views (:mod:`red_aes.demo.views`), and the app's list of supported ed
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from red_aes.demo.views import (
     thumbnail,
 )
 from red_aes.editing.base import check_deadline, check_seed
-from red_aes.editing.classical import unseen_change_notes
+from red_aes.editing.classical import ClassicalEditor, unseen_change_notes
 from red_aes.editing.prompt_parser import (
     LIGHT_FACTOR,
     MAX_CLAUSES,
@@ -31,6 +32,7 @@ from red_aes.editing.prompt_parser import (
     PromptNotUnderstoodError,
     supported_edits,
 )
+from red_aes.enhance import Enhancer
 from red_aes.errors import InputError, TimeLimitError
 from red_aes.images import (
     DEFAULT_MAX_INPUT_PIXELS,
@@ -50,6 +52,17 @@ MAX_PROMPT_CHARS = 500
 #: Title of the app's list of supported edits (:func:`supported_edits_markdown`), which the refusal of a
 #: prompt points to.
 SUPPORTED_EDITS_TITLE = "Supported edits"
+
+
+#: Prompts that ask for no particular edit but for the best one: they run the critic's search
+#: (:class:`red_aes.enhance.Enhancer`) with the classical editor instead of being refused.
+AUTO_ENHANCE = re.compile(
+    r"^\s*(?:auto(?:[- ]?enhance)?|enhance(?: it| this| the photo)?|improve(?: it| this)?|fix it"
+    r"|(?:make|get) it (?:better|pop|look (?:good|better|nicer)))\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+#: The prompt the app's Auto-enhance button sends.
+AUTO_ENHANCE_PROMPT = "auto-enhance"
 
 
 def supported_edits_markdown() -> str:
@@ -159,6 +172,9 @@ class DemoActions:
             raise InputError(f"Unknown editor {shown}; loaded editors: {', '.join(self.backends.editors)}.")
         deadline = self._deadline()
         original = self.load_all([(image, "photo")])[0]
+        if AUTO_ENHANCE.match(instruction or ""):
+            yield from self._auto_enhance(original, name, deadline)
+            return
         try:
             result = self.backends.editors[name].edit(
                 original, instruction, seed=seed, strength=strength, deadline=deadline
@@ -172,6 +188,33 @@ class DemoActions:
         extra = {"editor": result.backend, "instruction": result.instruction, "edit_params": result.params}
         operations = result.params.get("operations", [])
         yield from self._assess(original, result.image, result.instruction, extra, deadline, operations)
+
+    def _auto_enhance(self, original: Image.Image, name: str, deadline: float) -> Iterator[PairView]:
+        """Search the classical editor's global edits for the one the scorer predicts helps most, apply it
+        (or nothing, when no edit helps by the search's margin) and stream its assessment, led by what
+        the search chose and its alternatives."""
+        editor = self.backends.editors[name]
+        if not isinstance(editor, ClassicalEditor):
+            classical = [e for e in self.backends.editors.values() if isinstance(e, ClassicalEditor)]
+            if not classical:
+                raise InputError("Auto-enhance searches the classical editor's edits, which is not loaded.")
+            editor = classical[0]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timed_out(TimeLimitError("before the auto-enhance search"))
+        # half of what is left for the search; the rest assesses the chosen edit at full working size
+        found = Enhancer(self.backends.scorer, editor, time_limit=remaining / 2).enhance(original)
+        alternatives = "; ".join(f"{s.prompt} ({s.delta:+.2f})" for s in found.alternatives)
+        if found.prompt is None or found.image is None:
+            lead = f"Auto-enhance: {found.reasoning}"
+            edited, operations = original, []
+        else:
+            lead = f"Auto-enhance chose: {found.prompt} (predicted {found.delta:+.2f})."
+            edited, operations = found.image, found.details["operations"]
+        if alternatives:
+            lead += f" Alternatives: {alternatives}."
+        extra = {"editor": "auto-enhance", "instruction": found.prompt, "auto_enhance": found.to_dict()}
+        yield from self._assess(original, edited, found.prompt, extra, deadline, operations, lead + "\n")
 
     def compare(
         self, original: ImageInput | None, edited: ImageInput | None, instruction: str | None = None
@@ -218,9 +261,10 @@ class DemoActions:
         extra: dict[str, Any],
         deadline: float,
         operations: Sequence[Mapping[str, Any]] | None,
+        lead: str = "",
     ) -> Iterator[PairView]:
         try:
-            yield from self._assess_until(original, edited, instruction, extra, deadline, operations)
+            yield from self._assess_until(original, edited, instruction, extra, deadline, operations, lead)
         except TimeLimitError as err:
             raise self._timed_out(err) from err
 
@@ -232,10 +276,12 @@ class DemoActions:
         extra: dict[str, Any],
         deadline: float,
         operations: Sequence[Mapping[str, Any]] | None,
+        lead: str = "",
     ) -> Iterator[PairView]:
-        """Measure the pair, then stream the scorer's assessment. For an edit (``operations``: the
-        classical editor's operations, empty for other editors) the reasoning starts with a note per
-        operation whose change is too small to see, saying why (``edit_notes`` in the details)."""
+        """Measure the pair, then stream the scorer's assessment, after ``lead``. For an edit
+        (``operations``: the classical editor's operations, empty for other editors) the reasoning
+        starts with a note per operation whose change is too small to see, saying why (``edit_notes`` in
+        the details)."""
         check_deadline(deadline, "before the assessment")
         measured = measure_pair(
             original, edited, max_input_pixels=self.max_input_pixels, long_side=WORKING_LONG_SIDE
@@ -243,11 +289,10 @@ class DemoActions:
         rows = attribute_rows(measured)
         scorer = self.backends.scorer_name
         extra = {**extra, "measured_facts": describe_changes(measured)}
-        lead = ""
         if operations is not None:
             notes = unseen_change_notes(measured, operations)
             extra["edit_notes"] = notes
-            lead = "".join(f"Edit note: {note}.\n" for note in notes)
+            lead += "".join(f"Edit note: {note}.\n" for note in notes)
         pending, details = pending_html(scorer), {"scorer": scorer, **extra}
         yield PairView(original, edited, pending, lead, rows, details, "pair")
         for reasoning, delta in self.backends.scorer.stream_compare(original, edited, instruction):

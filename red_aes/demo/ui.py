@@ -45,7 +45,7 @@ from red_aes.demo import (
     photo_credits,
     return_freed_memory,
 )
-from red_aes.demo.actions import SUPPORTED_EDITS_TITLE, supported_edits_markdown
+from red_aes.demo.actions import AUTO_ENHANCE_PROMPT, SUPPORTED_EDITS_TITLE, supported_edits_markdown
 from red_aes.editing.base import DEFAULT_STRENGTH, MAX_SEED
 from red_aes.resources import example_photos
 
@@ -171,6 +171,12 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                 )
                 yield (gr.skip() if view.stage == "reasoning" else pair, *_assessment(view))
 
+    def auto_enhance(
+        image: Upload, editor: str, strength: float, seed: float | None, request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
+        """Let the critic choose the edit (the search behind ``red-aes enhance``), then assess it."""
+        yield from edit_and_assess(image, AUTO_ENHANCE_PROMPT, editor, strength, seed, request)
+
     def compare(
         original: Upload, edited: Upload, instruction: str, request: gr.Request
     ) -> Iterator[tuple[Any, ...]]:
@@ -225,7 +231,9 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                             info=f"default {DEFAULT_STRENGTH:g}, as in the CLI; yes/no edits ignore it",
                         )
                         seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
-                    run_edit = gr.Button("Edit & assess", variant="primary", elem_id="edit-run")
+                    with gr.Row():
+                        run_edit = gr.Button("Edit & assess", variant="primary", elem_id="edit-run")
+                        run_auto = gr.Button("Auto-enhance", elem_id="edit-auto")
                     gr.Examples(
                         [
                             [str(photos / photo), text, backends.default_editor, level, 0]
@@ -247,6 +255,13 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                 edit_inputs,
                 edit_outputs,
                 api_name="edit_and_assess",
+                **events,
+            )
+            run_auto.click(
+                auto_enhance,
+                [image, editor, strength, seed],
+                edit_outputs,
+                api_name="auto_enhance",
                 **events,
             )
         with gr.Tab("Compare two images", id="compare"):
