@@ -17,12 +17,7 @@ from typing import Any, Literal
 from huggingface_hub import DatasetCard, DatasetCardData, HfApi, ModelCard, ModelCardData
 
 from red_aes.errors import InputError
-from red_aes.resources import ROOT, dataset_card_template, model_card_template
-
-#: The folder holding ``dataset_card/`` and ``model_card/``: the repository root in a checkout, their
-#: packaged copy in an installed wheel (:data:`red_aes.resources.ROOT`; the name is kept for callers that
-#: join a template path to it).
-REPO_ROOT: Path = ROOT
+from red_aes.resources import dataset_card_template, model_card_template
 
 
 def render_dataset_card(card_data: DatasetCardData, **context: Any) -> DatasetCard:

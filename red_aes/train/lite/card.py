@@ -6,25 +6,23 @@ from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from red_aes.hub import REPO_ROOT
 from red_aes.lite.model import WEIGHTS_NAME, RedLiteModel
+from red_aes.resources import model_card_template
 
-TEMPLATE = REPO_ROOT / "model_card" / "red-lite.md"
 #: Optional Markdown written by an evaluation run and included in the card as-is.
 EVALUATION_FILE = "EVALUATION.md"
 
 
-def check_template() -> None:
-    """Raise before any work when the card template is missing (training checks it first, so that it
-    never fails after the expensive part)."""
-    if not TEMPLATE.is_file():
-        raise FileNotFoundError(f"card template {TEMPLATE} not found: render cards from a source checkout")
+def check_template() -> Path:
+    """The card template, ``model_card/red-lite.md``; a FileNotFoundError naming it when it is missing
+    (training checks it first, so that it never fails after the expensive part)."""
+    return model_card_template("red-lite.md")
 
 
 def write_card(folder: str | Path, model: RedLiteModel, repo_id: str = "red-aes/red-lite") -> Path:
     """Render the card from the model's metadata (data, validation) into ``folder/README.md``."""
     folder = Path(folder)
-    check_template()
+    template = check_template()
     meta = model.metadata
     training = meta.training
     validation = meta.validation
@@ -40,7 +38,7 @@ def write_card(folder: str | Path, model: RedLiteModel, repo_id: str = "red-aes/
     )
     card = ModelCard.from_template(
         data,
-        template_path=str(TEMPLATE),
+        template_path=str(template),
         backbone=model.feature_config.backbone,
         long_side=model.feature_config.long_side,
         hidden=model.head.config.hidden,
