@@ -66,7 +66,7 @@ from tqdm.auto import tqdm
 from red_aes._version import __version__
 from red_aes.errors import InputError
 from red_aes.images import ImageLoadError, load_image
-from red_aes.measure import TILT_MIN_CONFIDENCE, ImageMeasurements, measure_image
+from red_aes.measure import TILT_MIN_CONFIDENCE, measure_image
 from red_aes.scoring import SCORERS, BaseScorer, load_scorer
 from red_aes.scoring.budget import DEFAULT_MAX_IMAGE_PIXELS
 
@@ -557,8 +557,14 @@ class Analyser:
                 taken = capture_time(header)
         except ImageLoadError as err:
             return Photo(relative, digest=digest, error=err.reason)
-        measured: ImageMeasurements = measure_image(image)  # the decoded copy, already small
-        result = self.scorer.score(image, decoding=self.spec.decoding)
+        # the decoded copy, already small; a scorer whose features include the measurements (RED-Lite)
+        # returns them with its score, so the photo is measured once
+        both = getattr(self.scorer, "score_measured", None)
+        if both is not None:
+            result, measured = both(image, self.spec.decoding)
+        else:
+            measured = measure_image(image)
+            result = self.scorer.score(image, decoding=self.spec.decoding)
         entry = {
             "digest": digest,
             "capture_time": taken,

@@ -108,6 +108,13 @@ class RedLiteScorer(BaseScorer):
         return self.model.extractor.extract(image)
 
     def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
+        return self.score_measured(image, decoding)[0]
+
+    def score_measured(
+        self, image: Image.Image, decoding: Decoding = "fast"
+    ) -> tuple[AestheticScore, ImageMeasurements]:
+        """The score of an already loaded image and the measurements its feature vector includes, for a
+        caller that needs both (``red-aes cull``): the image is measured once, not once per use."""
         vector, measured = self._features(image)
         score = round(float(self.model.score_features(vector)[0]), 2)
         warning = NOT_A_PHOTO if not_a_photo(measured) else None
@@ -117,7 +124,7 @@ class RedLiteScorer(BaseScorer):
             reasoning = f"RED-Lite score {format_score(score)}. Measured: {facts}."
             if warning:
                 reasoning = _flagged(warning, reasoning)
-        return self.computed_score(score, reasoning, decoding, warning=warning)
+        return self.computed_score(score, reasoning, decoding, warning=warning), measured
 
     def _compare_one(
         self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding

@@ -236,3 +236,14 @@ def test_a_uniform_frame_is_flagged_not_scored_as_a_photo(lite, photos) -> None:
         assert score.warning and "not a photo" in score.warning and score.reasoning.startswith("Not a photo")
         assert "not a photo" in lite.compare(photos[0], blank).warning
     assert lite.score(photos[0]).warning is None and "warning" not in lite.score(photos[0]).to_dict()
+
+
+def test_score_measured_is_the_score_and_the_measurements_of_one_pass(lite, photos) -> None:
+    """What ``red-aes cull`` asks for: the same score as ``score`` and the same statistics as
+    ``measure_image`` of the loaded photo, from one feature extraction."""
+    from red_aes.measure import measure_image
+
+    for photo in photos[:2]:
+        result, measured = lite.score_measured(photo)
+        assert result.valid and result.score == lite.score(photo).score
+        assert measured == measure_image(photo)
