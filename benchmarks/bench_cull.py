@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
+from red_aes.cull import HEIF_MISSING, heif_available
 from red_aes.measure import linear_to_srgb, srgb_to_linear
 
 PHOTOS = Path(__file__).resolve().parent.parent / "examples" / "photos"
@@ -149,8 +150,9 @@ def make_shoot(
     rotated: tuple[int, int] | None = None,
 ) -> list[Frame]:
     """Write one burst per entry of ``plan`` (the defects of its frames, None for the clean one) into
-    ``folder`` as ``sNNNN_fM.jpg`` with EXIF capture times; ``formats`` maps a scene to ``png`` or ``tif``
-    (no EXIF: grouped by the hash alone); ``rotated`` = (scene, frame) is stored turned 90° with an EXIF
+    ``folder`` as ``sNNNN_fM.jpg`` with EXIF capture times; ``formats`` maps a scene to ``heic`` (with
+    EXIF capture times, as a phone saves it; needs pillow-heif), ``png`` or ``tif`` (no EXIF: grouped by the
+    hash alone); ``rotated`` = (scene, frame) is stored turned 90° with an EXIF
     orientation that turns it back. Returns every frame."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,7 +167,11 @@ def make_shoot(
             image = damage(base, kind, rng)
             path = out / f"s{scene:04d}_f{index}.{suffix}"
             seconds = START + scene * SCENE_STEP + index * BURST_STEP
-            if suffix != "jpg":
+            if suffix == "heic":
+                if not heif_available():
+                    raise RuntimeError(HEIF_MISSING)
+                image.save(path, quality=95, exif=_exif(seconds))
+            elif suffix != "jpg":
                 image.save(path)
             elif rotated == (scene, index):
                 image.transpose(Image.Transpose.ROTATE_90).save(path, quality=95, exif=_exif(seconds, 6))

@@ -65,7 +65,7 @@ from tqdm.auto import tqdm
 
 from red_aes._version import __version__
 from red_aes.errors import InputError
-from red_aes.images import ImageLoadError, load_image
+from red_aes.images import HEIF_MISSING, ImageLoadError, heif_available, load_image
 from red_aes.measure import TILT_MIN_CONFIDENCE, measure_image
 from red_aes.scoring import SCORERS, BaseScorer, load_scorer
 from red_aes.scoring.budget import DEFAULT_MAX_IMAGE_PIXELS
@@ -76,7 +76,6 @@ from red_aes.scoring.budget import DEFAULT_MAX_IMAGE_PIXELS
 #: and counted (RAW files, sidecars, videos).
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".heic", ".heif"})
 HEIF_SUFFIXES = frozenset({".heic", ".heif"})
-HEIF_MISSING = "HEIC/HEIF needs the pillow-heif package (pip install pillow-heif), which is not installed"
 #: Long side of the copy an absolute scorer gets: RED-Lite's backbone and the measured statistics both
 #: read a 512-px copy, so decoding more only costs time (a 12 MP JPEG decodes at a quarter scale).
 ABSOLUTE_LONG_SIDE = 512
@@ -267,16 +266,6 @@ def find_photos(folder: str | os.PathLike, exclude: Iterable[Path] = ()) -> tupl
                 ignored[suffix or "(none)"] += 1
     photos.sort(key=lambda p: _natural(p.relative_to(root).as_posix()))
     return photos, ignored
-
-
-def heif_available() -> bool:
-    """Whether HEIC/HEIF files can be read: ``pillow_heif`` is importable (its opener is registered)."""
-    try:
-        import pillow_heif
-    except ImportError:
-        return False
-    pillow_heif.register_heif_opener()
-    return True
 
 
 def shard_of(path: str | os.PathLike, shards: int) -> int:

@@ -2,7 +2,8 @@
 
 Accepts a path, raw bytes, a binary file object, a numpy array or a PIL image; applies the EXIF
 orientation; converts every mode (L, LA, P, RGBA, CMYK, I;16, I, F, 1, ...) to 8-bit RGB, compositing
-transparency on white; and refuses images above an input limit (``max_input_pixels``) *before*
+transparency on white; reads HEIC/HEIF (what phones save) when the ``heif`` extra (pillow-heif) is
+installed, and says so when it is not; and refuses images above an input limit (``max_input_pixels``) *before*
 decoding them, which guards against decompression bombs. A valid PNG whose text or ICC metadata exceeds
 Pillow's limits loads without that metadata (Pillow's process-wide limits are left alone). Every failure
 is an :class:`ImageLoadError` naming the input and the reason.
@@ -19,6 +20,7 @@ decoded.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -230,6 +232,31 @@ def _lean_png(stream: IO[bytes]) -> IO[bytes] | None:
     return None if lean is None else io.BytesIO(lean)
 
 
+#: Why a HEIC/HEIF file cannot be read here.
+HEIF_MISSING = "HEIC/HEIF needs pillow-heif (the heif extra: pip install pillow-heif), which is not installed"
+#: ISO-BMFF brands of HEIF still images (bytes 8-12 of the file, after ``ftyp``).
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+
+@functools.cache
+def heif_available() -> bool:
+    """Whether HEIC/HEIF files can be read: ``pillow_heif`` is importable. Registers its Pillow opener
+    (once, on first call: importing it costs ~70 ms, so only a file Pillow cannot identify pays it)."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+def _looks_like_heif(stream: IO[bytes]) -> bool:
+    stream.seek(0)
+    head = stream.read(12)
+    stream.seek(0)
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
 def _pil_open(stream: IO[bytes]) -> Image.Image:
     """``Image.open`` (the header only) with Pillow's decompression-bomb warning raised as an error."""
     with warnings.catch_warnings():
@@ -266,6 +293,10 @@ def _open_lazily(
             return _pil_open(lean), lean
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         if isinstance(err, UnidentifiedImageError):
+            if _looks_like_heif(stream):
+                if not heif_available():
+                    raise ImageLoadError(name, HEIF_MISSING) from err
+                return _open_heif(stream, name), stream
             raise ImageLoadError(name, "not a recognised image format") from err
         raise ImageLoadError(name, _bomb_reason(err, max_input_pixels)) from err
     except _UNREADABLE as err:
@@ -284,6 +315,15 @@ def _load(image: Image.Image, size: tuple[int, int]) -> tuple[float, float, floa
             box = drafted[1]
     image.load()
     return box
+
+
+def _open_heif(stream: IO[bytes], name: str) -> Image.Image:
+    """``Image.open`` of a HEIF stream once its opener is registered (:func:`heif_available`)."""
+    stream.seek(0)
+    try:
+        return _pil_open(stream)
+    except (UnidentifiedImageError, ValueError, OSError) as err:  # its text names a stream object
+        raise ImageLoadError(name, "corrupt or truncated HEIC/HEIF image") from err
 
 
 def _open(source: Any, name: str, max_input_pixels: int | None, long_side: int | None) -> Image.Image:

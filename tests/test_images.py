@@ -21,6 +21,7 @@ from red_aes.images import (
     WORKING_LONG_SIDE,
     ImageLoadError,
     declared_size,
+    heif_available,
     load_image,
     load_images,
     working_size,
@@ -480,3 +481,28 @@ def test_request_pixel_budget_is_checked_before_decoding() -> None:
     assert [im.size for im in load_images(small, max_total_pixels=300)] == [(10, 10)] * 3
     with pytest.raises(ImageLoadError, match="per-request budget of 299 pixels"):
         load_images(small, max_total_pixels=299)
+
+
+def test_a_heic_photo_loads_in_a_fresh_interpreter(tmp_path: Path, photo_paths: list[Path]) -> None:
+    """Nothing registers the HEIF opener beforehand there: load_image does, when Pillow cannot identify
+    a HEIF file (pillow-heif comes with the heif extra, which the tests' lock has)."""
+    assert heif_available()  # registers the opener in this process, to write the file
+    source = load_image(photo_paths[0])
+    path = tmp_path / "IMG_0001.heic"
+    source.save(path, quality=95)
+    script = (
+        "import sys, numpy as np; from red_aes.images import load_image; "
+        f"image = load_image({str(path)!r}); print(*image.size, np.asarray(image, np.float32).mean())"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    width, height, mean = out.stdout.split()
+    assert (int(width), int(height)) == source.size
+    assert abs(float(mean) - np.asarray(source, np.float32).mean()) < 3
+
+
+def test_a_file_with_a_heic_header_and_no_image_names_heic(tmp_path: Path) -> None:
+    path = tmp_path / "phone.heic"
+    path.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00" + b"\x00" * 64)
+    with pytest.raises(ImageLoadError, match="HEIC/HEIF"):
+        load_image(path)
