@@ -1,5 +1,5 @@
 """RED-Aes Gradio Space: edit a photo and see how much the edit changed its aesthetics, with the model's
-reasoning; compare two images; score and rank several.
+reasoning; compare two images; score and rank several; cull a shoot.
 
 The Space's entry point only: the app is :mod:`red_aes.demo.ui` (the logic is in :mod:`red_aes.demo`), and
 ``python app.py [flags]`` runs ``red-aes demo [flags]``, which serves the same app from an install.
@@ -11,7 +11,8 @@ Configuration: every flag has a ``RED_AES_*`` environment variable, and a flag o
 model cannot be loaded, the app runs on the offline default (classical editor + RED-Lite scorer) and
 shows a notice saying so and why.
 
-API (gradio_client, ``api_name=``): ``/edit_and_assess``, ``/compare``, ``/score``.
+API (gradio_client, ``api_name=``): ``/edit_and_assess``, ``/auto_enhance``, ``/compare``, ``/score``,
+``/cull`` (docs/demo.md).
 """
 
 from __future__ import annotations

@@ -1050,17 +1050,8 @@ class CullResult:
 
     # -- files --------------------------------------------------------------------------------------
     def write_csv(self, path: str | os.PathLike) -> Path:
-        """One row per photo, :data:`COLUMNS`; ``pick`` is ``true``/``false`` and ``flags`` is
-        ``;``-separated."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows():
-            row = {k: ("" if v is None else v) for k, v in row.items()}
-            row["pick"] = "true" if row["pick"] else "false"
-            row["flags"] = ";".join(row["flags"])
-            writer.writerow(row)
-        _write_atomically(Path(path), buffer.getvalue())
+        """One row per photo (:func:`cull_csv`)."""
+        _write_atomically(Path(path), cull_csv(self.rows()))
         return Path(path)
 
     def to_json(self) -> dict[str, Any]:
@@ -1120,6 +1111,20 @@ class CullResult:
             )
             written.append(path)
         return written, kept
+
+
+def cull_csv(rows: Iterable[dict[str, Any]]) -> str:
+    """The text of ``cull.csv`` for output rows (:meth:`CullResult.rows`): :data:`COLUMNS`, one row per
+    photo; ``pick`` is ``true``/``false``, ``flags`` is ``;``-separated and a missing value is empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        row = {k: ("" if v is None else v) for k, v in row.items()}
+        row["pick"] = "true" if row["pick"] else "false"
+        row["flags"] = ";".join(row["flags"])
+        writer.writerow(row)
+    return buffer.getvalue()
 
 
 XMP_NAMESPACES = {

@@ -5,6 +5,7 @@ tests/demo/."""
 
 from __future__ import annotations
 
+import csv
 import html
 import importlib.util
 import json
@@ -29,6 +30,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from launch import free_port  # noqa: E402
 
+from red_aes.cull import COLUMNS as CULL_CSV_COLUMNS  # noqa: E402
 from red_aes.demo import (  # noqa: E402
     DEFAULT_EDITOR,
     DEFAULT_MODEL,
@@ -44,7 +46,7 @@ from red_aes.editing import VOCABULARY  # noqa: E402
 from red_aes.images import load_image  # noqa: E402
 from red_aes.measure import METRICS  # noqa: E402
 from red_aes.parsing import parse_answer  # noqa: E402
-from red_aes.scoring import BaseScorer, load_scorer  # noqa: E402
+from red_aes.scoring import SCORE_CSV_COLUMNS, BaseScorer, load_scorer  # noqa: E402
 from red_aes.types import (  # noqa: E402
     DEFAULT_STRENGTH,
     DELTA_MAX,
@@ -56,6 +58,8 @@ from red_aes.types import (  # noqa: E402
 
 #: Every bundled photo is at most 640x427 = 273,280 pixels; the test budget sits just above.
 TEST_MAX_PIXELS = 300_000
+#: Most photos of a Cull request in the offline fixture (small, to test the refusal with small uploads).
+TEST_MAX_CULL_IMAGES = 4
 
 
 def import_app() -> ModuleType:
@@ -83,10 +87,24 @@ def serve(config: DemoConfig, backends: Backends | None = None) -> Iterator[tupl
 
 @pytest.fixture(scope="module")
 def offline_client() -> Iterator[Client]:
-    """The app on the offline default, with a small pixel budget and upload limit to test them."""
-    config = DemoConfig(max_input_pixels=TEST_MAX_PIXELS, max_file_size="1mb", server_port=free_port())
+    """The app on the offline default, with a small pixel budget, upload limit and Cull request to test
+    them."""
+    config = DemoConfig(
+        max_input_pixels=TEST_MAX_PIXELS,
+        max_file_size="1mb",
+        max_cull_images=TEST_MAX_CULL_IMAGES,
+        server_port=free_port(),
+    )
     with serve(config) as (client, _):
         yield client
+
+
+def read_csv(path: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a CSV file the app returned."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    return list(reader.fieldnames or []), rows
 
 
 def status_text(demo: Any) -> str:
@@ -100,7 +118,7 @@ def status_text(demo: Any) -> str:
 
 def test_api_exposes_the_named_endpoints(offline_client: Client) -> None:
     endpoints = offline_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/edit_and_assess", "/auto_enhance", "/compare", "/score"} <= set(endpoints)
+    assert {"/edit_and_assess", "/auto_enhance", "/compare", "/score", "/cull"} <= set(endpoints)
     names = [p["parameter_name"] for p in endpoints["/edit_and_assess"]["parameters"]]
     assert names == ["image", "prompt", "editor", "strength", "seed"]
 
@@ -165,7 +183,9 @@ def test_score_ranks_best_first_and_matches_the_library(
     offline_client: Client, photo_paths: list[Path]
 ) -> None:
     photos = photo_paths[:3]
-    gallery, table, details = offline_client.predict([handle_file(str(p)) for p in photos], api_name="/score")
+    gallery, table, details, csv_file = offline_client.predict(
+        [handle_file(str(p)) for p in photos], api_name="/score"
+    )
     expected = {
         p.name: s.score for p, s in zip(photos, load_scorer(DEFAULT_MODEL).score(list(photos)), strict=True)
     }
@@ -178,6 +198,67 @@ def test_score_ranks_best_first_and_matches_the_library(
         assert row[2] == pytest.approx(expected[row[1]], abs=1e-3)
     assert [d["image"] for d in details] == [row[1] for row in table["data"]]
     assert len(gallery) == 3 and gallery[0]["caption"].startswith(f"#1 {table['data'][0][1]}")
+    # the ranking as a CSV file with red-aes score --csv's columns: one row per uploaded image, best first
+    header, rows = read_csv(csv_file)
+    assert Path(csv_file).name == "scores.csv" and header == list(SCORE_CSV_COLUMNS)
+    assert [row["file"] for row in rows] == [row[1] for row in table["data"]]
+    for row in rows:
+        assert float(row["score"]) == pytest.approx(expected[row["file"]], abs=1e-6)
+        assert row["valid"] == "true" and row["model"] == DEFAULT_MODEL
+
+
+def test_cull_picks_the_clean_frame_of_a_burst_and_flags_the_blurred_one(
+    offline_client: Client, photos_dir: Path, tmp_path: Path
+) -> None:
+    """A photo and a blurred copy of it are one group, the clean frame its pick; an unrelated photo is a
+    group of its own. The decisions come as a table, a gallery and red-aes cull's cull.csv."""
+    blurred = tmp_path / "chelsea_blurred.png"
+    load_image(photos_dir / "chelsea.png").filter(ImageFilter.GaussianBlur(3)).save(blurred)
+    uploads = [photos_dir / "chelsea.png", blurred, photos_dir / "rocket.jpg"]
+    summary, gallery, table, csv_file, details = offline_client.predict(
+        [handle_file(str(p)) for p in uploads], api_name="/cull"
+    )
+    assert summary == "3 photos in 2 groups: 2 picks; flags: blur 1"
+    assert table["headers"] == ["group", "rank", "image", "score", "pick", "flags", "reason"]
+    assert [row[:3] + row[4:6] for row in table["data"]] == [
+        [1, 1, "chelsea.png", "★", ""],
+        [1, 2, "chelsea_blurred.png", "", "blur"],
+        [2, 1, "rocket.jpg", "★", ""],
+    ]
+    assert table["data"][0][6] == "Sharper than the other frame"
+    assert [item["caption"].split(" · ")[0] for item in gallery] == [
+        "G1 ★ chelsea.png",
+        "G1 #2 chelsea_blurred.png",
+        "G2 ★ rocket.jpg",
+    ]
+    header, rows = read_csv(csv_file)
+    assert Path(csv_file).name == "cull.csv" and header == list(CULL_CSV_COLUMNS)
+    decided = {row["path"]: row for row in rows}
+    assert list(decided) == ["chelsea.png", "chelsea_blurred.png", "rocket.jpg"]
+    assert decided["chelsea.png"]["pick"] == "true" and decided["chelsea.png"]["flags"] == ""
+    assert decided["chelsea_blurred.png"]["pick"] == "false"
+    assert decided["chelsea_blurred.png"]["flags"] == "blur"
+    assert decided["chelsea_blurred.png"]["group"] == decided["chelsea.png"]["group"] == "1"
+    assert decided["rocket.jpg"]["group"] == "2" and decided["rocket.jpg"]["pick"] == "true"
+    assert float(decided["chelsea.png"]["score"]) > float(decided["chelsea_blurred.png"]["score"])
+    assert [photo["image"] for photo in details["photos"]] == list(decided)
+    assert details["groups"] == 2 and details["scorer"] == DEFAULT_MODEL and "blur" in details["flags"]
+
+
+def test_too_many_photos_for_one_cull_are_refused_with_the_limit(
+    offline_client: Client, tmp_path: Path
+) -> None:
+    photos = []
+    for index in range(TEST_MAX_CULL_IMAGES + 1):
+        photos.append(tmp_path / f"frame{index}.png")
+        Image.new("RGB", (32, 24), (40 * index, 90, 60)).save(photos[-1])
+    with pytest.raises(
+        gradio_client.exceptions.AppError,
+        match=rf"Too many photos: {len(photos)} \(at most {TEST_MAX_CULL_IMAGES} per Cull request\)",
+    ):
+        offline_client.predict([handle_file(str(p)) for p in photos], api_name="/cull")
+    with pytest.raises(gradio_client.exceptions.AppError, match="No photos: upload the photos of a shoot"):
+        offline_client.predict([], api_name="/cull")
 
 
 # -- error paths ----------------------------------------------------------------------------------------
@@ -360,8 +441,9 @@ def test_a_heavy_prompt_is_refused_before_any_work(
 
 def test_all_endpoints_share_one_concurrency_group_and_the_cache_is_cleaned() -> None:
     demo = ui.build_demo(DemoConfig(concurrency=2), load_backends(DemoConfig()))
-    api = [fn for fn in demo.fns.values() if fn.api_name in {"edit_and_assess", "compare", "score"}]
-    assert len(api) == 3
+    named = {"edit_and_assess", "auto_enhance", "compare", "score", "cull"}
+    api = [fn for fn in demo.fns.values() if fn.api_name in named]
+    assert len(api) == len(named)
     assert {fn.concurrency_id for fn in api} == {ui.CONCURRENCY_ID}
     assert {fn.concurrency_limit for fn in api} == {2}
     assert demo.delete_cache == ui.DELETE_CACHE
@@ -534,7 +616,7 @@ def test_tiny_models_serve_every_endpoint(
         later.startswith(earlier) for earlier, later in zip(streamed, [*streamed[1:], reasoning], strict=True)
     )
 
-    _, table, details = client.predict([handle_file(str(photo)), handle_file(before)], api_name="/score")
+    _, table, details, _ = client.predict([handle_file(str(photo)), handle_file(before)], api_name="/score")
     assert sorted(row[0] for row in table["data"]) == [1, 2]
     for row, result in zip(table["data"], details, strict=True):
         assert result["model"] == str(tiny_model_dir)

@@ -1,9 +1,11 @@
 """A real browser drives the Space: headless Chromium (Debian's chromium + chromedriver) opens the app,
-uploads a photo into "Edit & assess", types a prompt, runs the edit and waits for the delta card.
+uploads a photo into "Edit & assess", types a prompt, runs the edit and waits for the delta card; and it
+uploads a small shoot (a burst of three frames and two other photos) into "Cull a shoot", runs the cull
+and waits for the groups, the decisions and the CSV.
 
-The screenshot goes to the test's tmp dir; with RED_AES_UPDATE_SCREENSHOT=1 it also replaces
-docs/screenshot.png (the README's picture). Skipped only where Chromium or chromedriver is missing
-(`make system-deps` installs them).
+The screenshots go to the tests' tmp dirs; with RED_AES_UPDATE_SCREENSHOT=1 they also replace
+docs/screenshot.png (the README's picture) and docs/cull_tab.png (docs/demo.md's). Skipped only where
+Chromium or chromedriver is missing (`make system-deps` installs them).
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ from pathlib import Path
 
 import pytest
 from launch import free_port
+from PIL import Image, ImageEnhance, ImageFilter
 
 from red_aes.demo import DemoConfig
+from red_aes.images import load_image
 from red_aes.types import DELTA_MAX, DELTA_MIN
 from tests.conftest import REPO
 from tests.test_app import serve  # the app helpers of tests/test_app.py
 
+UPDATE_SCREENSHOTS = os.environ.get("RED_AES_UPDATE_SCREENSHOT") == "1"
+#: Largest size of docs/cull_tab.png: a larger screenshot is stored with a 256-colour palette.
+CULL_SCREENSHOT_BYTES = 300_000
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -98,5 +105,74 @@ def test_edit_and_assess_in_a_real_browser(
 
         screenshot = tmp_path / "screenshot.png"
         assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
-        if os.environ.get("RED_AES_UPDATE_SCREENSHOT") == "1":
+        if UPDATE_SCREENSHOTS:
             shutil.copyfile(screenshot, REPO / "docs" / "screenshot.png")
+
+
+def shoot(folder: Path, photos_dir: Path) -> list[Path]:
+    """A small shoot: a burst of three frames of one scene (sharp, blurred, underexposed) and two other
+    photos, each at most 320 px wide."""
+    folder.mkdir()
+    scene = load_image(photos_dir / "chelsea.png")
+    scene.thumbnail((320, 320))
+    frames = {
+        "chelsea.png": scene,
+        "chelsea_blurred.png": scene.filter(ImageFilter.GaussianBlur(3)),
+        "chelsea_dark.png": ImageEnhance.Brightness(scene).enhance(0.25),
+    }
+    for name in ("rocket.jpg", "coffee.png"):
+        other = load_image(photos_dir / name)
+        other.thumbnail((320, 320))
+        frames[name] = other
+    paths = []
+    for name, image in frames.items():
+        paths.append(folder / name)
+        image.save(paths[-1])
+    return paths
+
+
+def shown_text(driver: webdriver.Chrome, element_id: str) -> str:
+    """The text of an element without its white space (a file list shows a name's stem and suffix on
+    two lines)."""
+    return "".join(driver.find_element(By.ID, element_id).text.split())
+
+
+def test_cull_tab_in_a_real_browser(browser: webdriver.Chrome, photos_dir: Path, tmp_path: Path) -> None:
+    photos = shoot(tmp_path / "shoot", photos_dir)
+    config = DemoConfig(server_port=free_port())
+    with serve(config):
+        browser.get(f"http://127.0.0.1:{config.server_port}/")
+        wait = WebDriverWait(browser, 90)
+        tab = wait.until(
+            ec.element_to_be_clickable((By.XPATH, "//button[@role='tab' and contains(., 'Cull a shoot')]"))
+        )
+        tab.click()
+        upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#cull-files input[type=file]")))
+        upload.send_keys("\n".join(str(photo) for photo in photos))
+        wait.until(lambda driver: all(p.name in shown_text(driver, "cull-files") for p in photos))
+        browser.find_element(By.ID, "cull-run").click()
+
+        # the decisions: one row per photo, the burst one group with its sharp frame picked
+        wait.until(lambda driver: "chelsea_dark.png" in driver.find_element(By.ID, "cull-table").text)
+        summary = browser.find_element(By.CSS_SELECTOR, "#cull-summary textarea").get_attribute("value")
+        assert summary == "5 photos in 3 groups: 3 picks; flags: blur 1, underexposed 1"
+        table = browser.find_element(By.ID, "cull-table").text
+        assert all(photo.name in table for photo in photos) and "★" in table and "Blurred" in table
+        # the gallery shows every frame, decoded and laid out, and the CSV is offered for download
+        wait.until(
+            lambda driver: driver.execute_script(
+                "const imgs = [...document.querySelectorAll('#cull-gallery img')];"
+                "return imgs.length === 5 && imgs.every(i => i.complete && i.naturalWidth > 0"
+                " && i.getBoundingClientRect().height > 50);"
+            )
+        )
+        assert "cull.csv" in browser.find_element(By.ID, "cull-csv").text
+
+        screenshot = tmp_path / "cull_tab.png"
+        assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
+        if UPDATE_SCREENSHOTS:
+            target = REPO / "docs" / "cull_tab.png"
+            shutil.copyfile(screenshot, target)
+            if target.stat().st_size > CULL_SCREENSHOT_BYTES:
+                with Image.open(screenshot) as image:
+                    image.convert("RGB").quantize(256).save(target, optimize=True)

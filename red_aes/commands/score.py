@@ -18,7 +18,6 @@ some image got no valid score (an unreadable photo of a folder included), 2 for 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,10 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_scorer_options(p)
     p.add_argument("--csv", metavar="FILE", help="also write one row per image to this CSV file")
     p.set_defaults(func=run)
-
-
-#: The CSV columns of ``--csv``.
-CSV_COLUMNS = ("file", "score", "valid", "error", "warning", "model", "decoding")
 
 
 def _inputs(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -117,11 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_csv(path: str, results: list[tuple[str, Any]]) -> None:
+    from red_aes.scoring import score_csv
+
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for file, s in results:
-            score = "" if s.score is None else s.score
-            writer.writerow(
-                [file, score, str(s.valid).lower(), s.error or "", s.warning or "", s.model, s.decoding]
-            )
+        handle.write(score_csv(results))

@@ -1,8 +1,9 @@
 """The library side of the Gradio Space (``app.py``): nothing here imports Gradio, so every piece is
 testable (and reusable) without the UI; ``app.py`` only wires it to components.
 
-:mod:`.config` (flags, environment, backends with the offline fallback), :mod:`.actions` (the three
-actions) and :mod:`.views` (what they show: view models, HTML, tables, credits).
+:mod:`.config` (flags, environment, backends with the offline fallback), :mod:`.actions` (the actions:
+edit and assess, compare, score, cull) and :mod:`.views` (what they show: view models, HTML, tables,
+credits).
 """
 
 from red_aes.demo.actions import MAX_PROMPT_CHARS, MAX_SCORE_IMAGES, DemoActions
@@ -19,8 +20,10 @@ from red_aes.demo.config import (
 )
 from red_aes.demo.views import (
     ATTRIBUTE_COLUMNS,
+    CULL_COLUMNS,
     RANKING_COLUMNS,
     SCALE_NOTE,
+    CullView,
     PairView,
     RankingView,
     credits_markdown,
@@ -31,6 +34,7 @@ from red_aes.demo.views import (
 
 __all__ = [
     "ATTRIBUTE_COLUMNS",
+    "CULL_COLUMNS",
     "DEFAULT_EDITOR",
     "DEFAULT_MODEL",
     "MAX_PROMPT_CHARS",
@@ -39,6 +43,7 @@ __all__ = [
     "RANKING_COLUMNS",
     "SCALE_NOTE",
     "Backends",
+    "CullView",
     "DemoActions",
     "DemoConfig",
     "PairView",

@@ -1,10 +1,14 @@
-"""The demo's three actions (edit and assess, compare, score and rank) on the loaded backends, as
-streams of views (:mod:`red_aes.demo.views`), and the app's list of supported edits."""
+"""The demo's actions (edit and assess, compare, score and rank, cull) on the loaded backends, as views
+or streams of views (:mod:`red_aes.demo.views`), and the app's list of supported edits."""
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -12,11 +16,16 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.demo.config import DEFAULT_TIME_LIMIT, Backends
+from red_aes.cull import FLAGS, PHOTO_SUFFIXES, Culler, cull_csv
+from red_aes.demo.config import DEFAULT_MAX_CULL_IMAGES, DEFAULT_TIME_LIMIT, Backends
 from red_aes.demo.views import (
+    CullView,
     PairView,
     RankingView,
     attribute_rows,
+    cull_caption,
+    cull_row,
+    cull_summary,
     delta_html,
     json_safe,
     pending_html,
@@ -44,6 +53,7 @@ from red_aes.images import (
     load_image,
 )
 from red_aes.measure import describe_changes, measure_pair
+from red_aes.scoring import score_csv
 
 #: Most images one "Score images" request may rank, and longest edit prompt accepted (requests above
 #: these are refused with a message, so that one user cannot hold the queue for long).
@@ -89,14 +99,16 @@ def supported_edits_markdown() -> str:
 
 
 class DemoActions:
-    """The demo's three actions on loaded backends. Holds no per-user state: every call gets its inputs
+    """The demo's actions on loaded backends. Holds no per-user state: every call gets its inputs
     as arguments, so concurrent users never see each other's data.
 
     Every request is checked (prompt length, seed range, number of images, the declared pixels of all
     its images together) before any image is decoded, and images are decoded straight to their working
     copy (:data:`red_aes.images.WORKING_LONG_SIDE`), so one request's memory is bounded whatever the
     uploads claim. A request runs for at most ``time_limit`` seconds: the editor checks it before each
-    step (operation, denoising step) and the assessment between its updates.
+    step (operation, denoising step) and the assessment between its updates. A cull takes at most
+    ``max_cull_images`` photos, each checked against the input limit from its header, and analyses them
+    one at a time at a reduced size (:mod:`red_aes.cull`), checking the time limit after each.
     """
 
     def __init__(
@@ -106,10 +118,14 @@ class DemoActions:
         max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS,
         max_request_pixels: int = MAX_REQUEST_PIXELS,
         time_limit: float = DEFAULT_TIME_LIMIT,
+        max_cull_images: int = DEFAULT_MAX_CULL_IMAGES,
     ) -> None:
         if not time_limit > 0:
             raise InputError(f"time_limit must be a positive number of seconds, got {time_limit}")
+        if max_cull_images < 1:
+            raise InputError(f"max_cull_images must be >= 1, got {max_cull_images}")
         self.backends = backends
+        self.max_cull_images = max_cull_images
         self.max_input_pixels = max_input_pixels
         self.max_request_pixels = max_request_pixels
         self.time_limit = time_limit
@@ -251,7 +267,68 @@ class DemoActions:
             )
             gallery.append((thumbnail(loaded[index]), caption))
             details.append({"rank": rank, "image": names[index], **json_safe(result.to_dict())})
-        return RankingView(rows=rows, gallery=gallery, details=details)
+        csv = score_csv((names[index], result) for index, result in ranked)
+        return RankingView(rows=rows, gallery=gallery, details=details, csv=csv)
+
+    def cull(self, images: Sequence[str | os.PathLike] | None) -> CullView:
+        """Cull uploaded photos as ``red-aes cull`` culls a folder (:class:`red_aes.cull.Culler` with the
+        loaded scorer): group the bursts and near-duplicates, pick the best frame of each group with a
+        reason, flag defects; the CSV is ``cull.csv``'s. A photo is named by its file name (a repeated
+        name gets `` (2)``, ...).
+
+        Refused before any decoding: no photos, more than ``max_cull_images``, a file that is not one of
+        the photo types ``red-aes cull`` reads, or one over the input limit. The photos are analysed one at
+        a time, at the reduced size the cull decodes (memory: one photo), and the request stops at its
+        time limit between two photos."""
+        if not images:
+            raise InputError("No photos: upload the photos of a shoot (bursts included) to cull.")
+        if len(images) > self.max_cull_images:
+            raise InputError(
+                f"Too many photos: {len(images)} (at most {self.max_cull_images} per Cull request)."
+            )
+        names = _cull_names(images)
+        for number, image in enumerate(images, start=1):
+            try:
+                declared_size(image, self.max_input_pixels)
+            except ValueError as err:
+                raise self._named(image, f"photo {number}", err) from err
+        deadline = self._deadline()
+        with tempfile.TemporaryDirectory(prefix="red-aes-cull-") as scratch:
+            folder = Path(scratch) / "photos"
+            folder.mkdir()
+            for image, name in zip(images, names, strict=True):
+                _link_or_copy(Path(image), folder / name)
+            culler = Culler(self.backends.scorer, cache=Path(scratch) / "cache", progress=False)
+            for done, name in enumerate(names):  # pass 1, into the cache, within the time limit
+                if time.monotonic() >= deadline:
+                    raise TimeLimitError(
+                        f"Request stopped at its {self.time_limit:g} s time limit after analysing {done} "
+                        f"of {len(names)} photos: upload fewer photos."
+                    )
+                culler.analyser(folder / name, name)
+            result = culler.run(folder)  # reads pass 1 back from the cache, groups, flags and ranks
+            photos = result.ordered()
+            gallery = [
+                (_thumbnail(thumb), cull_caption(photo))
+                for photo in photos
+                if (thumb := result.cache.thumbnail(photo.digest)) is not None
+            ]
+        rows = result.rows()
+        summary = cull_summary(photos, result.groups)
+        details = json_safe(
+            {
+                "scorer": self.backends.scorer_name,
+                "summary": summary,
+                "groups": result.groups,
+                "flags": FLAGS,
+                # the CSV's rows, ``path`` named ``image`` as in the Score tab's details: gradio_client
+                # takes any object with a ``path`` for a file to download
+                "photos": [
+                    {("image" if key == "path" else key): value for key, value in row.items()} for row in rows
+                ],
+            }
+        )
+        return CullView(summary, [cull_row(p) for p in photos], gallery, details, cull_csv(rows))
 
     def _assess(
         self,
@@ -303,6 +380,44 @@ class DemoActions:
                 final = json_safe({**delta.to_dict(), "scorer": delta.model or scorer, **extra})
                 shown = reasoning if delta.valid else delta.raw_text  # an unreadable answer, as written
                 yield PairView(None, None, delta_html(delta), lead + (shown or ""), rows, final, "final")
+
+
+def _cull_names(images: Sequence[str | os.PathLike]) -> list[str]:
+    """The file name each uploaded photo of a cull gets in its folder: its own, with `` (2)``, ... added
+    to a repeated one and leading dots dropped (``red-aes cull`` skips hidden files); an InputError for an
+    upload that is not a file path or not one of the photo types the cull reads."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for number, image in enumerate(images, start=1):
+        if not isinstance(image, (str, os.PathLike)):
+            raise InputError(f"photo {number}: expected a file path, got {type(image).__name__}.")
+        path = Path(image)
+        if path.suffix.lower() not in PHOTO_SUFFIXES:
+            kinds = ", ".join(sorted(PHOTO_SUFFIXES))
+            raise InputError(f"photo {number} ({path.name}): Cull reads only {kinds} files.")
+        stem = path.stem.lstrip(".") or "photo"
+        name, copy = f"{stem}{path.suffix}", 1
+        while name.lower() in taken:
+            copy += 1
+            name = f"{stem} ({copy}){path.suffix}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Put an upload into the cull's folder: a hard link where the file system allows, else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _thumbnail(data: str) -> Image.Image:
+    """A cull thumbnail (base64 JPEG text, :func:`red_aes.cull.thumbnail_data`) as an image."""
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    image.load()
+    return image
 
 
 def _check_length(text: str | None, what: str) -> None:

@@ -35,6 +35,10 @@ DEFAULT_TIME_LIMIT = 60.0
 #: than the library's MAX_EDIT_WORK: with the assessment (about 2.5 s at 2048 px) the heaviest request
 #: allowed stays under 5 s, so a light request queued behind it waits less than that.
 DEMO_EDIT_WORK = 2.0
+#: Most photos one "Cull" request takes (a larger request is refused with a message). RED-Lite analyses
+#: a 12 MP photo in about 0.4 s of one core (``benchmarks/bench_cull.py``: 4.9 photos/s on 2 cores), so a
+#: full request takes about 10 s, well within :data:`DEFAULT_TIME_LIMIT`.
+DEFAULT_MAX_CULL_IMAGES = 24
 
 #: Options settable by flag or environment variable (a flag wins): the model options that have a
 #: variable (declared once with the commands' in :mod:`red_aes.scoring.options`), then the app's own.
@@ -59,6 +63,12 @@ OPTIONS: tuple[Option, ...] = (
         env="RED_AES_MAX_INPUT_PIXELS",
     ),
     Option("--max-file-size", "upload size limit, e.g. 25mb", env="RED_AES_MAX_FILE_SIZE"),
+    Option(
+        "--max-cull-images",
+        "most photos one Cull request takes; more are refused",
+        type=int,
+        env="RED_AES_MAX_CULL_IMAGES",
+    ),
     Option(
         "--concurrency",
         "requests processed at the same time, over all endpoints together",
@@ -106,8 +116,9 @@ class DemoConfig:
     ``endpoint`` scorer.
     ``editor_steps`` and ``editor_max_area`` tune a diffusion editor (None: the editor's defaults).
     ``max_input_pixels`` is the input limit of every uploaded image; ``max_file_size`` the upload limit
-    (Gradio syntax, e.g. ``"25mb"``); ``concurrency`` the queue's default concurrency limit;
-    ``time_limit`` the seconds one request may run before it is stopped at its next step.
+    (Gradio syntax, e.g. ``"25mb"``); ``max_cull_images`` the most photos of one Cull request;
+    ``concurrency`` the queue's default concurrency limit; ``time_limit`` the seconds one request may run
+    before it is stopped at its next step.
     """
 
     model: str = DEFAULT_MODEL
@@ -122,6 +133,7 @@ class DemoConfig:
     editor_max_area: int | None = None
     max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS
     max_file_size: str = "25mb"
+    max_cull_images: int = DEFAULT_MAX_CULL_IMAGES
     concurrency: int = 1
     time_limit: float = DEFAULT_TIME_LIMIT
     share: bool = False
@@ -132,6 +144,8 @@ class DemoConfig:
         check_quantization(self.quantization)
         if self.max_input_pixels < 1:
             raise InputError(f"max_input_pixels must be >= 1, got {self.max_input_pixels}")
+        if self.max_cull_images < 1:
+            raise InputError(f"max_cull_images must be >= 1, got {self.max_cull_images}")
         if self.concurrency < 1:
             raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
         if not self.time_limit > 0:
@@ -163,8 +177,8 @@ def add_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str] | 
 #: What the demo's help says about its configuration (``app.py --help``, ``red-aes demo --help``).
 DESCRIPTION = (
     "RED-Aes demo: edit a photo and see how much the edit changed its aesthetics, compare two images, score "
-    "several. Flags override the RED_AES_* environment variables; GRADIO_SERVER_NAME and GRADIO_SERVER_PORT "
-    "are honoured as in any Gradio app. Needs the 'app' extra (gradio)."
+    "several, cull a shoot. Flags override the RED_AES_* environment variables; GRADIO_SERVER_NAME and "
+    "GRADIO_SERVER_PORT are honoured as in any Gradio app. Needs the 'app' extra (gradio)."
 )
 
 

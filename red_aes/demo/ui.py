@@ -7,8 +7,10 @@ With nothing configured, or when a configured model cannot be loaded, the app ru
 default (classical editor + RED-Lite scorer) and shows a notice saying so and why. Gradio analytics are
 off unless GRADIO_ANALYTICS_ENABLED=True.
 
-API (gradio_client, ``api_name=``): ``/edit_and_assess``, ``/compare``, ``/score``. Its text outputs
-are plain text; only the page's HTML views (the delta card, the error popup) are HTML-escaped.
+API (gradio_client, ``api_name=``): ``/edit_and_assess``, ``/auto_enhance``, ``/compare``, ``/score``,
+``/cull``. Its text outputs are plain text; only the page's HTML views (the delta card, the error popup)
+are HTML-escaped. ``/score`` and ``/cull`` also return a CSV file: ``red-aes score --csv``'s and
+``red-aes cull``'s ``cull.csv``.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ try:
 except ImportError as err:  # the demo is the 'app' extra
     raise missing_extra("app", err.name, "the demo") from err
 
+from red_aes.cull import CSV_NAME, PHOTO_SUFFIXES
 from red_aes.demo import (
     ATTRIBUTE_COLUMNS,
+    CULL_COLUMNS,
     MAX_PROMPT_CHARS,
     RANKING_COLUMNS,
     SCALE_NOTE,
@@ -58,6 +62,9 @@ EDIT_EXAMPLES: tuple[tuple[str, str, float], ...] = (
     ("flower.jpg", "make it blurrier", 0.7),
 )
 SCORE_EXAMPLE: tuple[str, ...] = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg")
+CULL_EXAMPLE: tuple[str, ...] = ("chelsea.png", "coffee.png", "flower.jpg", "rocket.jpg", "china.jpg")
+#: Name of the Score tab's CSV download (the columns of ``red-aes score --csv``).
+SCORES_CSV_NAME = "scores.csv"
 GPU_SECONDS = 120
 SOURCES = ["upload", "clipboard"]
 
@@ -123,6 +130,15 @@ def _png(image: Image.Image, directory: str, name: str) -> str:
     return path
 
 
+def _text_file(text: str, directory: str, name: str) -> str:
+    """Write ``text`` (a CSV) to ``directory/name`` for Gradio to copy into its cache, and return its
+    path."""
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    return path
+
+
 def _assessment(view: PairView) -> tuple[Any, ...]:
     """A view's delta card, reasoning, measured-changes rows and JSON details, in the outputs' order;
     while the scorer streams its reasoning only the reasoning is sent (``gr.skip()`` keeps the rest)."""
@@ -145,16 +161,22 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
     """The app for ``config``; models are loaded here, once (pass ``backends`` to reuse loaded ones)."""
     backends = load_backends(config) if backends is None else backends
     photos = example_photos()
-    actions = DemoActions(backends, max_input_pixels=config.max_input_pixels, time_limit=config.time_limit)
+    actions = DemoActions(
+        backends,
+        max_input_pixels=config.max_input_pixels,
+        time_limit=config.time_limit,
+        max_cull_images=config.max_cull_images,
+    )
 
     # The model work runs under spaces.GPU (a GPU is attached per call on ZeroGPU, in a worker process;
     # elsewhere the decorator is a no-op). The handlers below stay in the server process, where the
     # files they hand to Gradio live as long as Gradio needs them.
     gpu = spaces.GPU(duration=GPU_SECONDS)
-    gpu_edit_and_assess, gpu_compare, gpu_score = (
+    gpu_edit_and_assess, gpu_compare, gpu_score, gpu_cull = (
         gpu(actions.edit_and_assess),
         gpu(actions.compare),
         gpu(actions.score),
+        gpu(actions.cull),
     )
 
     # Gradio passes each handler its request (a parameter typed gr.Request, not an API input).
@@ -185,11 +207,23 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
             for view in gpu_compare(_path(original), _path(edited), instruction):
                 yield _assessment(view)
 
-    def score(files: list[dict[str, Any]] | None, request: gr.Request) -> tuple[Any, ...]:
-        """Score every image (1-10) and rank them, best first."""
+    # The CSV files are written into a scratch folder that lives while the handler is suspended at its
+    # yield: Gradio copies each returned file into its cache before resuming it.
+    def score(files: list[dict[str, Any]] | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """Score every image (1-10) and rank them, best first; the ranking also as a CSV file."""
         with user_errors(request):
             view = gpu_score([_path(f) for f in files or []])
-        return view.gallery, view.rows, view.details
+        with tempfile.TemporaryDirectory(prefix="red-aes-") as scratch:
+            yield view.gallery, view.rows, view.details, _text_file(view.csv, scratch, SCORES_CSV_NAME)
+
+    def cull(files: list[dict[str, Any]] | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """Group the photos' bursts and near-duplicates, pick the best frame of each group with a
+        reason and flag defects, as ``red-aes cull`` does; the decisions also as its ``cull.csv``."""
+        with user_errors(request):
+            view = gpu_cull([_path(f) for f in files or []])
+        with tempfile.TemporaryDirectory(prefix="red-aes-") as scratch:
+            csv_file = _text_file(view.csv, scratch, CSV_NAME)
+            yield view.summary, view.gallery, view.rows, csv_file, view.details
 
     editor_names = list(backends.editors)
     events: dict[str, Any] = {
@@ -292,10 +326,57 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
             score_table = gr.Dataframe(
                 headers=list(RANKING_COLUMNS), label="Scores (1 to 10)", interactive=False
             )
+            score_csv = gr.File(
+                label="Ranking as CSV (the columns of red-aes score --csv)", elem_id="score-csv"
+            )
             with gr.Accordion("Details (JSON)", open=False):
                 score_details = gr.JSON(label="Results")
             gr.Examples([[[str(photos / name) for name in SCORE_EXAMPLE]]], inputs=[files])
-            run_score.click(score, [files], [ranked, score_table, score_details], api_name="score", **events)
+            run_score.click(
+                score, [files], [ranked, score_table, score_details, score_csv], api_name="score", **events
+            )
+        with gr.Tab("Cull a shoot", id="cull"):
+            gr.Markdown(
+                f"Upload up to {config.max_cull_images} photos of a shoot: bursts and near-duplicates are "
+                "grouped, the best frame of each group is picked (★) with a one-line reason, and blurred, "
+                "noisy, badly exposed, tilted and duplicate frames are flagged, as `red-aes cull` does for "
+                "a folder."
+            )
+            cull_files = gr.File(
+                label=f"Photos (up to {config.max_cull_images})",
+                file_count="multiple",
+                file_types=sorted(PHOTO_SUFFIXES),
+                type="filepath",
+                elem_id="cull-files",
+            )
+            run_cull = gr.Button("Cull", variant="primary", elem_id="cull-run")
+            cull_summary = gr.Textbox(label="Summary", interactive=False, elem_id="cull-summary")
+            cull_gallery = gr.Gallery(
+                label="By group (G1, G2, ...), best first; ★ the pick",
+                columns=6,
+                height="fit-content",  # grows with the rows of thumbnails
+                object_fit="contain",  # the whole frame: tilt and framing show
+                elem_id="cull-gallery",
+            )
+            cull_table = gr.Dataframe(
+                headers=list(CULL_COLUMNS),
+                label="Decisions by group",
+                interactive=False,
+                wrap=True,
+                column_widths=["6%", "5%", "17%", "6%", "5%", "11%", "50%"],
+                elem_id="cull-table",
+            )
+            cull_csv = gr.File(label=f"{CSV_NAME} (as red-aes cull writes it)", elem_id="cull-csv")
+            with gr.Accordion("Details (JSON)", open=False):
+                cull_details = gr.JSON(label="Decisions")
+            gr.Examples([[[str(photos / name) for name in CULL_EXAMPLE]]], inputs=[cull_files])
+            run_cull.click(
+                cull,
+                [cull_files],
+                [cull_summary, cull_gallery, cull_table, cull_csv, cull_details],
+                api_name="cull",
+                **events,
+            )
         with gr.Accordion("Photo credits", open=False):
             gr.Markdown(credits_markdown(photo_credits(photos / "LICENSES.csv")))
     demo.queue(default_concurrency_limit=config.concurrency)

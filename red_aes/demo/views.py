@@ -11,6 +11,7 @@ import csv
 import html
 import json
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -61,17 +62,36 @@ class PairView:
 
 @dataclass(frozen=True)
 class RankingView:
-    """Scores of several images, best first: table rows, (preview, caption) pairs and JSON details."""
+    """Scores of several images, best first: table rows, (preview, caption) pairs, JSON details and the
+    text of the CSV download (``red-aes score --csv``'s columns)."""
 
     rows: list[list[Any]]
     gallery: list[tuple[Image.Image, str]]
     details: list[dict[str, Any]]
+    csv: str = ""
+
+
+@dataclass(frozen=True)
+class CullView:
+    """A cull of uploaded photos: a one-line summary, table rows (:data:`CULL_COLUMNS`) and
+    (thumbnail, caption) pairs by group then rank, the JSON details and the text of the CSV download
+    (``cull.csv`` as ``red-aes cull`` writes it)."""
+
+    summary: str
+    rows: list[list[Any]]
+    gallery: list[tuple[Image.Image, str]]
+    details: dict[str, Any]
+    csv: str
 
 
 #: Long side of the ranking gallery's previews (the scores are computed on the full images).
 THUMBNAIL_SIDE = 768
 ATTRIBUTE_COLUMNS: tuple[str, ...] = ("attribute", "measurement", "unit", "original", "edited", "change")
 RANKING_COLUMNS: tuple[str, ...] = ("rank", "image", "score", "note")
+#: The Cull tab's table: the first columns of ``cull.csv`` (``pick`` shown as a star).
+CULL_COLUMNS: tuple[str, ...] = ("group", "rank", "image", "score", "pick", "flags", "reason")
+#: How the Cull tab marks a group's pick (table and gallery captions).
+PICK_MARK = "★"
 
 
 def thumbnail(image: Image.Image) -> Image.Image:
@@ -182,3 +202,41 @@ def credits_markdown(credits: Sequence[PhotoCredit]) -> str:
     lines = ["| photo | license | credit | source |", "|---|---|---|---|"]
     lines += [f"| {c.file} | {c.license} | {c.credit} | {c.origin} |" for c in credits]
     return "\n".join(lines)
+
+
+# -- the Cull tab -----------------------------------------------------------------------------------------
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def cull_summary(photos: Sequence[Any], groups: int) -> str:
+    """One line on a cull's :class:`red_aes.cull.Photo` decisions: photos, groups, picks, flags."""
+    picks = sum(1 for p in photos if p.pick)
+    flagged = Counter(flag for p in photos for flag in p.flags)
+    flags = ", ".join(f"{flag} {count}" for flag, count in sorted(flagged.items())) or "none"
+    return (
+        f"{_plural(len(photos), 'photo')} in {_plural(groups, 'group')}: {_plural(picks, 'pick')}; "
+        f"flags: {flags}"
+    )
+
+
+def cull_row(photo: Any) -> list[Any]:
+    """A :class:`red_aes.cull.Photo`'s row of the Cull tab's table (:data:`CULL_COLUMNS`)."""
+    row = photo.row()
+    flags = ", ".join(row["flags"])
+    mark = PICK_MARK if row["pick"] else ""
+    return [row["group"], row["rank"], row["path"], row["score"], mark, flags, row["reason"]]
+
+
+def cull_caption(photo: Any) -> str:
+    """A :class:`red_aes.cull.Photo`'s short caption in the Cull tab's gallery: its group, the star of a
+    pick or the rank of another frame, its name, score and flags (``G1 ★ a.jpg · 6.50``,
+    ``G1 #2 b.jpg · 4.25 · blur``)."""
+    parts = [f"G{photo.group} {PICK_MARK if photo.pick else f'#{photo.rank}'} {photo.path}"]
+    if photo.score is not None:
+        parts.append(f"{photo.score:.2f}")
+    if photo.flags:
+        parts.append(", ".join(photo.flags))
+    return " · ".join(parts)

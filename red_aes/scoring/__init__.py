@@ -24,7 +24,7 @@ from typing import Any
 
 from red_aes.errors import InputError
 from red_aes.scoring.backends import SCORERS, ScorerEntry
-from red_aes.scoring.base import DECODINGS, BaseScorer
+from red_aes.scoring.base import DECODINGS, SCORE_CSV_COLUMNS, BaseScorer, score_csv
 
 
 def available_scorers() -> list[str]:
@@ -54,4 +54,13 @@ def load_scorer(model: str, adapter: str | None = None, **kwargs: Any) -> BaseSc
     return SCORERS.build(model, **kwargs)
 
 
-__all__ = ["DECODINGS", "SCORERS", "BaseScorer", "ScorerEntry", "available_scorers", "load_scorer"]
+__all__ = [
+    "DECODINGS",
+    "SCORERS",
+    "SCORE_CSV_COLUMNS",
+    "BaseScorer",
+    "ScorerEntry",
+    "available_scorers",
+    "load_scorer",
+    "score_csv",
+]

@@ -13,7 +13,9 @@ scorer exposes its output ranges and direction (higher is better), read from its
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from PIL import Image
@@ -265,3 +267,19 @@ def parsed_result(kind: Kind, text: str, **fields: Any) -> AestheticDelta | Aest
         error=parsed.error,
         **fields,
     )
+
+
+#: The columns of a scores CSV (``red-aes score --csv``, the app's *Score images* download).
+SCORE_CSV_COLUMNS = ("file", "score", "valid", "error", "warning", "model", "decoding")
+
+
+def score_csv(results: Iterable[tuple[str, AestheticScore]]) -> str:
+    """The text of a scores CSV: :data:`SCORE_CSV_COLUMNS`, one row per ``(file, score)``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SCORE_CSV_COLUMNS)
+    for file, s in results:
+        score = "" if s.score is None else s.score
+        valid = str(s.valid).lower()
+        writer.writerow([file, score, valid, s.error or "", s.warning or "", s.model, s.decoding])
+    return buffer.getvalue()

@@ -12,6 +12,7 @@ from launch import free_port
 
 from red_aes.commands import score
 from red_aes.commands.red_aes_cli import main
+from red_aes.scoring import SCORE_CSV_COLUMNS
 from red_aes.scoring.decoding import MIN_ANSWER_MASS
 from red_aes.testing import TINY_MAX_PIXELS
 
@@ -94,7 +95,7 @@ def test_score_takes_a_folder_recursively_and_writes_csv(
     assert by_name[photo_paths[1].name]["valid"] and "day2" in by_name[photo_paths[1].name]["file"]
     with open(table, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [r["file"] for r in rows] == files and list(rows[0]) == list(score.CSV_COLUMNS)
+    assert [r["file"] for r in rows] == files and list(rows[0]) == list(SCORE_CSV_COLUMNS)
     assert rows[0]["valid"] == "true" and 1 <= float(rows[0]["score"]) <= 10
 
 

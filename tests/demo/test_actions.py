@@ -1,14 +1,18 @@
 """The demo's actions (red_aes.demo.actions) without the UI: request limits, time limits and pixel
 budgets are checked before any work; refusals and edits too small to see are explained in the app's own
-terms; the app's list of supported edits."""
+terms; the app's list of supported edits; the cull of uploads and the CSV files of the Score and Cull
+tabs."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
 import pytest
 
+from red_aes.cull import THUMB_LONG_SIDE, cull_csv
 from red_aes.demo.actions import (
     MAX_PROMPT_CHARS,
     MAX_SCORE_IMAGES,
@@ -20,6 +24,8 @@ from red_aes.demo.config import DemoConfig, load_backends
 from red_aes.editing import OPERATIONS, UnsupportedEditError, parse_prompt
 from red_aes.editing.prompt_parser import LIGHT_FACTOR, MAX_CLAUSES, STRONG_FACTOR
 from red_aes.errors import TimeLimitError
+from red_aes.images import load_image
+from red_aes.scoring import SCORE_CSV_COLUMNS as CSV_COLUMNS
 from red_aes.types import Attribute
 
 
@@ -172,3 +178,65 @@ def test_the_list_of_supported_edits_is_the_parsers_own() -> None:
         "exposure",
         "temperature",
     ]
+
+
+# -- issue 25: the Cull tab and the Score tab's CSV ---------------------------------------------------
+
+
+def test_a_cull_beyond_its_limits_is_refused_before_any_work(
+    tmp_path: Path, photos_dir: Path, png_claiming
+) -> None:
+    actions = DemoActions(load_backends(DemoConfig()), max_cull_images=3, max_input_pixels=300_000)
+    photo = photos_dir / "chelsea.png"
+    with pytest.raises(ValueError, match="No photos: upload the photos of a shoot"):
+        actions.cull([])
+    with pytest.raises(ValueError, match=r"Too many photos: 4 \(at most 3 per Cull request\)\.$"):
+        actions.cull([photo] * 4)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    with pytest.raises(ValueError, match=r"photo 2 \(notes.txt\): Cull reads only .heic, .heif, .jpe, .jpeg"):
+        actions.cull([photo, notes])
+    with pytest.raises(ValueError, match="photo 1: expected a file path, got bytes"):
+        actions.cull([b"\x89PNG"])  # type: ignore[list-item]
+    huge = png_claiming(tmp_path / "huge.png", 20000, 20000)  # a few bytes that claim 400 MP
+    with pytest.raises(ValueError, match=r"photo 2 \(huge.png\): .*400,000,000 pixels exceeds the budget"):
+        actions.cull([photo, huge])
+    hurried = DemoActions(actions.backends, time_limit=1e-9)
+    with pytest.raises(
+        TimeLimitError, match=r"stopped at its 1e-09 s time limit after analysing 0 of 2 photos: upload fewer"
+    ):
+        hurried.cull([photo, photo])
+    with pytest.raises(ValueError, match="max_cull_images must be >= 1"):
+        DemoActions(actions.backends, max_cull_images=0)
+
+
+def test_a_cull_keeps_every_upload_apart_and_its_csv_is_red_aes_culls(
+    tmp_path: Path, photos_dir: Path
+) -> None:
+    """Uploads with one name (from two folders), or a hidden one, are each a photo of the cull, and the
+    CSV is the text ``red-aes cull`` writes for the same decisions (:func:`red_aes.cull.cull_csv`)."""
+    small = tmp_path / "a" / "coffee.png"
+    small.parent.mkdir()
+    load_image(photos_dir / "coffee.png").resize((160, 107)).save(small)
+    hidden = tmp_path / ".coffee.png"
+    load_image(photos_dir / "rocket.jpg").resize((160, 107)).save(hidden)
+    view = DemoActions(load_backends(DemoConfig())).cull([small, small, hidden])
+    rows = list(csv.DictReader(io.StringIO(view.csv)))
+    assert [row["path"] for row in rows] == [row[2] for row in view.rows]
+    assert sorted(row[2] for row in view.rows) == ["coffee (2).png", "coffee (3).png", "coffee.png"]
+    as_rows = [{("path" if k == "image" else k): v for k, v in row.items()} for row in view.details["photos"]]
+    assert view.csv == cull_csv(as_rows)  # the details hold the CSV's rows, "path" named "image"
+    twins = [row for row in view.rows if row[2] in {"coffee.png", "coffee (2).png"}]
+    assert [row[0] for row in twins] == [1, 1] and sum("duplicate" in row[5] for row in twins) == 1
+    assert view.summary.startswith("3 photos in 2 groups: 2 picks; flags:")
+    assert len(view.gallery) == 3 and all(image.width <= THUMB_LONG_SIDE for image, _ in view.gallery)
+
+
+def test_the_score_csv_is_red_aes_score_s_one_row_per_image_best_first(photos_dir: Path) -> None:
+    photos = [photos_dir / "chelsea.png", photos_dir / "rocket.jpg"]
+    view = DemoActions(load_backends(DemoConfig())).score(photos)
+    reader = csv.DictReader(io.StringIO(view.csv))
+    rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+    assert [row["file"] for row in rows] == [row[1] for row in view.rows]
+    assert [float(row["score"]) for row in rows] == pytest.approx([row[2] for row in view.rows], abs=1e-3)

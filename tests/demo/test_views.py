@@ -1,11 +1,13 @@
-"""What the demo shows (red_aes.demo.views): the delta card and the photo credits."""
+"""What the demo shows (red_aes.demo.views): the delta card, the photo credits and the Cull tab's
+summary, rows and captions."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from red_aes.demo.views import delta_html, photo_credits
+from red_aes.cull import Photo
+from red_aes.demo.views import CULL_COLUMNS, cull_caption, cull_row, cull_summary, delta_html, photo_credits
 from red_aes.types import DELTA_MAX, AestheticDelta
 
 
@@ -33,3 +35,21 @@ def test_photo_credits_cover_every_bundled_photo(photo_paths: list[Path], photos
     credits = photo_credits(photos_dir / "LICENSES.csv")
     assert {c.file for c in credits} == {p.name for p in photo_paths}
     assert all(c.license and c.credit for c in credits)
+
+
+def test_the_cull_tab_shows_each_decision_once_with_the_pick_starred() -> None:
+    pick = Photo("a.jpg", score=6.5, group=1, rank=1, group_size=2, pick=True, reason="Sharper than b.jpg")
+    other = Photo("b.jpg", score=4.25, group=1, rank=2, group_size=2, flags=["blur"], reason="Blurred")
+    broken = Photo("c.jpg", error="truncated", flags=["unreadable"], reason="truncated")
+    assert cull_summary([pick], 1) == "1 photo in 1 group: 1 pick; flags: none"
+    assert (
+        cull_summary([pick, other, broken], 1) == "3 photos in 1 group: 1 pick; flags: blur 1, unreadable 1"
+    )
+    assert [cull_row(p) for p in (pick, other, broken)] == [
+        [1, 1, "a.jpg", 6.5, "★", "", "Sharper than b.jpg"],
+        [1, 2, "b.jpg", 4.25, "", "blur", "Blurred"],
+        [None, None, "c.jpg", None, "", "unreadable", "truncated"],
+    ]
+    assert len(CULL_COLUMNS) == len(cull_row(pick))
+    assert cull_caption(pick) == "G1 ★ a.jpg · 6.50"
+    assert cull_caption(other) == "G1 #2 b.jpg · 4.25 · blur"
