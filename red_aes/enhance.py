@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from itertools import zip_longest
+from itertools import islice, zip_longest
 from typing import Any
 
 from PIL import Image
@@ -47,7 +47,7 @@ CANDIDATES: dict[str, tuple[float, ...]] = {
     "straighten": (1.0,),
 }
 #: The order the chosen edits are applied in (geometry first, detail last), as a raw converter does.
-ORDER = tuple(CANDIDATES)
+ORDER = ("straighten", *(name for name in CANDIDATES if name != "straighten"))
 #: Long side of the copy candidates are made and scored on.
 SEARCH_LONG_SIDE = 512
 #: Smallest gain over the best edit so far for the search to go on (score points).
@@ -224,27 +224,46 @@ class Enhancer:
             stopped = "work budget spent"
         ranked = sorted(((g, k) for k, g in seen.items() if g > float("-inf")), reverse=True)
         suggestions = [Suggestion(_ordered(dict(k)), prompt_for(_ordered(dict(k))), g) for g, k in ranked]
-        seconds = time.monotonic() - started
-        if not suggestions or suggestions[0].delta < self.margin:
-            top = suggestions[0].delta if suggestions else 0.0
-            reasoning = (
-                f"No edit helps: the best of {evaluations} candidates gains {top:+.2f}, less than the "
-                f"{self.margin:.2f} a suggestion must gain. The photo is left as it is."
-            )
+        alternatives, unusable = iter(suggestions), []
+        for chosen in alternatives:
+            if chosen.delta < self.margin:
+                break
+            try:
+                result = self.editor.apply(photo, chosen.operations, seed=0, max_work=self.editor.max_work)
+            except UnsupportedEditError:  # straighten may find lines on the search copy only: the next
+                unusable.append(chosen)
+                continue
+            edited = result.image
+            verdict: AestheticDelta = self.scorer.compare(photo, edited, chosen.prompt, decoding="reasoning")
             return EnhanceResult(
-                None, 0.0, reasoning, suggestions[: self.n_alternatives], None, evaluations, seconds, stopped
+                chosen.prompt,
+                float(verdict.delta) if verdict.valid and verdict.delta is not None else chosen.delta,
+                verdict.reasoning or "",
+                list(islice(alternatives, self.n_alternatives)),
+                edited,
+                evaluations,
+                time.monotonic() - started,
+                stopped,
+                {"search_delta": chosen.delta, "operations": [op.to_dict() for op in chosen.operations]},
             )
-        chosen = suggestions[0]
-        edited = self.editor.apply(photo, chosen.operations, seed=0, max_work=self.editor.max_work).image
-        verdict: AestheticDelta = self.scorer.compare(photo, edited, chosen.prompt, decoding="reasoning")
+        usable = [s for s in suggestions if s not in unusable]
+        top = usable[0].delta if usable else 0.0
+        reasoning = (
+            f"No edit helps: the best of {evaluations} candidates gains {top:+.2f}, less than the "
+            f"{self.margin:.2f} a suggestion must gain. The photo is left as it is."
+        )
+        if unusable:
+            reasoning += (
+                f" ({len(unusable)} better candidate(s) could not be applied at full size: "
+                f"{'; '.join(s.prompt for s in unusable)}.)"
+            )
         return EnhanceResult(
-            chosen.prompt,
-            float(verdict.delta) if verdict.valid and verdict.delta is not None else chosen.delta,
-            verdict.reasoning or "",
-            suggestions[1 : 1 + self.n_alternatives],
-            edited,
+            None,
+            0.0,
+            reasoning,
+            usable[: self.n_alternatives],
+            None,
             evaluations,
             time.monotonic() - started,
             stopped,
-            {"search_delta": chosen.delta, "operations": [op.to_dict() for op in chosen.operations]},
         )

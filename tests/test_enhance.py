@@ -1,18 +1,22 @@
 """The critic suggests the edit (red_aes.enhance): a bounded search whose answer is a prompt the editor
 accepts, and that says so when no edit helps. (How often RED-Lite's suggestion undoes a known spoiling
-edit is the issue's acceptance and is not met yet: 6 of 14 cases on two bundled photos; see the decision
-log.)"""
+edit is the issue's acceptance, measured by benchmarks/bench_enhance.py beside a random-edit baseline,
+and is not met yet: see the decision log.)"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from red_aes.editing import ClassicalEditor, Operation
+from red_aes.editing.base import EditResult, UnsupportedEditError
 from red_aes.editing.prompt_parser import parse_prompt
-from red_aes.enhance import CANDIDATES, Enhancer, prompt_for
+from red_aes.enhance import CANDIDATES, SEARCH_LONG_SIDE, Enhancer, prompt_for
 from red_aes.images import load_image
 from red_aes.scoring import load_scorer
 
@@ -50,3 +54,31 @@ def test_no_edit_helps_changes_nothing_and_says_why(photo_paths: list[Path]) -> 
     assert result.reasoning.startswith("No edit helps") and result.to_dict()["prompt"] is None
     with pytest.raises(ValueError, match="max_rounds"):
         Enhancer(load_scorer("measured"), max_rounds=0)
+
+
+class _FullSizeRefuses(ClassicalEditor):
+    """The classical editor, except that it refuses one operation on anything larger than the search
+    copy, as straighten may find its lines on the 512-px copy and not on the photo."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    def apply(self, image: Image.Image, operations: Sequence[Operation], **kwargs: Any) -> EditResult:
+        if max(image.size) > SEARCH_LONG_SIDE and any(op.op == self.refused for op in operations):
+            raise UnsupportedEditError(f"{self.refused}: refused at full size")
+        return super().apply(image, operations, **kwargs)
+
+
+def test_a_suggestion_the_full_size_photo_refuses_gives_way_to_the_next(photo_paths: list[Path]) -> None:
+    photo = load_image(photo_paths[0])
+    dark = ClassicalEditor().apply(photo, [Operation("exposure", -1.0)]).image
+    big = dark.resize((dark.width * 2, dark.height * 2))
+    plain = Enhancer(load_scorer("measured"), max_evaluations=25).enhance(big)
+    assert plain.prompt is not None
+    refused = plain.details["operations"][0]["op"]
+    result = Enhancer(load_scorer("measured"), _FullSizeRefuses(refused), max_evaluations=25).enhance(big)
+    if result.prompt is None:
+        assert "could not be applied at full size" in result.reasoning, result.reasoning
+    else:
+        assert refused not in [op["op"] for op in result.details["operations"]] and result.image is not None
