@@ -78,20 +78,20 @@ def test_edit_saves_jpeg_at_high_quality(photos_dir, tmp_path) -> None:
 
 
 def test_edit_and_measure_use_the_working_copy_unless_full_resolution(photos_dir, tmp_path, capsys) -> None:
-    big = tmp_path / "big.png"
+    big = tmp_path / "big.png"  # above the 2048-pixel working size (each pixel more is time, not a check)
     with Image.open(photos_dir / "china.jpg") as photo:
-        photo.resize((3200, 2135)).save(big)
+        photo.resize((2304, 1537)).save(big)
     out, full = tmp_path / "out.png", tmp_path / "full.png"
     assert main(["edit", str(big), "--prompt", "add haze", "--out", str(out)]) == 0
     assert main(["edit", str(big), "--prompt", "add haze", "--out", str(full), "--full-resolution"]) == 0
     with Image.open(out) as working, Image.open(full) as native:
-        assert working.size == (2048, 1366) and native.size == (3200, 2135)
+        assert working.size == (2048, 1366) and native.size == (2304, 1537)
     capsys.readouterr()
     assert main(["measure", str(big), "--json", "--full-resolution"]) == 0
     assert main(["measure", str(big), "--json"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     sizes = [(record["width"], record["height"]) for line in lines for record in json.loads(line)]
-    assert sizes == [(3200, 2135), (2048, 1366)]
+    assert sizes == [(2304, 1537), (2048, 1366)]
 
 
 #: Issue 16's table through the CLI at strength 0.6: a refusal's wording, or the operations applied.

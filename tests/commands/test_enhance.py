@@ -28,8 +28,11 @@ def test_enhance_json_names_a_prompt_the_editor_accepts(
 
 
 def test_no_edit_helps_writes_nothing(photo_paths: list[Path], tmp_path: Path, run_cli, parser_of) -> None:
+    """A margin of 9 points is the whole delta range of a 1-10 scorer: no edit can reach it, however many
+    are tried, so a small budget shows the outcome as well as the default 60."""
     out = tmp_path / "better.png"
-    code, stdout, _ = run_cli("enhance", photo_paths[1], "--model", "measured", "--margin", "9", "--out", out)
+    argv = ("enhance", photo_paths[1], "--model", "measured", "--margin", "9", "--budget", "10", "--out", out)
+    code, stdout, _ = run_cli(*argv)
     assert code == 0 and stdout.startswith("No edit helps") and not out.exists()
     code, _, err = run_cli("enhance", photo_paths[1], "--budget", "0")
     assert code == 2 and err.count("\n") == 1 and "--budget" in err
