@@ -70,6 +70,25 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
+def images_shown(driver: webdriver.Chrome, selector: str, count: int, min_height: int) -> bool:
+    """Whether exactly ``count`` images match ``selector``, each decoded and laid out at least
+    ``min_height`` px tall."""
+    return driver.execute_script(
+        "const imgs = [...document.querySelectorAll(arguments[0])];"
+        "return imgs.length === arguments[1] && imgs.every(i => i.complete && i.naturalWidth > 0"
+        " && i.getBoundingClientRect().height > arguments[2]);",
+        selector,
+        count,
+        min_height,
+    )
+
+
+def save_screenshot(driver: webdriver.Chrome, path: Path) -> Path:
+    """A screenshot of the page at ``path`` (a real image, not a blank)."""
+    assert driver.save_screenshot(str(path)) and path.stat().st_size > 10_000
+    return path
+
+
 def test_edit_and_assess_in_a_real_browser(
     browser: webdriver.Chrome, photos_dir: Path, tmp_path: Path
 ) -> None:
@@ -94,17 +113,10 @@ def test_edit_and_assess_in_a_real_browser(
             "improvement" in card.text or "degradation" in card.text or "no clear change" in card.text
         )
         # the before/after slider shows both images, decoded and laid out
-        wait.until(
-            lambda driver: driver.execute_script(
-                "const imgs = [...document.querySelectorAll('#edit-slider img')];"
-                "return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 0"
-                " && i.getBoundingClientRect().height > 100);"
-            )
-        )
+        wait.until(lambda driver: images_shown(driver, "#edit-slider img", 2, 100))
         assert "Backends in use" in browser.find_element(By.ID, "backend-status").text
 
-        screenshot = tmp_path / "screenshot.png"
-        assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
+        screenshot = save_screenshot(browser, tmp_path / "screenshot.png")
         if UPDATE_SCREENSHOTS:
             shutil.copyfile(screenshot, REPO / "docs" / "screenshot.png")
 
@@ -159,17 +171,10 @@ def test_cull_tab_in_a_real_browser(browser: webdriver.Chrome, photos_dir: Path,
         table = browser.find_element(By.ID, "cull-table").text
         assert all(photo.name in table for photo in photos) and "★" in table and "Blurred" in table
         # the gallery shows every frame, decoded and laid out, and the CSV is offered for download
-        wait.until(
-            lambda driver: driver.execute_script(
-                "const imgs = [...document.querySelectorAll('#cull-gallery img')];"
-                "return imgs.length === 5 && imgs.every(i => i.complete && i.naturalWidth > 0"
-                " && i.getBoundingClientRect().height > 50);"
-            )
-        )
+        wait.until(lambda driver: images_shown(driver, "#cull-gallery img", 5, 50))
         assert "cull.csv" in browser.find_element(By.ID, "cull-csv").text
 
-        screenshot = tmp_path / "cull_tab.png"
-        assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
+        screenshot = save_screenshot(browser, tmp_path / "cull_tab.png")
         if UPDATE_SCREENSHOTS:
             target = REPO / "docs" / "cull_tab.png"
             shutil.copyfile(screenshot, target)
