@@ -301,7 +301,11 @@ def main() -> None:
         columns.append("clean > noisy")
     kinds = list(AESTHETIC_CHECKS)
     n_photos = len([p for p in args.heldout.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES])
-    dev = f"`{args.dev.name}` SRCC with its MOS (a development set: validation and model selection only)"
+    dev = (
+        f"`{args.dev.name}` SRCC with its MOS (a development set: validation and model selection only)"
+        if args.dev
+        else ""
+    )
     noise = f"`{args.noise.name}` clean > noisy" if args.noise else ""
     lines = [
         "### Validation (`training_recipes/red-lite/validate.py`)",
@@ -309,7 +313,7 @@ def main() -> None:
         f"**The one validation table.** Held-out photos: {n_photos} curated photos in no training",
         "list (`training_recipes/red-lite/heldout.csv`), each edited eleven ways a photographer calls",
         "worse and five ways that are defects; JPEG saves of their lossless pixels"
-        + (f"; {dev}" if args.dev else "")
+        + (f"; {dev}" if dev else "")
         + (f"; {noise}" if noise else "")
         + ". Every scorer on the same images.",
         "",
