@@ -20,8 +20,8 @@ not rotated: what is left is the residual rotation and the colour change. The zo
 the one the editor's ``rotate`` reports for that angle.
 
 **Random baseline.** On the same cases, a policy that draws uniformly from the search's first-round
-candidates (:data:`red_aes.enhance.CANDIDATES`, each one control at one step, those the editor can
-apply to the photo) plus "no edit", i.e. "no edit" with probability 1/(candidates + 1). It is reported
+candidates (:func:`red_aes.enhance.candidates` of no edit: each control at one step, those the editor
+can apply to the photo) plus "no edit", i.e. "no edit" with probability 1/(candidates + 1). It is reported
 two ways: one seeded draw per case, and its exact expectation (every candidate applied, the share that
 moves back divided by candidates + 1). On the originals the same policy says "no edit helps" with
 probability 1/(candidates + 1).
@@ -52,8 +52,8 @@ from tqdm import tqdm
 
 from red_aes.editing.base import UnsupportedEditError
 from red_aes.editing.classical import ClassicalEditor
-from red_aes.editing.operations import OPERATIONS, Operation, apply_operation
-from red_aes.enhance import CANDIDATES, DEFAULT_MARGIN, Enhancer, EnhanceResult, prompt_for
+from red_aes.editing.operations import Operation, apply_operation
+from red_aes.enhance import DEFAULT_MARGIN, Enhancer, EnhanceResult, candidates, ordered, prompt_for
 from red_aes.images import load_image
 from red_aes.measure import analysis_image, to_float
 from red_aes.perceptual import delta_e
@@ -139,14 +139,9 @@ def colour_distance(edited: Edited, original: Image.Image) -> float:
 
 
 def random_candidates() -> list[list[Operation]]:
-    """The search's first-round candidates: each control of :data:`red_aes.enhance.CANDIDATES` at each
-    of its steps, alone (those inside the control's range)."""
-    return [
-        [Operation(name, step)]
-        for name, steps in CANDIDATES.items()
-        for step in steps
-        if OPERATIONS[name].low <= step <= OPERATIONS[name].high
-    ]
+    """The search's first-round candidates (:func:`red_aes.enhance.candidates` of no edit), as
+    operations."""
+    return [ordered(edit) for edit in candidates({})]
 
 
 def applicable(editor: ClassicalEditor, image: Image.Image) -> list[tuple[list[Operation], Edited]]:

@@ -115,7 +115,8 @@ def prompt_for(operations: list[Operation]) -> str:
     return ", ".join(_amount_text(op) for op in operations)
 
 
-def _ordered(edit: dict[str, float]) -> list[Operation]:
+def ordered(edit: dict[str, float]) -> list[Operation]:
+    """An edit (control -> amount) as editor operations in :data:`ORDER`."""
     return [Operation(name, edit[name]) for name in ORDER if name in edit]
 
 
@@ -124,6 +125,28 @@ def _combined(current: float | None, name: str, step: float) -> float:
     if name == "straighten" or current is None:
         return step
     return round(current + step, 4)
+
+
+def candidates(best: dict[str, float]) -> list[dict[str, float]]:
+    """A search round's candidates (``best`` = {} for the first): every one-control change of ``best``,
+    interleaved across controls (each control's smallest steps first), so that a budget too small for a
+    whole round still tries every control."""
+    per_control = []
+    for name, steps in CANDIDATES.items():
+        if name == "straighten" and name in best:
+            continue
+        edits = []
+        for step in sorted(steps, key=abs):
+            amount = _combined(best.get(name), name, step)
+            if not OPERATIONS[name].low <= amount <= OPERATIONS[name].high:  # past the control's range
+                continue
+            edit = {k: v for k, v in best.items() if k != name}
+            if amount != 0:  # a step back to neutral removes the control
+                edit[name] = amount
+            if edit:
+                edits.append(edit)
+        per_control.append(edits)
+    return [edit for rank in zip_longest(*per_control) for edit in rank if edit is not None]
 
 
 class Enhancer:
@@ -162,26 +185,6 @@ class Enhancer:
         base = scores[0].score
         return [s.score - base if s.valid and base is not None else float("-inf") for s in scores[1:]]
 
-    def _candidates(self, best: dict[str, float]) -> list[dict[str, float]]:
-        """Every one-control change of ``best``, interleaved across controls (each control's smallest
-        steps first), so that a budget too small for a whole round still tries every control."""
-        per_control = []
-        for name, steps in CANDIDATES.items():
-            if name == "straighten" and name in best:
-                continue
-            edits = []
-            for step in sorted(steps, key=abs):
-                amount = _combined(best.get(name), name, step)
-                if not OPERATIONS[name].low <= amount <= OPERATIONS[name].high:  # past the control's range
-                    continue
-                edit = {k: v for k, v in best.items() if k != name}
-                if amount != 0:  # a step back to neutral removes the control
-                    edit[name] = amount
-                if edit:
-                    edits.append(edit)
-            per_control.append(edits)
-        return [edit for rank in zip_longest(*per_control) for edit in rank if edit is not None]
-
     def enhance(self, image: ImageInput) -> EnhanceResult:
         """Search for the best global edit of ``image`` (see the module docstring)."""
         started = time.monotonic()
@@ -192,12 +195,12 @@ class Enhancer:
         best_gain, stopped, evaluations = 0.0, "no candidate gained more", 0
         for _ in range(self.max_rounds):
             edits, images = [], []
-            for edit in self._candidates(best):
+            for edit in candidates(best):
                 key = tuple(sorted(edit.items()))
                 if key in seen:
                     continue
                 try:
-                    result = self.editor.apply(small, _ordered(edit), seed=0, max_work=self.editor.max_work)
+                    result = self.editor.apply(small, ordered(edit), seed=0, max_work=self.editor.max_work)
                 except UnsupportedEditError:  # e.g. straighten without straight lines: not a candidate
                     seen[key] = float("-inf")
                     continue
@@ -223,7 +226,7 @@ class Enhancer:
         if evaluations >= self.max_evaluations:
             stopped = "work budget spent"
         ranked = sorted(((g, k) for k, g in seen.items() if g > float("-inf")), reverse=True)
-        suggestions = [Suggestion(_ordered(dict(k)), prompt_for(_ordered(dict(k))), g) for g, k in ranked]
+        suggestions = [Suggestion(ordered(dict(k)), prompt_for(ordered(dict(k))), g) for g, k in ranked]
         alternatives, unusable = iter(suggestions), []
         for chosen in alternatives:
             if chosen.delta < self.margin:
