@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import subprocess
@@ -244,7 +245,9 @@ def _assert_pillow_refuses(data: bytes) -> None:
         Image.open(io.BytesIO(data)).load()
 
 
+@functools.cache
 def _srgb_profile() -> bytes:
+    """One sRGB profile per run: lcms stamps each new profile with the time it was made."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
