@@ -240,7 +240,7 @@ def _iso(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(tzinfo=None).isoformat()
 
 
-def _natural(path: str) -> tuple[Any, ...]:
+def natural_key(path: str) -> tuple[Any, ...]:
     """Sort key reading digit runs as numbers (``IMG_9.jpg`` before ``IMG_10.jpg``)."""
     return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path))
 
@@ -264,7 +264,7 @@ def find_photos(folder: str | os.PathLike, exclude: Iterable[Path] = ()) -> tupl
                 photos.append(here / name)
             else:
                 ignored[suffix or "(none)"] += 1
-    photos.sort(key=lambda p: _natural(p.relative_to(root).as_posix()))
+    photos.sort(key=lambda p: natural_key(p.relative_to(root).as_posix()))
     return photos, ignored
 
 
@@ -604,7 +604,7 @@ def _same_burst(a: Photo, b: Photo) -> bool:
 
 
 def _order_key(photo: Photo) -> tuple[Any, ...]:
-    return (photo.capture_time is None, photo.capture_time or 0.0, _natural(photo.path))
+    return (photo.capture_time is None, photo.capture_time or 0.0, natural_key(photo.path))
 
 
 def group_photos(photos: Sequence[Photo]) -> list[list[Photo]]:
@@ -679,7 +679,7 @@ def rank_group(group: list[Photo], pairwise: PairwiseFn = absolute_pairwise) -> 
     ordered: list[Photo] = []
     for tier in (False, True):
         frames = [p for p in group if p.defective == tier]
-        frames.sort(key=lambda p: (p.score is None, -(p.score or 0.0), _natural(p.path)))
+        frames.sort(key=lambda p: (p.score is None, -(p.score or 0.0), natural_key(p.path)))
         compared, rest = frames[:MAX_PAIRWISE], frames[MAX_PAIRWISE:]
         if len(compared) > 1:
             counts, margins = copeland(pairwise(compared))
@@ -1031,7 +1031,7 @@ class CullResult:
 
     def ordered(self) -> list[Photo]:
         """Photos by group, then rank; unreadable files last, by name."""
-        return sorted(self.photos, key=lambda p: (not p.readable, p.group, p.rank, _natural(p.path)))
+        return sorted(self.photos, key=lambda p: (not p.readable, p.group, p.rank, natural_key(p.path)))
 
     def rows(self) -> list[dict[str, Any]]:
         return [p.row() for p in self.ordered()]

@@ -261,6 +261,26 @@ def test_too_many_photos_for_one_cull_are_refused_with_the_limit(
         offline_client.predict([], api_name="/cull")
 
 
+def test_score_takes_a_folder_and_leaves_out_its_other_files(
+    offline_client: Client, photo_paths: list[Path], tmp_path: Path
+) -> None:
+    """The Score tab's folder input: the photos of an uploaded folder are scored beside the images (the
+    file types ``red-aes score DIR`` reads); a folder's other files are left out; one with no photo is a
+    clear error. API clients that send only the images still work (the test above)."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    folder = [handle_file(str(p)) for p in photo_paths[1:3]] + [handle_file(str(notes))]
+    _, table, details, csv_file = offline_client.predict(
+        [handle_file(str(photo_paths[0]))], folder, api_name="/score"
+    )
+    assert sorted(row[1] for row in table["data"]) == sorted(p.name for p in photo_paths[:3])
+    assert "notes.txt" not in Path(csv_file).read_text()
+    with pytest.raises(
+        gradio_client.exceptions.AppError, match="No photos in the folder: none of its 1 files"
+    ):
+        offline_client.predict([], [handle_file(str(notes))], api_name="/score")
+
+
 # -- error paths ----------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.cull import FLAGS, PHOTO_SUFFIXES, Culler, cull_csv
+from red_aes.cull import FLAGS, PHOTO_SUFFIXES, Culler, cull_csv, natural_key
 from red_aes.demo.config import DEFAULT_MAX_CULL_IMAGES, DEFAULT_TIME_LIMIT, Backends
 from red_aes.demo.views import (
     CullView,
@@ -241,12 +241,27 @@ class DemoActions:
         text = (instruction or "").strip() or None
         yield from self._assess(before, after, text, {"instruction": text}, self._deadline(), None)
 
-    def score(self, images: Sequence[ImageInput] | None) -> RankingView:
-        """Score several images and rank them, best first (invalid answers last, with the reason)."""
+    def score(
+        self, images: Sequence[ImageInput] | None, folder: Sequence[str | os.PathLike] | None = None
+    ) -> RankingView:
+        """Score several images and rank them, best first (invalid answers last, with the reason).
+
+        ``folder`` is the files of an uploaded folder: its photos (the file types ``red-aes score DIR``
+        reads) are scored after ``images``, in natural name order; its other files are left out."""
+        photos = folder_photos(folder or [])
+        if folder and not photos:
+            raise InputError(
+                f"No photos in the folder: none of its {len(folder)} files is a photo "
+                f"({', '.join(sorted(PHOTO_SUFFIXES))})."
+            )
+        images = [*(images or []), *photos]
         if not images:
-            raise InputError("No images: upload one or more images to score.")
+            raise InputError("No images: upload one or more images, or a folder, to score.")
         if len(images) > MAX_SCORE_IMAGES:
-            raise InputError(f"Too many images: {len(images)} (at most {MAX_SCORE_IMAGES} per request).")
+            raise InputError(
+                f"Too many images: {len(images)} (at most {MAX_SCORE_IMAGES} per request; "
+                "`red-aes score FOLDER --csv` scores a whole folder)."
+            )
         names = [
             Path(x).name if isinstance(x, (str, os.PathLike)) else f"image {i + 1}"
             for i, x in enumerate(images)
@@ -380,6 +395,13 @@ class DemoActions:
                 final = json_safe({**delta.to_dict(), "scorer": delta.model or scorer, **extra})
                 shown = reasoning if delta.valid else delta.raw_text  # an unreadable answer, as written
                 yield PairView(None, None, delta_html(delta), lead + (shown or ""), rows, final, "final")
+
+
+def folder_photos(files: Sequence[str | os.PathLike]) -> list[str]:
+    """The photos among an uploaded folder's files (:data:`red_aes.cull.PHOTO_SUFFIXES`, the types
+    ``red-aes score DIR`` reads), in natural name order."""
+    photos = [str(f) for f in files if Path(f).suffix.lower() in PHOTO_SUFFIXES]
+    return sorted(photos, key=lambda f: natural_key(Path(f).name))
 
 
 def _cull_names(images: Sequence[str | os.PathLike]) -> list[str]:

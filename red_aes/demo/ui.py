@@ -38,6 +38,7 @@ from red_aes.demo import (
     ATTRIBUTE_COLUMNS,
     CULL_COLUMNS,
     MAX_PROMPT_CHARS,
+    MAX_SCORE_IMAGES,
     RANKING_COLUMNS,
     SCALE_NOTE,
     Backends,
@@ -209,10 +210,13 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
 
     # The CSV files are written into a scratch folder that lives while the handler is suspended at its
     # yield: Gradio copies each returned file into its cache before resuming it.
-    def score(files: list[dict[str, Any]] | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        """Score every image (1-10) and rank them, best first; the ranking also as a CSV file."""
+    def score(
+        files: list[dict[str, Any]] | None, request: gr.Request, folder: list[dict[str, Any]] | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Score every image (1-10), and every photo of an uploaded folder, and rank them, best first;
+        the ranking also as a CSV file. ``folder`` may be left out by API clients."""
         with user_errors(request):
-            view = gpu_score([_path(f) for f in files or []])
+            view = gpu_score([_path(f) for f in files or []], [_path(f) for f in folder or []])
         with tempfile.TemporaryDirectory(prefix="red-aes-") as scratch:
             yield view.gallery, view.rows, view.details, _text_file(view.csv, scratch, SCORES_CSV_NAME)
 
@@ -320,7 +324,14 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                 **events,
             )
         with gr.Tab("Score images", id="score"):
-            files = gr.File(label="Images", file_count="multiple", file_types=["image"], type="filepath")
+            with gr.Row():
+                files = gr.File(label="Images", file_count="multiple", file_types=["image"], type="filepath")
+                folder = gr.File(
+                    label=f"...or a folder (its photos; up to {MAX_SCORE_IMAGES} in all)",
+                    file_count="directory",
+                    type="filepath",
+                    elem_id="score-folder",
+                )
             run_score = gr.Button("Score & rank", variant="primary")
             ranked = gr.Gallery(label="Ranking (best first)", columns=4, height="auto")
             score_table = gr.Dataframe(
@@ -333,7 +344,11 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
                 score_details = gr.JSON(label="Results")
             gr.Examples([[[str(photos / name) for name in SCORE_EXAMPLE]]], inputs=[files])
             run_score.click(
-                score, [files], [ranked, score_table, score_details, score_csv], api_name="score", **events
+                score,
+                [files, folder],
+                [ranked, score_table, score_details, score_csv],
+                api_name="score",
+                **events,
             )
         with gr.Tab("Cull a shoot", id="cull"):
             gr.Markdown(
