@@ -10,16 +10,21 @@ images, all of the same content:
   each of ``levels`` × its strength;
 * a **re-save** of the clean crop as JPEG at quality 85–95, which must score the same (a tie);
 * ``aesthetic_edits`` **two-sided aesthetic edits** of the clean crop (:data:`AESTHETIC_EDITS`), each
-  worse than it.
+  worse than it;
+* ``grain_on_blur`` **grain on a soft frame**: the clean crop strongly blurred or defocused, then grain
+  added to that soft frame at each of ``levels``. The scenarios rarely put strong grain on a soft frame,
+  and there the grain reads as restored detail unless the order says otherwise. Drawn from their own
+  random stream, so the other images of a family do not change with it.
 
 The clean crop is first saved as a camera saves it (JPEG at quality 85–98, 4:2:0), so mild compression
 is the norm of the training originals, as it is of the photos people upload.
 
 The order is by construction (the ``ladder`` judge's assumption): clean ≻ base ≻ every ladder image, and
-along a ladder a weaker level ≻ a stronger one; images on different ladders are not compared; clean ≻
-every aesthetic edit (a curated original is at its optimum for global edits); clean = its re-save. Δ of an
-image against its clean crop is ``capture.Chain.delta`` of everything applied to it. Cross-photo pairs put
-a clean crop above a heavily degraded (loss ≥ :data:`CROSS_PHOTO_MIN_LOSS`) image of another photo.
+along a ladder a weaker level ≻ a stronger one (a soft frame is level 0 of its grain ladder, which starts
+from the clean crop, not the base); images on different ladders are not compared; clean ≻ every aesthetic
+edit (a curated original is at its optimum for global edits); clean = its re-save. Δ of an image against
+its clean crop is ``capture.Chain.delta`` of everything applied to it. Cross-photo pairs put a clean crop
+above a heavily degraded (loss ≥ :data:`CROSS_PHOTO_MIN_LOSS`) image of another photo.
 
 Images are never stored: each crop's feature vectors are computed once and cached as one ``.npz`` file
 keyed by the photo's content, the crop index and the configuration, so an interrupted build resumes where
@@ -38,7 +43,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from red_aes.editing.capture import LADDER_SCALE, SCENARIOS, Chain, sample_chain
+from red_aes.editing.capture import LADDER_SCALE, SCENARIOS, Chain, make_step, sample_chain
 from red_aes.editing.degradations import jpeg
 from red_aes.editing.operations import Operation, apply_operation
 from red_aes.errors import InputError
@@ -81,6 +86,9 @@ AESTHETIC_EDITS: tuple[tuple[str, float, float], ...] = (
 
 #: LadderConfig fields that do not change any crop family's images (left out of the cache key).
 PAIRING_FIELDS = ("crops_per_photo", "cross_photo_pairs", "validation_share")
+#: LadderConfig fields added after caches were written -> the value that adds no image: left out of the
+#: cache key at that value, so a cache written before the field existed is still found.
+LATER_FIELDS = {"grain_on_blur": 0}
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,8 @@ class LadderConfig:
     resave_quality: tuple[int, ...] = (85, 95)
     #: Two-sided aesthetic edits (:data:`AESTHETIC_EDITS`) drawn per crop, each worse than the clean crop.
     aesthetic_edits: int = 4
+    #: Grain ladders on a strongly blurred copy of the clean crop, per crop (:func:`grain_on_blur_chains`).
+    grain_on_blur: int = 0
 
     def validate(self) -> None:
         unknown = [s for s in self.scenarios if s not in SCENARIOS]
@@ -119,21 +129,27 @@ class LadderConfig:
             value = getattr(self, name)
             if value and (len(value) != 2 or not 1 <= value[0] <= value[1] <= 100):
                 raise InputError(f"{name} must be [low, high] JPEG qualities in 1-100, got {list(value)}")
-        if self.aesthetic_edits < 0:
-            raise InputError(f"aesthetic_edits must be >= 0, got {self.aesthetic_edits}")
+        for name in ("aesthetic_edits", "grain_on_blur"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must be >= 0, got {getattr(self, name)}")
 
     def key(self, feature_key: dict[str, object]) -> str:
         """A short hash of what decides a crop family's images and features (the cache folder name): the
         fields that only count crops or choose pairs and splits are left out, so changing them reuses
         the cache."""
-        images = {k: v for k, v in asdict(self).items() if k not in PAIRING_FIELDS}
+        images = {
+            k: v
+            for k, v in asdict(self).items()
+            if k not in PAIRING_FIELDS and not (k in LATER_FIELDS and v == LATER_FIELDS[k])
+        }
         raw = json.dumps({"ladder": images, "features": feature_key}, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
 @dataclass
 class CropFamily:
-    """The images of one crop: features, loss, role (``clean``/``base``/``ladder``), ladder id and level."""
+    """The images of one crop: features, loss, role (``clean``, ``base``, ``ladder``, ``soft`` (a soft frame
+    and its grain), ``resave`` or ``aesthetic``), ladder id and level."""
 
     photo: str
     split: str
@@ -195,6 +211,26 @@ def family_chains(rng: np.random.Generator, config: LadderConfig) -> tuple[Chain
     return base, ladders
 
 
+#: Scenario name of a grain ladder on a soft frame (:func:`grain_on_blur_chains`).
+GRAIN_ON_BLUR = "grain_on_blur"
+
+
+def grain_on_blur_chains(rng: np.random.Generator, count: int) -> list[tuple[Chain, Chain]]:
+    """``count`` (soft frame, grain) chain pairs: a Gaussian blur or a defocus at strength 0.5–1, and grain
+    at strength 0.5–1 (σ 15–30 levels at full level) to be scaled by each ladder level."""
+    chains = []
+    for _ in range(count):
+        blur = str(rng.choice(["gaussian_blur", "defocus"]))
+        soft = Chain(
+            GRAIN_ON_BLUR, (make_step(blur, float(rng.uniform(0.5, 1.0)), rng),), int(rng.integers(2**31))
+        )
+        grain = Chain(
+            GRAIN_ON_BLUR, (make_step("grain", float(rng.uniform(0.5, 1.0)), rng),), int(rng.integers(2**31))
+        )
+        chains.append((soft, grain))
+    return chains
+
+
 def _jpeg_save(image: Image.Image, quality: tuple[int, ...], rng: np.random.Generator) -> Image.Image:
     """``image`` through one JPEG save at a quality drawn from ``quality`` (a camera's or a re-save)."""
     return to_image(jpeg(to_float(image), int(rng.integers(quality[0], quality[1] + 1))))
@@ -233,6 +269,16 @@ def build_family(
         edited, _ = apply_operation(clean, op, seed=int(rng.integers(2**31)))
         name = f"{op.op}{'+' if op.amount > 0 else '-'}"
         images.append((edited, 0.0, "aesthetic", -1, 0.0, name))
+    # its own stream: the images above are the same with or without these ladders
+    soft_rng = np.random.default_rng([config.seed, int(digest, 16) % 2**32, index, 1])
+    for j, (soft, grain) in enumerate(
+        grain_on_blur_chains(soft_rng, config.grain_on_blur), start=len(ladders)
+    ):
+        blurred = soft.apply(clean)
+        images.append((blurred, soft.loss(), "soft", j, 0.0, GRAIN_ON_BLUR))
+        for level in config.levels:
+            step = grain.scaled(level)
+            images.append((step.apply(blurred), soft.then(step).loss(), "soft", j, level, GRAIN_ON_BLUR))
     return CropFamily(
         photo=digest,
         split=split,
@@ -298,10 +344,6 @@ def build_families(
             bar.update(1)
     bar.close()
     return families, hits
-
-
-#: Roles of a family's images that are defects of capture (ordered below the clean crop, with a Δ).
-DEGRADED_ROLES = ("base", "ladder")
 
 
 def family_pairs(
