@@ -50,6 +50,7 @@ def write_card(folder: str | Path, model: RedLiteModel, repo_id: str = "red-aes/
         n_kinds=training.get("n_kinds", "several"),
         n_photos=training.get("n_photos", "a few dozen"),
         location_target=training.get("config", {}).get("location_target"),
+        grain_on_blur=training.get("ladder", {}).get("grain_on_blur", 0),
         validation=validation,
         per_attribute=validation.get("validation", {}).get("per_attribute", {}),
         untrained=training.get("untrained_val_order_accuracy", float("nan")),
