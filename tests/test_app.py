@@ -269,14 +269,17 @@ def test_score_takes_a_folder_and_leaves_out_its_other_files(
     clear error. API clients that send only the images still work (the test above)."""
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
-    folder = [handle_file(str(p)) for p in photo_paths[1:3]] + [handle_file(str(notes))]
+    hidden = tmp_path / "._IMG_0001.JPG"  # the resource fork a Mac leaves beside a copied photo
+    hidden.write_bytes(b"\x00\x05\x16\x07")
+    folder = [handle_file(str(p)) for p in [*photo_paths[1:3], notes, hidden]]
     _, table, details, csv_file = offline_client.predict(
         [handle_file(str(photo_paths[0]))], folder, api_name="/score"
     )
     assert sorted(row[1] for row in table["data"]) == sorted(p.name for p in photo_paths[:3])
-    assert "notes.txt" not in Path(csv_file).read_text()
+    assert [d["image"] for d in details] == [row[1] for row in table["data"]]
+    assert "notes.txt" not in Path(csv_file).read_text() and "IMG_0001" not in Path(csv_file).read_text()
     with pytest.raises(
-        gradio_client.exceptions.AppError, match="No photos in the folder: none of its 1 files"
+        gradio_client.exceptions.AppError, match=r"No photos in the folder: none of its 1 file\(s\)"
     ):
         offline_client.predict([], [handle_file(str(notes))], api_name="/score")
 

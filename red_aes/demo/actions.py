@@ -246,12 +246,12 @@ class DemoActions:
     ) -> RankingView:
         """Score several images and rank them, best first (invalid answers last, with the reason).
 
-        ``folder`` is the files of an uploaded folder: its photos (the file types ``red-aes score DIR``
-        reads) are scored after ``images``, in natural name order; its other files are left out."""
+        ``folder`` is the files of an uploaded folder: its photos (:func:`folder_photos`) are scored
+        after ``images``; its other files are left out."""
         photos = folder_photos(folder or [])
         if folder and not photos:
             raise InputError(
-                f"No photos in the folder: none of its {len(folder)} files is a photo "
+                f"No photos in the folder: none of its {len(folder)} file(s) is a photo "
                 f"({', '.join(sorted(PHOTO_SUFFIXES))})."
             )
         images = [*(images or []), *photos]
@@ -398,9 +398,12 @@ class DemoActions:
 
 
 def folder_photos(files: Sequence[str | os.PathLike]) -> list[str]:
-    """The photos among an uploaded folder's files (:data:`red_aes.cull.PHOTO_SUFFIXES`, the types
-    ``red-aes score DIR`` reads), in natural name order."""
-    photos = [str(f) for f in files if Path(f).suffix.lower() in PHOTO_SUFFIXES]
+    """The photos among an uploaded folder's files, as ``red-aes score DIR`` picks them from a folder:
+    the types of :data:`red_aes.cull.PHOTO_SUFFIXES`, hidden files (e.g. macOS ``._IMG_0001.JPG``) left
+    out, in natural order of the file name (an upload does not keep subfolders)."""
+    photos = [
+        str(f) for f in files if Path(f).suffix.lower() in PHOTO_SUFFIXES and not Path(f).name.startswith(".")
+    ]
     return sorted(photos, key=lambda f: natural_key(Path(f).name))
 
 

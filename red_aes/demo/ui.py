@@ -210,6 +210,8 @@ def build_demo(config: DemoConfig, backends: Backends | None = None) -> gr.Block
 
     # The CSV files are written into a scratch folder that lives while the handler is suspended at its
     # yield: Gradio copies each returned file into its cache before resuming it.
+    # ``folder`` comes after the request so that it can have a default: Gradio fills a gr.Request
+    # parameter wherever it stands, and gradio_client may then leave the second input out.
     def score(
         files: list[dict[str, Any]] | None, request: gr.Request, folder: list[dict[str, Any]] | None = None
     ) -> Iterator[tuple[Any, ...]]:

@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 from PIL import Image
@@ -88,7 +90,7 @@ AESTHETIC_EDITS: tuple[tuple[str, float, float], ...] = (
 PAIRING_FIELDS = ("crops_per_photo", "cross_photo_pairs", "validation_share")
 #: LadderConfig fields added after caches were written -> the value that adds no image: left out of the
 #: cache key at that value, so a cache written before the field existed is still found.
-LATER_FIELDS = {"grain_on_blur": 0}
+LATER_FIELDS: Mapping[str, object] = MappingProxyType({"grain_on_blur": 0})
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ class LadderConfig:
     def key(self, feature_key: dict[str, object]) -> str:
         """A short hash of what decides a crop family's images and features (the cache folder name): the
         fields that only count crops or choose pairs and splits are left out, so changing them reuses
-        the cache."""
+        the cache, and so is a :data:`LATER_FIELDS` field at the value that adds no image, so a cache
+        written before it existed is still found."""
         images = {
             k: v
             for k, v in asdict(self).items()
@@ -245,9 +248,10 @@ def aesthetic_edit(rng: np.random.Generator) -> Operation:
 def build_family(
     photo: Image.Image, digest: str, index: int, extractor: FeatureExtractor, config: LadderConfig, split: str
 ) -> CropFamily:
-    """Crop ``index`` of a photo (saved as a camera would), its base, ladders, re-save and aesthetic
-    edits, and their feature vectors."""
-    rng = np.random.default_rng([config.seed, int(digest, 16) % 2**32, index])
+    """Crop ``index`` of a photo (saved as a camera would), its base, ladders, re-save, aesthetic edits
+    and grain-on-blur ladders, and their feature vectors."""
+    photo_seed = int(digest, 16) % 2**32
+    rng = np.random.default_rng([config.seed, photo_seed, index])
     clean = _crop(photo, rng, config)
     base_chain, ladders = family_chains(rng, config)
     if config.camera_quality:
@@ -270,7 +274,7 @@ def build_family(
         name = f"{op.op}{'+' if op.amount > 0 else '-'}"
         images.append((edited, 0.0, "aesthetic", -1, 0.0, name))
     # its own stream: the images above are the same with or without these ladders
-    soft_rng = np.random.default_rng([config.seed, int(digest, 16) % 2**32, index, 1])
+    soft_rng = np.random.default_rng([config.seed, photo_seed, index, 1])
     for j, (soft, grain) in enumerate(
         grain_on_blur_chains(soft_rng, config.grain_on_blur), start=len(ladders)
     ):
