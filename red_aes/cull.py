@@ -245,6 +245,12 @@ def natural_key(path: str) -> tuple[Any, ...]:
     return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path))
 
 
+def is_photo_name(name: str) -> bool:
+    """Whether a file of this name is one the cull reads: a :data:`PHOTO_SUFFIXES` type, not hidden
+    (``._IMG_0001.JPG``, the resource fork a Mac leaves beside a copied photo, is not a photo)."""
+    return not name.startswith(".") and Path(name).suffix.lower() in PHOTO_SUFFIXES
+
+
 def find_photos(folder: str | os.PathLike, exclude: Iterable[Path] = ()) -> tuple[list[Path], Counter]:
     """The photo files under ``folder`` (recursively; hidden files and folders and ``exclude`` folders
     skipped), in natural name order, and a count by suffix of the other files found."""
@@ -259,11 +265,10 @@ def find_photos(folder: str | os.PathLike, exclude: Iterable[Path] = ()) -> tupl
         for name in files:
             if name.startswith("."):
                 continue
-            suffix = Path(name).suffix.lower()
-            if suffix in PHOTO_SUFFIXES:
+            if is_photo_name(name):
                 photos.append(here / name)
             else:
-                ignored[suffix or "(none)"] += 1
+                ignored[Path(name).suffix.lower() or "(none)"] += 1
     photos.sort(key=lambda p: natural_key(p.relative_to(root).as_posix()))
     return photos, ignored
 

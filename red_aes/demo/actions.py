@@ -16,7 +16,7 @@ from typing import Any
 
 from PIL import Image
 
-from red_aes.cull import FLAGS, PHOTO_SUFFIXES, Culler, cull_csv, natural_key
+from red_aes.cull import FLAGS, PHOTO_SUFFIXES, Culler, cull_csv, is_photo_name, natural_key
 from red_aes.demo.config import DEFAULT_MAX_CULL_IMAGES, DEFAULT_TIME_LIMIT, Backends
 from red_aes.demo.views import (
     CullView,
@@ -398,12 +398,10 @@ class DemoActions:
 
 
 def folder_photos(files: Sequence[str | os.PathLike]) -> list[str]:
-    """The photos among an uploaded folder's files, as ``red-aes score DIR`` picks them from a folder:
-    the types of :data:`red_aes.cull.PHOTO_SUFFIXES`, hidden files (e.g. macOS ``._IMG_0001.JPG``) left
-    out, in natural order of the file name (an upload does not keep subfolders)."""
-    photos = [
-        str(f) for f in files if Path(f).suffix.lower() in PHOTO_SUFFIXES and not Path(f).name.startswith(".")
-    ]
+    """The photos among an uploaded folder's files, as ``red-aes score DIR`` picks them from a folder
+    (:func:`red_aes.cull.is_photo_name`), in natural order of the file name (an upload does not keep
+    subfolders)."""
+    photos = [str(f) for f in files if is_photo_name(Path(f).name)]
     return sorted(photos, key=lambda f: natural_key(Path(f).name))
 
 
