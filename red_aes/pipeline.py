@@ -2,8 +2,10 @@
 
 The pipeline is a thin adapter around a scorer (prompts, decoding and parsing live there, once), split
 as transformers' own pipelines are (``image_classification.py``): ``_sanitize_parameters`` sorts the
-options, ``preprocess`` checks one input and loads its images, ``_forward`` runs the model (the scorer)
-on a batch, ``postprocess`` turns one result into a dict. The base class's ``__call__`` does the rest,
+options, ``preprocess`` checks one input, loads its images and prepares them for the model
+(:meth:`~red_aes.scoring.base.BaseScorer.prepare`: RED-Lite's resized input tensor and measured
+statistics), ``_forward`` runs the model (the scorer's backbone and head, or the VLM) on a batch,
+``postprocess`` turns one result into a dict. The base class's ``__call__`` does the rest,
 batching included. Inputs::
 
     pipe({"original": a, "edited": b, "instruction": "brighten"})  -> {"delta": +1.2, "reasoning": ..., ...}
@@ -213,10 +215,14 @@ class RedAesPipeline(Pipeline):
         return {}, forward, {}
 
     def preprocess(self, inputs: Any) -> dict[str, Any]:
-        """One input, checked and with its images loaded (under the scorer's pixel budget): a pair dict
-        or a single image."""
+        """One input, checked, with its images loaded (under the scorer's pixel budget) and prepared for
+        the model: a pair dict or a single image."""
         item: dict[str, Any] = dict.fromkeys(_ITEM_KEYS)
         budget = self.scorer.max_input_pixels
+
+        def load(image: Any) -> Any:
+            return self.scorer.prepare(load_image(image, max_input_pixels=budget))
+
         if isinstance(inputs, dict):
             missing = [key for key in _PAIR_KEYS if key not in inputs]
             if missing:
@@ -227,9 +233,9 @@ class RedAesPipeline(Pipeline):
                     f"unknown keys {unknown} in a pair input (use original, edited, instruction)"
                 )
             item.update(kind="pair", instruction=inputs.get("instruction"))
-            item.update({key: load_image(inputs[key], max_input_pixels=budget) for key in _PAIR_KEYS})
+            item.update({key: load(inputs[key]) for key in _PAIR_KEYS})
             return item
-        item.update(kind="single", image=load_image(inputs, max_input_pixels=budget))
+        item.update(kind="single", image=load(inputs))
         return item
 
     def _forward(self, model_inputs: dict[str, Any], **options: Any) -> dict[str, Any]:
@@ -246,7 +252,7 @@ class RedAesPipeline(Pipeline):
         pairs = [i for i, kind in enumerate(kinds) if kind == "pair"]
         singles = [i for i, kind in enumerate(kinds) if kind == "single"]
         if pairs:
-            deltas = self.scorer.compare(
+            deltas = self.scorer.compare_prepared(
                 [columns["original"][i] for i in pairs],
                 [columns["edited"][i] for i in pairs],
                 [columns["instruction"][i] for i in pairs],
@@ -256,7 +262,7 @@ class RedAesPipeline(Pipeline):
             for i, delta in zip(pairs, deltas, strict=True):
                 results[i] = delta
         if singles:
-            scores = self.scorer.score(
+            scores = self.scorer.score_prepared(
                 [columns["image"][i] for i in singles], batch_size=len(singles), **options
             )
             for i, score in zip(singles, scores, strict=True):

@@ -11,6 +11,7 @@ import pytest
 
 import red_aes
 import red_aes.pipeline  # registers the "red-aes" task
+from red_aes.lite.features import PreparedImage
 from red_aes.scoring.vlm import RedAesScorer
 
 BUDGET = 6
@@ -207,18 +208,41 @@ def test_eight_pairs_go_through_the_base_class_batching(
         {"original": b, "edited": a, "instruction": None},
     ] * 4
     batches: list[int] = []
-    compare = lite_pipe.scorer.compare
+    compare_prepared = lite_pipe.scorer.compare_prepared
 
     def recording(originals, *args, **kwargs):  # the scorer behind the pipeline, called as _forward calls it
         batches.append(len(originals))
-        return compare(originals, *args, **kwargs)
+        assert all(isinstance(image, PreparedImage) for image in originals)  # prepared in preprocess
+        return compare_prepared(originals, *args, **kwargs)
 
-    monkeypatch.setattr(lite_pipe.scorer, "compare", recording)
+    monkeypatch.setattr(lite_pipe.scorer, "compare_prepared", recording)
     got = lite_pipe(pairs, batch_size=4)
     assert batches == [4, 4]  # two model batches of four, collated by the base class
-    forward, backward = (compare(p["original"], p["edited"]).to_dict() for p in pairs[:2])
+    forward, backward = (lite_pipe.scorer.compare(p["original"], p["edited"]).to_dict() for p in pairs[:2])
     assert got == [forward, backward] * 4
     assert forward["delta"] == pytest.approx(-backward["delta"], abs=0.011)  # the same two scores
+
+
+def test_preprocess_prepares_the_images_and_only_forward_runs_the_model(
+    lite_pipe, photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = photo_paths[:2]
+    extractor = lite_pipe.scorer.model.extractor
+    backbone = extractor.backbone
+
+    class Refused:  # any use of the backbone in preprocess fails the test
+        def __getattr__(self, name: str) -> None:
+            raise AssertionError(f"preprocess used the backbone ({name})")
+
+    monkeypatch.setattr(extractor, "backbone", Refused())
+    item = lite_pipe.preprocess({"original": a, "edited": b})
+    single = lite_pipe.preprocess(a)
+    assert isinstance(item["original"], PreparedImage) and isinstance(single["image"], PreparedImage)
+    assert item["original"].pixels.shape[-1] == extractor.config.long_side  # resized to the working size
+    monkeypatch.setattr(extractor, "backbone", backbone)
+    got = lite_pipe.postprocess(lite_pipe._forward(item))
+    assert got == lite_pipe({"original": a, "edited": b}) == lite_pipe.scorer.compare(a, b).to_dict()
+    assert lite_pipe.postprocess(lite_pipe._forward(single)) == lite_pipe.scorer.score(a).to_dict()
 
 
 def test_a_batch_may_mix_pairs_and_single_images(photo_paths: list[Path]) -> None:

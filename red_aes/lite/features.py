@@ -109,9 +109,21 @@ def measured_vector(m: ImageMeasurements) -> np.ndarray:
     return np.array([_TRANSFORMS[t](float(getattr(m, k))) for k, (_, t) in MEASURED.items()], np.float32)
 
 
+@dataclass(frozen=True)
+class PreparedImage:
+    """An image made ready for the backbone (:meth:`FeatureExtractor.prepare`): the model-free part of
+    its feature vector, which a pipeline computes in ``preprocess``."""
+
+    #: The backbone's normalised input at the working size, ``(1, 3, H, W)``.
+    pixels: torch.Tensor
+    #: The measured statistics of the full image (part of the vector, and what the reasoning quotes).
+    measured: ImageMeasurements
+
+
 class FeatureExtractor:
     """Turns an RGB image into the RED-Lite feature vector (deterministic; one image at a time, so a
-    batch gives exactly the vectors of its images alone)."""
+    batch gives exactly the vectors of its images alone): :meth:`prepare` (resize, normalise, measure),
+    then :meth:`embed` (the backbone and the vector)."""
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
         self.config = config or FeatureConfig()
@@ -130,7 +142,18 @@ class FeatureExtractor:
 
     def extract(self, image: Image.Image) -> tuple[np.ndarray, ImageMeasurements]:
         """The feature vector of ``image`` and the measurements it includes."""
-        maps = feature_maps(self.backbone, to_input(image, self.config.long_side), stages=self.stages)
+        prepared = self.prepare(image)
+        return self.embed(prepared), prepared.measured
+
+    def prepare(self, image: Image.Image) -> PreparedImage:
+        """The backbone's input at the working size and the measured statistics (no model runs)."""
+        return PreparedImage(
+            to_input(image, self.config.long_side), measure_image(image, max_input_pixels=None)
+        )
+
+    def embed(self, prepared: PreparedImage) -> np.ndarray:
+        """The feature vector of a prepared image: the backbone's statistics, then the measured ones."""
+        maps = feature_maps(self.backbone, prepared.pixels, stages=self.stages)
         stage_maps = maps[:-1] if self.head_channels else maps
         parts = []
         for index in self.used:
@@ -138,9 +161,8 @@ class FeatureExtractor:
             parts += [flat.mean(1), flat.std(1, correction=0)]
         if self.head_channels:
             parts.append(maps[-1][0].flatten(1).double().mean(1))
-        measured = measure_image(image, max_input_pixels=None)
         deep = torch.cat(parts).numpy().astype(np.float32)
-        return np.concatenate([deep, measured_vector(measured)]), measured
+        return np.concatenate([deep, measured_vector(prepared.measured)])
 
     def decreasing(self) -> list[int]:
         """Indices of the :data:`DECREASING` statistics in the feature vector."""

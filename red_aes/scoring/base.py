@@ -1,9 +1,13 @@
 """The scorer interface every backend implements (the registry is :mod:`red_aes.scoring`).
 
 A scorer answers two questions: ``compare(original, edited)`` -> :class:`AestheticDelta` and
-``score(image)`` -> :class:`AestheticScore`. Both take one item or a list; lists are loaded and
-validated up front, then processed in batches of ``batch_size``. Backends implement the per-item methods
-(``_compare_one``, ``_score_one``) or, when they batch, the batch methods. In the spirit of pyiqa, a
+``score(image)`` -> :class:`AestheticScore`. Both take one item or a list; lists are loaded,
+validated and prepared up front, then processed in batches of ``batch_size``. :meth:`BaseScorer.prepare`
+is the model-free part of scoring one image (RED-Lite: the backbone's input tensor and the measured
+statistics; by default the image itself), so that ``pipeline("red-aes")`` runs it in ``preprocess`` and
+only the model in ``_forward`` (:meth:`BaseScorer.compare_prepared`, :meth:`BaseScorer.score_prepared`).
+Backends implement the per-item methods (``_compare_one``, ``_score_one``) or, when they batch, the batch
+methods; either receives what :meth:`BaseScorer.prepare` returned. In the spirit of pyiqa, a
 scorer exposes its output ranges and direction (higher is better), read from its registry entry
 (:mod:`red_aes.scoring.backends`).
 
@@ -82,6 +86,12 @@ class BaseScorer:
         self.max_input_pixels = max_input_pixels
 
     # -- backend hooks -------------------------------------------------------------------------
+    def prepare(self, image: Image.Image) -> Any:
+        """The model-free part of scoring one loaded RGB image (decoding, resizing, measuring), which the
+        pipeline runs in ``preprocess``; the batch and per-item hooks receive its result. By default the
+        image itself."""
+        return image
+
     # A backend that answers one item at a time implements ``_compare_one``/``_score_one`` and keeps the
     # default batch methods; a backend that batches (a VLM, concurrent requests) overrides the batch ones.
     def _compare_batch(
@@ -147,18 +157,48 @@ class BaseScorer:
                 raise InputError(f"got {len(instructions)} instructions for {len(originals)} pairs")
         originals = [load_image(x, max_input_pixels=self.max_input_pixels) for x in originals]
         editeds = [load_image(x, max_input_pixels=self.max_input_pixels) for x in editeds]
+        results = self.compare_prepared(
+            [self.prepare(x) for x in originals],
+            [self.prepare(x) for x in editeds],
+            instructions,
+            decoding=decoding,
+            batch_size=batch_size,
+            progress=progress,
+            **options,
+        )
+        return results[0] if single else results
+
+    def compare_prepared(
+        self,
+        originals: Sequence[Any],
+        edited: Sequence[Any],
+        instructions: Sequence[str | None],
+        *,
+        decoding: Decoding = "reasoning",
+        batch_size: int | None = None,
+        progress: bool = False,
+        **options: Any,
+    ) -> list[AestheticDelta]:
+        """Deltas of pairs whose images went through :meth:`prepare` (the model part of :meth:`compare`,
+        which a pipeline's ``_forward`` runs), in batches of ``batch_size``."""
+        decoding = _check_decoding(decoding)
+        if not len(originals) == len(edited) == len(instructions):
+            raise InputError(
+                f"got {len(originals)} originals, {len(edited)} edited images and {len(instructions)} "
+                "instructions"
+            )
         results: list[AestheticDelta] = []
         for idx in tqdm(
             _batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress
         ):
             results += self._compare_batch(
                 [originals[i] for i in idx],
-                [editeds[i] for i in idx],
+                [edited[i] for i in idx],
                 [instructions[i] for i in idx],
                 decoding,
                 **options,
             )
-        return results[0] if single else results
+        return results
 
     def score(
         self,
@@ -178,12 +218,33 @@ class BaseScorer:
         images = [
             load_image(x, max_input_pixels=self.max_input_pixels) for x in ([image] if single else image)
         ]
+        results = self.score_prepared(
+            [self.prepare(x) for x in images],
+            decoding=decoding,
+            batch_size=batch_size,
+            progress=progress,
+            **options,
+        )
+        return results[0] if single else results
+
+    def score_prepared(
+        self,
+        images: Sequence[Any],
+        *,
+        decoding: Decoding = "reasoning",
+        batch_size: int | None = None,
+        progress: bool = False,
+        **options: Any,
+    ) -> list[AestheticScore]:
+        """Scores of images that went through :meth:`prepare` (the model part of :meth:`score`), in
+        batches of ``batch_size``."""
+        decoding = _check_decoding(decoding)
         results: list[AestheticScore] = []
         for idx in tqdm(
             _batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress
         ):
             results += self._score_batch([images[i] for i in idx], decoding, **options)
-        return results[0] if single else results
+        return results
 
     def stream_compare(
         self,

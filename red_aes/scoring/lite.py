@@ -9,15 +9,13 @@ batch-invariant on CPU: every image is processed alone and the head runs in floa
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from PIL import Image
 
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.lite.explain import shapley_groups
-from red_aes.lite.features import BACKBONE_GROUP, FACT_GROUPS
+from red_aes.lite.features import BACKBONE_GROUP, FACT_GROUPS, PreparedImage
 from red_aes.lite.model import RedLiteModel
 from red_aes.measure import (
     ImageMeasurements,
@@ -104,17 +102,24 @@ class RedLiteScorer(BaseScorer):
         weights = RedLiteModel.from_pretrained(adapter, revision=revision, token=token)
         return cls(weights, batch_size=batch_size, max_input_pixels=max_input_pixels)
 
-    def _features(self, image: Image.Image) -> tuple[np.ndarray, Any]:
-        return self.model.extractor.extract(image)
+    def prepare(self, image: Image.Image) -> PreparedImage:
+        """The backbone's input at the working size and the measured statistics: what
+        ``pipeline("red-aes")`` computes in ``preprocess``, before the backbone and head run."""
+        return self.model.extractor.prepare(image)
 
-    def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
+    def _features(self, image: Image.Image | PreparedImage) -> tuple[np.ndarray, ImageMeasurements]:
+        prepared = image if isinstance(image, PreparedImage) else self.prepare(image)
+        return self.model.extractor.embed(prepared), prepared.measured
+
+    def _score_one(self, image: PreparedImage, decoding: Decoding) -> AestheticScore:
         return self.score_measured(image, decoding)[0]
 
     def score_measured(
-        self, image: Image.Image, decoding: Decoding = "fast"
+        self, image: Image.Image | PreparedImage, decoding: Decoding = "fast"
     ) -> tuple[AestheticScore, ImageMeasurements]:
-        """The score of an already loaded image and the measurements its feature vector includes, for a
-        caller that needs both (``red-aes cull``): the image is measured once, not once per use."""
+        """The score of an already loaded (or prepared) image and the measurements its feature vector
+        includes, for a caller that needs both (``red-aes cull``): the image is measured once, not once per
+        use."""
         vector, measured = self._features(image)
         score = round(float(self.model.score_features(vector)[0]), 2)
         warning = NOT_A_PHOTO if not_a_photo(measured) else None
@@ -127,7 +132,7 @@ class RedLiteScorer(BaseScorer):
         return self.computed_score(score, reasoning, decoding, warning=warning), measured
 
     def _compare_one(
-        self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
+        self, original: PreparedImage, edited: PreparedImage, instruction: str | None, decoding: Decoding
     ) -> AestheticDelta:
         v_before, m_before = self._features(original)
         v_after, m_after = self._features(edited)
