@@ -26,9 +26,15 @@ two ways: one seeded draw per case, and its exact expectation (every candidate a
 moves back divided by candidates + 1). On the originals the same policy says "no edit helps" with
 probability 1/(candidates + 1).
 
+**Margin curve.** The search does not depend on the margin; only the final answer does (the best
+suggestion, or "no edit helps" when its predicted gain is below the margin). So one run at margin ``m``
+also gives the answer at every larger margin: the same edit where its gain reaches it, "no edit" where
+not. The report lists both rates at :data:`MARGINS` (those at least ``m``): the trade-off between moving
+spoilt photos back and leaving good ones alone that the critic allows, whatever margin is chosen.
+
 Prints a markdown table (per perturbation and overall: the moved-back rate of ``enhance``, of the
 seeded random draw and the random expectation; the originals' "no edit helps" rate; seconds per
-``enhance`` call) and writes every case to ``--out`` as JSON. No timing is asserted.
+``enhance`` call; the margin curve) and writes every case to ``--out`` as JSON. No timing is asserted.
 
 Usage: ``python benchmarks/bench_enhance.py [--model red-lite|measured] [--quick] [--photos DIR]
 [--out bench_enhance.json]``; ``--quick`` takes the first two photos.
@@ -76,6 +82,8 @@ PERTURBATIONS: dict[str, Operation] = {
 MIN_SPOIL = 0.5
 #: The issue's targets: share of spoilt photos moved back, share of originals left alone.
 TARGET_MOVED_BACK, TARGET_NO_EDIT = 0.8, 0.7
+#: Margins (score points) the report's margin curve is read at (those at least the run's margin).
+MARGINS = (0.0, 0.15, 0.25, 0.35, 0.5, 0.75)
 SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 NO_EDIT = "no edit helps"
 #: The prompt recorded when ``enhance`` fails (its chosen edit refused on the photo itself).
@@ -243,6 +251,7 @@ def run_original(
         "no_edit": result.prompt is None and not error,
         **({"error": error} if error else {}),
         "delta": round(result.delta, 3),
+        "search_delta": round(result.details.get("search_delta", 0.0), 3),
         "evaluations": result.evaluations,
         "stopped": result.stopped,
         "seconds": round(wall, 2),
@@ -276,7 +285,30 @@ def _row(cases: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def summarise(cases: list[dict[str, Any]], originals: list[dict[str, Any]]) -> dict[str, Any]:
+def margin_curve(
+    cases: list[dict[str, Any]], originals: list[dict[str, Any]], run_margin: float
+) -> list[dict[str, float | None]]:
+    """The moved-back and "no edit helps" rates at each margin of :data:`MARGINS` not below the run's: a
+    suggestion stands where its predicted gain (``search_delta``) reaches the margin, else no edit."""
+    done = [c["enhance"] for c in cases if "enhance" in c]
+
+    def kept(answer: dict[str, Any], margin: float) -> bool:
+        return answer["prompt"] not in (NO_EDIT, ERROR) and answer["search_delta"] >= margin
+
+    return [
+        {
+            "margin": margin,
+            "moved_back": _rate([a["moved_back"] and kept(a, margin) for a in done]),
+            "originals_no_edit": _rate([not kept(o, margin) and o["prompt"] != ERROR for o in originals]),
+        }
+        for margin in MARGINS
+        if margin >= run_margin
+    ]
+
+
+def summarise(
+    cases: list[dict[str, Any]], originals: list[dict[str, Any]], run_margin: float = DEFAULT_MARGIN
+) -> dict[str, Any]:
     """Per perturbation and overall: moved-back rates of ``enhance``, the random draw and the random
     expectation; the originals' "no edit helps" rates; seconds per ``enhance`` call."""
     kinds = list(dict.fromkeys(c["kind"] for c in cases))
@@ -295,6 +327,7 @@ def summarise(cases: list[dict[str, Any]], originals: list[dict[str, Any]]) -> d
                 else None
             ),
         },
+        "margin_curve": margin_curve(cases, originals, run_margin),
         "enhance_calls": len(seconds),
         "mean_seconds_per_enhance": round(statistics.fmean(seconds), 2) if seconds else None,
         "targets": {"moved_back": TARGET_MOVED_BACK, "originals_no_edit": TARGET_NO_EDIT},
@@ -337,7 +370,7 @@ def run(
         "random_policy": "uniform over the applicable first-round candidates plus 'no edit'",
         "photos": [name for name, _ in photos],
         "perturbations": {kind: PERTURBATIONS[kind].to_dict() for kind in kinds},
-        "summary": summarise(cases, originals),
+        "summary": summarise(cases, originals, enhancer.margin),
         "cases": cases,
         "originals": originals,
     }
@@ -382,6 +415,13 @@ def markdown(report: dict[str, Any]) -> str:
         f"{_pct(TARGET_MOVED_BACK)}.",
         f"{summary['enhance_calls']} enhance calls, {summary['mean_seconds_per_enhance']} s each on average "
         f"({report['settings']['cpus']} CPUs, OMP_NUM_THREADS={report['settings']['threads']}).",
+        "",
+        "| margin | moved back | originals 'no edit helps' |",
+        "|---|---|---|",
+        *(
+            f"| {point['margin']:.2f} | {_pct(point['moved_back'])} | {_pct(point['originals_no_edit'])} |"
+            for point in summary["margin_curve"]
+        ),
     ]
     return "\n".join(lines)
 

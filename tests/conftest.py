@@ -39,6 +39,13 @@ REPO = Path(__file__).resolve().parent.parent
 PHOTOS_DIR = REPO / "examples" / "photos"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n`` (each xdist worker collects), the ``slow`` tests go first, in their order: the
+    scheduler then runs them beside the short ones instead of leaving one to run alone at the end."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     """The repository root (the source checkout the tests run from)."""

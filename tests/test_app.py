@@ -680,6 +680,7 @@ def test_garish_edits_get_a_red_card_naming_the_cause(
     assert re.search(cause, reasoning), reasoning
 
 
+@pytest.mark.slow
 def test_auto_enhance_lets_the_critic_choose_the_edit_of_an_underexposed_photo(
     offline_client: Client, photos_dir: Path, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ def _bench() -> ModuleType:
     return load_script(SCRIPT)
 
 
+@pytest.mark.slow
 def test_probe_measures_latency_and_server_memory_under_concurrent_clients(capsys) -> None:
     bench = _bench()
     result = bench.probe(clients=2, requests=1, endpoint="compare", images=2, payload="photo")
@@ -45,6 +46,7 @@ def test_percentile_interpolates() -> None:
     assert bench.percentile([float(v) for v in range(1, 102)], 0.95) == pytest.approx(96.0)
 
 
+@pytest.mark.slow
 def test_mixed_probe_reports_light_latency_alone_and_next_to_heavy_prompts(capsys) -> None:
     bench = _bench()
     result = bench.probe_mixed(clients=1, requests=2)

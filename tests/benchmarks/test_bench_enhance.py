@@ -101,8 +101,30 @@ def test_a_tiny_run_reports_every_case_and_the_summary(bench, photo, tmp_path: P
     assert set(summary["per_kind"]) == {"exposure -0.6 EV", "tilt 4°"} and summary["overall"]["cases"] == 2
     assert summary["enhance_calls"] == 3 and summary["mean_seconds_per_enhance"] > 0
     assert summary["originals"]["photos"] == 1 and 0 < summary["originals"]["random_expected_no_edit"] < 0.05
+    at_run_margin = summary["margin_curve"][0]  # the curve starts at the run's margin: the rates above
+    assert at_run_margin["margin"] == report["settings"]["margin"] == 0.15
+    assert at_run_margin["moved_back"] == summary["overall"]["enhance_moved_back"]
+    assert at_run_margin["originals_no_edit"] == summary["originals"]["enhance_no_edit"]
     printed = capsys.readouterr().out
     assert "| **overall** | 2 |" in printed and "originals: 'no edit helps'" in printed
+    assert "| margin | moved back | originals 'no edit helps' |" in printed
+
+
+def test_the_margin_curve_keeps_a_suggestion_only_where_its_gain_reaches_the_margin(bench) -> None:
+    def case(gain: float, moved_back: bool, prompt: str = "exposure +0.3") -> dict[str, Any]:
+        return {"enhance": {"prompt": prompt, "search_delta": gain, "moved_back": moved_back}}
+
+    cases = [case(0.2, True), case(0.4, True), case(0.6, False), case(0.0, False, "no edit helps")]
+    originals = [
+        {"prompt": "contrast +0.1", "search_delta": 0.3},
+        {"prompt": "no edit helps", "search_delta": 0.0},
+        {"prompt": "error", "search_delta": 0.0},  # a failed call never counts as leaving the photo alone
+    ]
+    curve = {point["margin"]: point for point in bench.margin_curve(cases, originals, 0.15)}
+    assert min(curve) == 0.15 and 0.0 not in curve  # only margins the run's answers can be read at
+    assert curve[0.15] == {"margin": 0.15, "moved_back": 0.5, "originals_no_edit": round(1 / 3, 3)}
+    assert curve[0.25]["moved_back"] == 0.25 and curve[0.35]["originals_no_edit"] == round(2 / 3, 3)
+    assert curve[0.5]["moved_back"] == 0.0 and curve[0.75]["originals_no_edit"] == round(2 / 3, 3)
 
 
 class _Refused(Enhancer):
