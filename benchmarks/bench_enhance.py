@@ -29,7 +29,7 @@ probability 1/(candidates + 1).
 **Margin curve.** The search does not depend on the margin; only the final answer does (the best
 suggestion, or "no edit helps" when its predicted gain is below the margin). So one run at margin ``m``
 also gives the answer at every larger margin: the same edit where its gain reaches it, "no edit" where
-not. The report lists both rates at :data:`MARGINS` (those at least ``m``): the trade-off between moving
+not. The report lists both rates at ``m`` and the larger :data:`MARGINS`: the trade-off between moving
 spoilt photos back and leaving good ones alone that the critic allows, whatever margin is chosen.
 
 Prints a markdown table (per perturbation and overall: the moved-back rate of ``enhance``, of the
@@ -86,7 +86,8 @@ TARGET_MOVED_BACK, TARGET_NO_EDIT = 0.8, 0.7
 MARGINS = (0.0, 0.15, 0.25, 0.35, 0.5, 0.75)
 SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 NO_EDIT = "no edit helps"
-#: The prompt recorded when ``enhance`` fails (its chosen edit refused on the photo itself).
+#: The prompt recorded when ``enhance`` raises (it now moves on to the next suggestion when the photo
+#: refuses one, so this is a guard); such a call never counts as moved back nor as "no edit helps".
 ERROR = "error"
 
 
@@ -215,7 +216,7 @@ def run_case(
     case["enhance"] = {
         "prompt": result.prompt or (ERROR if error else NO_EDIT),
         "delta": round(result.delta, 3),
-        "search_delta": round(result.details.get("search_delta", 0.0), 3),
+        "search_delta": result.details.get("search_delta", 0.0),  # unrounded: compared with margins
         "evaluations": result.evaluations,
         "stopped": result.stopped,
         "seconds": round(wall, 2),
@@ -251,7 +252,7 @@ def run_original(
         "no_edit": result.prompt is None and not error,
         **({"error": error} if error else {}),
         "delta": round(result.delta, 3),
-        "search_delta": round(result.details.get("search_delta", 0.0), 3),
+        "search_delta": result.details.get("search_delta", 0.0),  # unrounded: compared with margins
         "evaluations": result.evaluations,
         "stopped": result.stopped,
         "seconds": round(wall, 2),
@@ -288,8 +289,9 @@ def _row(cases: list[dict[str, Any]]) -> dict[str, Any]:
 def margin_curve(
     cases: list[dict[str, Any]], originals: list[dict[str, Any]], run_margin: float
 ) -> list[dict[str, float | None]]:
-    """The moved-back and "no edit helps" rates at each margin of :data:`MARGINS` not below the run's: a
-    suggestion stands where its predicted gain (``search_delta``) reaches the margin, else no edit."""
+    """The moved-back and "no edit helps" rates at the run's margin and each larger one of
+    :data:`MARGINS`: a suggestion stands where its predicted gain (``search_delta``) reaches the margin,
+    else no edit."""
     done = [c["enhance"] for c in cases if "enhance" in c]
 
     def kept(answer: dict[str, Any], margin: float) -> bool:
@@ -301,8 +303,7 @@ def margin_curve(
             "moved_back": _rate([a["moved_back"] and kept(a, margin) for a in done]),
             "originals_no_edit": _rate([not kept(o, margin) and o["prompt"] != ERROR for o in originals]),
         }
-        for margin in MARGINS
-        if margin >= run_margin
+        for margin in sorted({run_margin, *(m for m in MARGINS if m > run_margin)})
     ]
 
 
@@ -310,7 +311,7 @@ def summarise(
     cases: list[dict[str, Any]], originals: list[dict[str, Any]], run_margin: float = DEFAULT_MARGIN
 ) -> dict[str, Any]:
     """Per perturbation and overall: moved-back rates of ``enhance``, the random draw and the random
-    expectation; the originals' "no edit helps" rates; seconds per ``enhance`` call."""
+    expectation; the originals' "no edit helps" rates; seconds per ``enhance`` call; the margin curve."""
     kinds = list(dict.fromkeys(c["kind"] for c in cases))
     seconds = [c["enhance"]["seconds"] for c in cases if "enhance" in c] + [o["seconds"] for o in originals]
     return {

@@ -123,8 +123,10 @@ class ScorerModel:
 
 class ListCollation:
     """What transformers' batching (``pad_collate_fn``) asks of a feature extractor before it collates a
-    batch: a padding value and side, here none. A scorer's preprocessed inputs are images and strings,
-    which it collates as lists (each key holds the batch's values, in order)."""
+    batch: a padding value and side, here none. A scorer's preprocessed inputs are prepared images
+    (RED-Lite's ``PreparedImage``, otherwise PIL images) and strings, which it collates as lists (each key
+    holds the batch's values, in order); a bare tensor would be concatenated instead, so no scorer's
+    ``prepare`` returns one."""
 
     padding_value = None
     padding_side = None

@@ -31,7 +31,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # its share of the cores, set before torch is imported; two torch processes with a thread per core each
 # run several times slower than with one thread each on a two-core machine.
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
-    _threads = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    _threads = str(max(1, _cores // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
     for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_name, _threads)
 
@@ -40,8 +41,9 @@ PHOTOS_DIR = REPO / "examples" / "photos"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``pytest -n`` (each xdist worker collects), the ``slow`` tests go first, in their order: the
-    scheduler then runs them beside the short ones instead of leaving one to run alone at the end."""
+    """Under ``pytest -n`` (each xdist worker collects, in the same order), the ``slow`` tests go first,
+    in their order: with ``--dist worksteal`` (``make test``) their worker runs them from the start while
+    the others steal its short tests from the end, instead of one long test running alone at the end."""
     if "PYTEST_XDIST_WORKER" in os.environ:
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 

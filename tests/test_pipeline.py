@@ -223,26 +223,21 @@ def test_eight_pairs_go_through_the_base_class_batching(
     assert forward["delta"] == pytest.approx(-backward["delta"], abs=0.011)  # the same two scores
 
 
-def test_preprocess_prepares_the_images_and_only_forward_runs_the_model(
-    lite_pipe, photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    a, b = photo_paths[:2]
-    extractor = lite_pipe.scorer.model.extractor
-    backbone = extractor.backbone
+def test_preprocess_prepares_the_images_and_only_forward_runs_the_model(lite_pipe, photos_dir: Path) -> None:
+    from red_aes.pipeline import pipeline
 
-    class Refused:  # any use of the backbone in preprocess fails the test
-        def __getattr__(self, name: str) -> None:
-            raise AssertionError(f"preprocess used the backbone ({name})")
-
-    monkeypatch.setattr(extractor, "backbone", Refused())
-    item = lite_pipe.preprocess({"original": a, "edited": b})
-    single = lite_pipe.preprocess(a)
+    a, b = photos_dir / "china.jpg", photos_dir / "chelsea.png"  # 640 x 427 and 451 x 300
+    fresh = pipeline("red-aes", model="red-lite")
+    item = fresh.preprocess({"original": a, "edited": b})
+    single = fresh.preprocess(a)
+    assert fresh.scorer.model._extractor is None  # preprocess neither loaded nor ran the backbone
     assert isinstance(item["original"], PreparedImage) and isinstance(single["image"], PreparedImage)
-    assert item["original"].pixels.shape[-1] == extractor.config.long_side  # resized to the working size
-    monkeypatch.setattr(extractor, "backbone", backbone)
-    got = lite_pipe.postprocess(lite_pipe._forward(item))
+    long_side = fresh.scorer.model.feature_config.long_side
+    assert item["original"].pixels.shape[-2:] == (round(427 * long_side / 640), long_side)  # working size
+    assert max(item["edited"].pixels.shape[-2:]) == long_side
+    got = fresh.postprocess(fresh._forward(item))
     assert got == lite_pipe({"original": a, "edited": b}) == lite_pipe.scorer.compare(a, b).to_dict()
-    assert lite_pipe.postprocess(lite_pipe._forward(single)) == lite_pipe.scorer.score(a).to_dict()
+    assert fresh.postprocess(fresh._forward(single)) == lite_pipe.scorer.score(a).to_dict()
 
 
 def test_a_batch_may_mix_pairs_and_single_images(photo_paths: list[Path]) -> None:

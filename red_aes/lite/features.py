@@ -109,15 +109,21 @@ def measured_vector(m: ImageMeasurements) -> np.ndarray:
     return np.array([_TRANSFORMS[t](float(getattr(m, k))) for k, (_, t) in MEASURED.items()], np.float32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PreparedImage:
-    """An image made ready for the backbone (:meth:`FeatureExtractor.prepare`): the model-free part of
-    its feature vector, which a pipeline computes in ``preprocess``."""
+    """An image made ready for the backbone (:func:`prepare_image`): the model-free part of its feature
+    vector, which a pipeline computes in ``preprocess``."""
 
     #: The backbone's normalised input at the working size, ``(1, 3, H, W)``.
     pixels: torch.Tensor
     #: The measured statistics of the full image (part of the vector, and what the reasoning quotes).
     measured: ImageMeasurements
+
+
+def prepare_image(image: Image.Image, config: FeatureConfig) -> PreparedImage:
+    """The backbone's input at ``config.long_side`` and the measured statistics of ``image``: no model
+    is loaded or run, so a pipeline's ``preprocess`` (and its DataLoader workers) can call it."""
+    return PreparedImage(to_input(image, config.long_side), measure_image(image, max_input_pixels=None))
 
 
 class FeatureExtractor:
@@ -146,10 +152,8 @@ class FeatureExtractor:
         return self.embed(prepared), prepared.measured
 
     def prepare(self, image: Image.Image) -> PreparedImage:
-        """The backbone's input at the working size and the measured statistics (no model runs)."""
-        return PreparedImage(
-            to_input(image, self.config.long_side), measure_image(image, max_input_pixels=None)
-        )
+        """:func:`prepare_image` with this extractor's config."""
+        return prepare_image(image, self.config)
 
     def embed(self, prepared: PreparedImage) -> np.ndarray:
         """The feature vector of a prepared image: the backbone's statistics, then the measured ones."""

@@ -2,7 +2,7 @@
 
 A scorer answers two questions: ``compare(original, edited)`` -> :class:`AestheticDelta` and
 ``score(image)`` -> :class:`AestheticScore`. Both take one item or a list; lists are loaded,
-validated and prepared up front, then processed in batches of ``batch_size``. :meth:`BaseScorer.prepare`
+validated up front, then prepared and processed in batches of ``batch_size``. :meth:`BaseScorer.prepare`
 is the model-free part of scoring one image (RED-Lite: the backbone's input tensor and the measured
 statistics; by default the image itself), so that ``pipeline("red-aes")`` runs it in ``preprocess`` and
 only the model in ``_forward`` (:meth:`BaseScorer.compare_prepared`, :meth:`BaseScorer.score_prepared`).
@@ -87,43 +87,44 @@ class BaseScorer:
 
     # -- backend hooks -------------------------------------------------------------------------
     def prepare(self, image: Image.Image) -> Any:
-        """The model-free part of scoring one loaded RGB image (decoding, resizing, measuring), which the
-        pipeline runs in ``preprocess``; the batch and per-item hooks receive its result. By default the
-        image itself."""
+        """The model-free part of scoring one loaded RGB image (resizing, measuring), which the pipeline
+        runs in ``preprocess``; the batch and per-item hooks receive its result. By default the image
+        itself."""
         return image
 
     # A backend that answers one item at a time implements ``_compare_one``/``_score_one`` and keeps the
     # default batch methods; a backend that batches (a VLM, concurrent requests) overrides the batch ones.
+    # Their images are what :meth:`prepare` returned (loaded RGB images unless a backend prepares them).
     def _compare_batch(
         self,
-        originals: list[Image.Image],
-        edited: list[Image.Image],
+        originals: list[Any],
+        edited: list[Any],
         instructions: list[str | None],
         decoding: Decoding,
         **options: Any,
     ) -> list[AestheticDelta]:
-        """Deltas for one batch of already-loaded RGB image pairs; ``options`` are the backend's own.
-        By default, :meth:`_compare_one` for each pair in turn."""
+        """Deltas for one batch of prepared image pairs; ``options`` are the backend's own. By default,
+        :meth:`_compare_one` for each pair in turn."""
         return [
             self._compare_one(original, edit, instruction, decoding, **options)
             for original, edit, instruction in zip(originals, edited, instructions, strict=True)
         ]
 
-    def _score_batch(
-        self, images: list[Image.Image], decoding: Decoding, **options: Any
-    ) -> list[AestheticScore]:
-        """Scores for one batch of already-loaded RGB images; ``options`` are the backend's own. By
-        default, :meth:`_score_one` for each image in turn."""
+    def _score_batch(self, images: list[Any], decoding: Decoding, **options: Any) -> list[AestheticScore]:
+        """Scores for one batch of prepared images; ``options`` are the backend's own. By default,
+        :meth:`_score_one` for each image in turn."""
         return [self._score_one(image, decoding, **options) for image in images]
 
     def _compare_one(
-        self, original: Image.Image, edited: Image.Image, instruction: str | None, decoding: Decoding
+        self, original: Any, edited: Any, instruction: str | None, decoding: Decoding
     ) -> AestheticDelta:
-        """The delta of one loaded pair: what a backend without its own :meth:`_compare_batch` implements."""
+        """The delta of one prepared pair: what a backend without its own :meth:`_compare_batch`
+        implements."""
         raise NotImplementedError(f"{type(self).__name__} implements neither _compare_batch nor _compare_one")
 
-    def _score_one(self, image: Image.Image, decoding: Decoding) -> AestheticScore:
-        """The score of one loaded image: what a backend without its own :meth:`_score_batch` implements."""
+    def _score_one(self, image: Any, decoding: Decoding) -> AestheticScore:
+        """The score of one prepared image: what a backend without its own :meth:`_score_batch`
+        implements."""
         raise NotImplementedError(f"{type(self).__name__} implements neither _score_batch nor _score_one")
 
     # -- public API ----------------------------------------------------------------------------
@@ -140,6 +141,7 @@ class BaseScorer:
     ) -> AestheticDelta | list[AestheticDelta]:
         """Predict ``score(edited) - score(original)``; a list of pairs returns a list of deltas.
 
+        Every image is loaded (and so checked) before any work; each batch is prepared when it runs.
         ``options`` are backend decoding options (e.g. ``max_reasoning_tokens`` of the VLM scorer); a
         backend refuses options it does not have.
         """
@@ -157,14 +159,8 @@ class BaseScorer:
                 raise InputError(f"got {len(instructions)} instructions for {len(originals)} pairs")
         originals = [load_image(x, max_input_pixels=self.max_input_pixels) for x in originals]
         editeds = [load_image(x, max_input_pixels=self.max_input_pixels) for x in editeds]
-        results = self.compare_prepared(
-            [self.prepare(x) for x in originals],
-            [self.prepare(x) for x in editeds],
-            instructions,
-            decoding=decoding,
-            batch_size=batch_size,
-            progress=progress,
-            **options,
+        results = self._compare_batches(
+            originals, editeds, instructions, decoding, batch_size, progress, options, prepare=True
         )
         return results[0] if single else results
 
@@ -179,21 +175,39 @@ class BaseScorer:
         progress: bool = False,
         **options: Any,
     ) -> list[AestheticDelta]:
-        """Deltas of pairs whose images went through :meth:`prepare` (the model part of :meth:`compare`,
-        which a pipeline's ``_forward`` runs), in batches of ``batch_size``."""
-        decoding = _check_decoding(decoding)
+        """Deltas of pairs whose images went through :meth:`prepare`: the model part of :meth:`compare`,
+        which a pipeline's ``_forward`` runs, in batches of ``batch_size``."""
         if not len(originals) == len(edited) == len(instructions):
             raise InputError(
                 f"got {len(originals)} originals, {len(edited)} edited images and {len(instructions)} "
                 "instructions"
             )
+        return self._compare_batches(
+            originals, edited, instructions, _check_decoding(decoding), batch_size, progress, options
+        )
+
+    def _compare_batches(
+        self,
+        originals: Sequence[Any],
+        edited: Sequence[Any],
+        instructions: Sequence[str | None],
+        decoding: Decoding,
+        batch_size: int | None,
+        progress: bool,
+        options: dict[str, Any],
+        *,
+        prepare: bool = False,
+    ) -> list[AestheticDelta]:
+        """:meth:`_compare_batch` over batches of ``batch_size`` (with
+        ``prepare``, each item through :meth:`prepare` first)."""
+        ready = self.prepare if prepare else (lambda image: image)
         results: list[AestheticDelta] = []
         for idx in tqdm(
             _batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress
         ):
             results += self._compare_batch(
-                [originals[i] for i in idx],
-                [edited[i] for i in idx],
+                [ready(originals[i]) for i in idx],
+                [ready(edited[i]) for i in idx],
                 [instructions[i] for i in idx],
                 decoding,
                 **options,
@@ -211,20 +225,14 @@ class BaseScorer:
     ) -> AestheticScore | list[AestheticScore]:
         """Absolute aesthetic score in ``score_range``; a list of images returns a list of scores.
 
-        ``options`` are backend decoding options, as for :meth:`compare`.
+        Loaded and prepared as in :meth:`compare`; ``options`` are backend decoding options.
         """
         decoding = _check_decoding(decoding)
         single = not _is_batch(image)
         images = [
             load_image(x, max_input_pixels=self.max_input_pixels) for x in ([image] if single else image)
         ]
-        results = self.score_prepared(
-            [self.prepare(x) for x in images],
-            decoding=decoding,
-            batch_size=batch_size,
-            progress=progress,
-            **options,
-        )
+        results = self._score_batches(images, decoding, batch_size, progress, options, prepare=True)
         return results[0] if single else results
 
     def score_prepared(
@@ -236,14 +244,28 @@ class BaseScorer:
         progress: bool = False,
         **options: Any,
     ) -> list[AestheticScore]:
-        """Scores of images that went through :meth:`prepare` (the model part of :meth:`score`), in
+        """Scores of images that went through :meth:`prepare`: the model part of :meth:`score`, in
         batches of ``batch_size``."""
-        decoding = _check_decoding(decoding)
+        return self._score_batches(images, _check_decoding(decoding), batch_size, progress, options)
+
+    def _score_batches(
+        self,
+        images: Sequence[Any],
+        decoding: Decoding,
+        batch_size: int | None,
+        progress: bool,
+        options: dict[str, Any],
+        *,
+        prepare: bool = False,
+    ) -> list[AestheticScore]:
+        """:meth:`_score_batch` over batches of ``batch_size`` (with
+        ``prepare``, each item through :meth:`prepare` first)."""
+        ready = self.prepare if prepare else (lambda image: image)
         results: list[AestheticScore] = []
         for idx in tqdm(
             _batches(len(images), batch_size or self.batch_size), desc="score", disable=not progress
         ):
-            results += self._score_batch([images[i] for i in idx], decoding, **options)
+            results += self._score_batch([ready(images[i]) for i in idx], decoding, **options)
         return results
 
     def stream_compare(

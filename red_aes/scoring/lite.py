@@ -15,7 +15,7 @@ from PIL import Image
 from red_aes.errors import InputError
 from red_aes.images import DEFAULT_MAX_INPUT_PIXELS
 from red_aes.lite.explain import shapley_groups
-from red_aes.lite.features import BACKBONE_GROUP, FACT_GROUPS, PreparedImage
+from red_aes.lite.features import BACKBONE_GROUP, FACT_GROUPS, PreparedImage, prepare_image
 from red_aes.lite.model import RedLiteModel
 from red_aes.measure import (
     ImageMeasurements,
@@ -105,7 +105,7 @@ class RedLiteScorer(BaseScorer):
     def prepare(self, image: Image.Image) -> PreparedImage:
         """The backbone's input at the working size and the measured statistics: what
         ``pipeline("red-aes")`` computes in ``preprocess``, before the backbone and head run."""
-        return self.model.extractor.prepare(image)
+        return prepare_image(image, self.model.feature_config)  # the backbone is loaded on first use
 
     def _features(self, image: Image.Image | PreparedImage) -> tuple[np.ndarray, ImageMeasurements]:
         prepared = image if isinstance(image, PreparedImage) else self.prepare(image)

@@ -122,6 +122,7 @@ def test_the_margin_curve_keeps_a_suggestion_only_where_its_gain_reaches_the_mar
     ]
     curve = {point["margin"]: point for point in bench.margin_curve(cases, originals, 0.15)}
     assert min(curve) == 0.15 and 0.0 not in curve  # only margins the run's answers can be read at
+    assert [p["margin"] for p in bench.margin_curve(cases, originals, 0.2)] == [0.2, 0.25, 0.35, 0.5, 0.75]
     assert curve[0.15] == {"margin": 0.15, "moved_back": 0.5, "originals_no_edit": round(1 / 3, 3)}
     assert curve[0.25]["moved_back"] == 0.25 and curve[0.35]["originals_no_edit"] == round(2 / 3, 3)
     assert curve[0.5]["moved_back"] == 0.0 and curve[0.75]["originals_no_edit"] == round(2 / 3, 3)
