@@ -37,7 +37,7 @@ demo: install
 test: install system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -q -ra -n auto --maxprocesses=4 --dist worksteal
+	$(PY) -m pytest -q -ra -n auto --maxprocesses=4
 
 lint: install
 	$(VENV)/bin/ruff check .

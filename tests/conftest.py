@@ -40,14 +40,6 @@ REPO = Path(__file__).resolve().parent.parent
 PHOTOS_DIR = REPO / "examples" / "photos"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``pytest -n`` (each xdist worker collects, in the same order), the ``slow`` tests go first,
-    in their order: with ``--dist worksteal`` (``make test``) their worker runs them from the start while
-    the others steal its short tests from the end, instead of one long test running alone at the end."""
-    if "PYTEST_XDIST_WORKER" in os.environ:
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(scope="session")
 def repo() -> Path:
     """The repository root (the source checkout the tests run from)."""
