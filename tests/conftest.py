@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# `make test` runs the suite in parallel (`pytest -n auto`): each worker, and each process it starts, gets
+# Under `pytest -n N` (pytest-xdist) each worker, and each process it starts, gets
 # its share of the cores, set before torch is imported; two torch processes with a thread per core each
 # run several times slower than with one thread each on a two-core machine.
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
