@@ -27,9 +27,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# Under `pytest -n N` (pytest-xdist) each worker, and each process it starts, gets
-# its share of the cores, set before torch is imported; two torch processes with a thread per core each
-# run several times slower than with one thread each on a two-core machine.
+# Under `pytest -n N` (pytest-xdist) each worker, and each process it starts, gets its share of the cores,
+# set before torch is imported: two torch processes with a thread per core each run several times slower
+# than with one thread each on a two-core machine.
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
     _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     _threads = str(max(1, _cores // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
