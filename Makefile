@@ -31,8 +31,8 @@ system-deps:
 demo: install
 	$(PY) app.py
 
-# The suite runs in one process: `pytest -n 2` (pytest-xdist, dev extra) halves its time, but an
-# `accelerate launch` test crashed once under it (docs/architecture.md). It includes tests/test_wheel.py:
+# The suite runs in one process; `pytest -n 2` (pytest-xdist, dev extra) halves its time (an `accelerate
+# launch` test is flaky either way: docs/architecture.md). It includes tests/test_wheel.py:
 # scripts/wheel_check.sh builds the wheel, installs it in a new venv (on the locked set installed here) and
 # runs the first commands from a folder outside the checkout.
 test: install system-deps
