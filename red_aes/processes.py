@@ -8,6 +8,9 @@ without GPUs, would see N unrelated single processes that each do all the work.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -17,3 +20,36 @@ def process_state() -> Any:
     from accelerate.utils import parse_flag_from_env
 
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
+
+
+def leave_processes(*, wait: bool) -> None:
+    """End this process's part in an ``accelerate launch``: wait for the others (when ``wait``), then
+    destroy the process group. Nothing happens outside a launch.
+
+    A process that exits with its process group still up can abort while the interpreter tears it
+    down ("terminate called without an active exception", SIGABRT), which fails the whole launch after
+    its work is done; so every command leaves the group explicitly. ``wait`` is for a command that
+    returned: after an exception the other processes may be inside a different collective, and waiting
+    for them could hang.
+    """
+    dist = sys.modules.get("torch.distributed")  # never imported: no group was ever started
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return
+    if wait:
+        try:
+            dist.barrier()
+        except RuntimeError as err:  # another process has already gone (it failed): nothing to wait for
+            print(f"red-aes: the other processes were not waited for ({err})", file=sys.stderr)
+    dist.destroy_process_group()
+
+
+@contextmanager
+def leaving_process_group() -> Iterator[None]:
+    """Run an entry point's work, then :func:`leave_processes`: waiting for the other processes when the
+    work returned, not when it raised."""
+    returned = False
+    try:
+        yield
+        returned = True
+    finally:
+        leave_processes(wait=returned)

@@ -37,6 +37,7 @@ from red_aes.commands import (
 )
 from red_aes.commands import eval as eval_
 from red_aes.errors import RedAesError
+from red_aes.processes import leaving_process_group
 
 #: The command modules, in the order ``red-aes --help`` lists them.
 COMMANDS = (compare, score, cull, edit, enhance, measure, eval_, data, train, lite, demo, make_tiny, env)
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with leaving_process_group():  # under accelerate launch: leave it before the interpreter exits
+            return int(args.func(args) or 0)
     except USER_ERRORS as err:
         print(f"red-aes {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -170,4 +170,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    from red_aes.processes import leaving_process_group
+
+    with leaving_process_group():  # under accelerate launch: leave it before the interpreter exits
+        main(sys.argv[1:])

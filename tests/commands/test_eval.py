@@ -132,7 +132,7 @@ def test_accelerate_launch_splits_scoring_and_writes_the_single_process_outputs(
     single, launched = tmp_path / "single", tmp_path / "launched"
     assert main([*argv, "--out", str(single)]) == 0
     run = accelerate_cli([*argv, "--out", str(launched)], timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     # the two processes asked 4 + 3 questions; the main process's report pass asked none
     assert run.stdout.count("scored its share") == 2  # both processes ran, each on its own shard
     assert run.stdout.count("answers computed") == 1
