@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from red_aes.measure import MIDDLE_GREY, linear_to_srgb, luma, srgb_to_linear, to_float, to_image
 
@@ -58,12 +58,14 @@ def convolve_linear(srgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """An sRGB array convolved with a normalised 2-D ``kernel`` in linear light (where optical blur
     happens), with reflected borders so the size is kept; returns linear RGB. FFT-based, so wide kernels
     are cheap."""
+    from scipy.signal import fftconvolve  # scipy.signal costs half a second to import: only when blurring
+
     kh, kw = kernel.shape
     linear = srgb_to_linear(srgb)
     padded = np.pad(
         linear, ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2), (0, 0)), mode="reflect"
     )
-    return signal.fftconvolve(padded, kernel[..., None], mode="valid", axes=(0, 1))
+    return fftconvolve(padded, kernel[..., None], mode="valid", axes=(0, 1))
 
 
 def gaussian_kernel(sigma_x: float, sigma_y: float, degrees: float) -> np.ndarray:

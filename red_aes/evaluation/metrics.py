@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 
 from red_aes.errors import InputError
 from red_aes.types import NO_CHANGE_BAND
@@ -74,14 +73,18 @@ def _pearson(y: np.ndarray, x: np.ndarray) -> float:
 
 def srcc(labels: ArrayLike, preds: ArrayLike) -> float | None:
     """Spearman rank correlation (Pearson of average ranks, as scipy.stats.spearmanr); None when undefined."""
+    from scipy.stats import rankdata  # scipy.stats costs half a second to import: `red-aes --help` never does
+
     y, x = _pair(labels, preds)
-    return _pearson(stats.rankdata(y), stats.rankdata(x)) if _defined(y, x) else None
+    return _pearson(rankdata(y), rankdata(x)) if _defined(y, x) else None
 
 
 def krcc(labels: ArrayLike, preds: ArrayLike) -> float | None:
     """Kendall rank correlation (tau-b, which handles ties); None when undefined."""
+    from scipy.stats import kendalltau
+
     y, x = _pair(labels, preds)
-    return float(stats.kendalltau(y, x).statistic) if _defined(y, x) else None
+    return float(kendalltau(y, x).statistic) if _defined(y, x) else None
 
 
 def plcc(labels: ArrayLike, preds: ArrayLike) -> float | None:
@@ -128,6 +131,8 @@ def fit_logistic(labels: ArrayLike, preds: ArrayLike) -> LogisticFit:
     rising = np.corrcoef(x, y)[0, 1] >= 0
     b1, b2 = (y.max(), y.min()) if rising else (y.min(), y.max())
     init = [b1, b2, float(x.mean()), float(x.std()) or 1.0]
+    from scipy import optimize
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optimize.OptimizeWarning)
@@ -288,6 +293,8 @@ def bootstrap_ci(
     """
     if n_resamples <= 0 or n == 0:
         return None
+    from scipy import stats
+
     rng = np.random.default_rng(seed)
     values = []
     with warnings.catch_warnings():
