@@ -31,14 +31,14 @@ system-deps:
 demo: install
 	$(PY) app.py
 
-# The suite runs in one process; `pytest -n 2` (pytest-xdist, dev extra) halves its time (an `accelerate
-# launch` test is flaky either way: docs/architecture.md). It includes tests/test_wheel.py:
-# scripts/wheel_check.sh builds the wheel, installs it in a new venv (on the locked set installed here) and
-# runs the first commands from a folder outside the checkout.
+# The suite runs on every core (pytest-xdist, at most 4 workers; tests/conftest.py gives each worker its
+# share of torch threads). It includes tests/test_wheel.py: scripts/wheel_check.sh builds the wheel,
+# installs it in a new venv (on the locked set installed here) and runs the first commands from a folder
+# outside the checkout.
 test: install system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra -n auto --maxprocesses=4
 
 lint: install
 	$(VENV)/bin/ruff check .
