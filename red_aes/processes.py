@@ -23,24 +23,29 @@ def process_state() -> Any:
 
 
 def leave_processes(*, wait: bool) -> None:
-    """End this process's part in an ``accelerate launch``: wait for the others (when ``wait``), then
-    destroy the process group. Nothing happens outside a launch.
+    """End this process's part in an ``accelerate launch``: wait for the others (when ``wait`` and the
+    group is gloo's, i.e. CPU processes), then destroy the process group. Nothing happens outside a launch.
 
     A process that exits with its process group still up can abort while the interpreter tears it
-    down ("terminate called without an active exception", SIGABRT), which fails the whole launch after
-    its work is done; so every command leaves the group explicitly. ``wait`` is for a command that
-    returned: after an exception the other processes may be inside a different collective, and waiting
-    for them could hang.
+    down ("terminate called without an active exception", SIGABRT, seen with gloo), which fails the whole
+    launch after its work is done; so every entry point leaves the group explicitly. ``wait`` is for
+    work that returned: after an exception the other processes may be inside a different collective.
+    Only gloo waits: a gloo barrier that times out (the main process's own work after the last
+    collective, such as a Hub push, took longer than the group's timeout) raises and is reported, where
+    NCCL's watchdog would abort the waiting process instead.
     """
     dist = sys.modules.get("torch.distributed")  # never imported: no group was ever started
     if dist is None or not dist.is_available() or not dist.is_initialized():
         return
-    if wait:
+    if wait and dist.get_backend() == "gloo":
         try:
             dist.barrier()
-        except RuntimeError as err:  # another process has already gone (it failed): nothing to wait for
+        except RuntimeError as err:  # another process failed and left, or the barrier timed out
             print(f"red-aes: the other processes were not waited for ({err})", file=sys.stderr)
-    dist.destroy_process_group()
+    try:
+        dist.destroy_process_group()
+    except RuntimeError as err:  # never hide the command's own outcome behind the teardown's
+        print(f"red-aes: the process group was not destroyed cleanly ({err})", file=sys.stderr)
 
 
 @contextmanager

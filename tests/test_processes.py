@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from launch import run_python
 
@@ -30,7 +31,7 @@ def test_accelerate_use_cpu_is_read_from_the_environment() -> None:
     assert json.loads(result.stdout) == [True, "cpu", 1]
 
 
-def test_every_command_leaves_the_process_group_it_ran_in(tmp_path) -> None:
+def test_every_command_leaves_the_process_group_it_ran_in(tmp_path: Path) -> None:
     """A command run in a (one-process, gloo) process group leaves it before returning, whether it
     succeeded or failed; a process that exits with the group up can abort in its teardown."""
     code = (
@@ -38,7 +39,7 @@ def test_every_command_leaves_the_process_group_it_ran_in(tmp_path) -> None:
         "from red_aes.commands.red_aes_cli import main\n"
         "left = []\n"
         "for argv in (['env'], ['measure', sys.argv[1]]):\n"
-        f"    store = 'file://{tmp_path}/store-' + argv[0]\n"
+        f"    store = {f'file://{tmp_path}/store-'!r} + argv[0]\n"
         "    dist.init_process_group('gloo', init_method=store, rank=0, world_size=1)\n"
         "    code = main(argv)\n"
         "    left.append([code, dist.is_initialized()])\n"
@@ -48,3 +49,31 @@ def test_every_command_leaves_the_process_group_it_ran_in(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-c", code, missing], capture_output=True, text=True, timeout=99)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == [[0, False], [2, False]]
+
+
+def test_a_process_that_failed_does_not_keep_the_others_waiting(tmp_path: Path) -> None:
+    """Two gloo processes: one command returns, the other fails on bad input. The failed one leaves at
+    once, without waiting; the one that returned finds nobody to wait for, says so, and exits too."""
+    store = f"file://{tmp_path}/store"
+    code = (
+        "import json, sys, torch.distributed as dist\n"
+        "from red_aes.commands.red_aes_cli import main\n"
+        "rank = int(sys.argv[1])\n"
+        f"dist.init_process_group('gloo', init_method={store!r}, rank=rank, world_size=2)\n"
+        "code = main(['env'] if rank == 0 else ['measure', sys.argv[2]])\n"
+        "print(json.dumps([code, dist.is_initialized()]))\n"
+    )
+    missing = str(tmp_path / "missing.jpg")
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(rank), missing],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
+    (out0, err0), (out1, err1) = (run.communicate(timeout=120) for run in runs)
+    assert [run.returncode for run in runs] == [0, 0], err0 + err1
+    assert json.loads(out0.splitlines()[-1]) == [0, False] and json.loads(out1.splitlines()[-1]) == [2, False]
+    assert "the other processes were not waited for" in err0 and "missing.jpg" in err1

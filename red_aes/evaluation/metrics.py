@@ -73,7 +73,7 @@ def _pearson(y: np.ndarray, x: np.ndarray) -> float:
 
 def srcc(labels: ArrayLike, preds: ArrayLike) -> float | None:
     """Spearman rank correlation (Pearson of average ranks, as scipy.stats.spearmanr); None when undefined."""
-    from scipy.stats import rankdata  # scipy.stats costs half a second to import: `red-aes --help` never does
+    from scipy.stats import rankdata  # half a second to import: so `red-aes --help` never imports it
 
     y, x = _pair(labels, preds)
     return _pearson(rankdata(y), rankdata(x)) if _defined(y, x) else None
@@ -123,6 +123,8 @@ def fit_logistic(labels: ArrayLike, preds: ArrayLike) -> LogisticFit:
     Falls back to the identity (``params=None``) with a message when there are fewer than 5 items, a
     constant side, or no convergence.
     """
+    from scipy import optimize
+
     y, x = _pair(labels, preds)
     if len(y) < 5 or not _defined(y, x):
         return LogisticFit(
@@ -131,8 +133,6 @@ def fit_logistic(labels: ArrayLike, preds: ArrayLike) -> LogisticFit:
     rising = np.corrcoef(x, y)[0, 1] >= 0
     b1, b2 = (y.max(), y.min()) if rising else (y.min(), y.max())
     init = [b1, b2, float(x.mean()), float(x.std()) or 1.0]
-    from scipy import optimize
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optimize.OptimizeWarning)

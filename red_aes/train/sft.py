@@ -23,6 +23,7 @@ from typing import Any
 
 from red_aes.data.loading import load_red_split
 from red_aes.errors import InputError
+from red_aes.processes import leaving_process_group
 from red_aes.train.config import RedAesArguments, parse_recipe
 from red_aes.train.data import sft_examples
 from red_aes.train.modeling import load_policy, load_processor
@@ -62,7 +63,5 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    from red_aes.processes import leaving_process_group
-
     with leaving_process_group():  # under accelerate launch: leave it before the interpreter exits
         main(sys.argv[1:])
