@@ -1,4 +1,5 @@
-"""The process state under ``accelerate launch``: the one place that creates it.
+"""The process state under ``accelerate launch``: the one place that creates it, and the one that
+leaves its process group at the end of every entry point (:func:`leaving_process_group`).
 
 Dataset builds and benchmark runs split their work across the processes of an ``accelerate launch``
 (one per GPU). ``ACCELERATE_USE_CPU`` (set by ``accelerate launch --cpu`` or by hand) asks for CPU
