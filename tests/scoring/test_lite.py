@@ -17,7 +17,7 @@ from red_aes.editing.classical import ClassicalEditor
 from red_aes.editing.operations import Operation, jpeg_amount
 from red_aes.errors import InputError
 from red_aes.images import load_image
-from red_aes.measure import ImageMeasurements
+from red_aes.measure import ImageMeasurements, measure_image
 from red_aes.scoring import load_scorer
 from red_aes.scoring.lite import MENTION_THRESHOLD, RedLiteScorer
 
@@ -256,11 +256,11 @@ def test_every_named_share_agrees_with_the_measured_change_it_names(lite, photos
     editor = ClassicalEditor()
     edits = [*STRONG.values(), *TWO_SIDED.values(), [Operation("grain", 8.0)], [Operation("denoise", 1.0)]]
     for photo in photos[:4]:
-        before = lite.score_measured(photo)[1]  # measure_image(photo): the last test checks they agree
+        before = measure_image(photo)  # what the feature vector holds: the last test checks they agree
         for ops in edits:
             edited = editor.apply(photo, ops, seed=1).image
             d = lite.compare(photo, edited, decoding="reasoning")
-            after = lite.score_measured(edited)[1]
+            after = measure_image(edited)
             for statistic in DECREASING:
                 group = MEASURED[statistic][0]
                 change = getattr(after, statistic) - getattr(before, statistic)
@@ -281,8 +281,6 @@ def test_a_uniform_frame_is_flagged_not_scored_as_a_photo(lite, photos) -> None:
 def test_score_measured_is_the_score_and_the_measurements_of_one_pass(fresh_lite, photos) -> None:
     """What ``red-aes cull`` asks for: the same score as ``score`` and the same statistics as
     ``measure_image`` of the loaded photo, from one feature extraction."""
-    from red_aes.measure import measure_image
-
     lite = fresh_lite
     for photo in photos[:2]:
         result, measured = lite.score_measured(photo)
