@@ -23,7 +23,19 @@ def process_state() -> Any:
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
 
 
-def leave_processes(*, wait: bool) -> None:
+@contextmanager
+def leaving_process_group() -> Iterator[None]:
+    """Run an entry point's work, then :func:`_leave_process_group`: waiting for the other processes when the
+    work returned, not when it raised."""
+    returned = False
+    try:
+        yield
+        returned = True
+    finally:
+        _leave_process_group(wait=returned)
+
+
+def _leave_process_group(*, wait: bool) -> None:
     """End this process's part in an ``accelerate launch``: wait for the others (when ``wait`` and the
     group is gloo's, i.e. CPU processes), then destroy the process group. Nothing happens outside a launch.
 
@@ -47,15 +59,3 @@ def leave_processes(*, wait: bool) -> None:
         dist.destroy_process_group()
     except RuntimeError as err:  # never hide the command's own outcome behind the teardown's
         print(f"red-aes: the process group was not destroyed cleanly ({err})", file=sys.stderr)
-
-
-@contextmanager
-def leaving_process_group() -> Iterator[None]:
-    """Run an entry point's work, then :func:`leave_processes`: waiting for the other processes when the
-    work returned, not when it raised."""
-    returned = False
-    try:
-        yield
-        returned = True
-    finally:
-        leave_processes(wait=returned)
