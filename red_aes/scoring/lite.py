@@ -95,8 +95,8 @@ class RedLiteScorer(BaseScorer):
         batch_size: int = 8,
         max_input_pixels: int | None = DEFAULT_MAX_INPUT_PIXELS,
     ) -> RedLiteScorer:
-        """Registry constructor. ``adapter`` is a RED-Lite folder or Hub model repo (the trained head on
-        the frozen backbone); None loads the weights shipped in the package."""
+        """Registry constructor. ``adapter`` is a RED-Lite folder or Hub model repo (the trained head and
+        any fine-tuned backbone blocks); None loads the weights shipped in the package."""
         if model != cls.name:
             raise InputError(f"RedLiteScorer serves model 'red-lite', not {model!r}")
         weights = RedLiteModel.from_pretrained(adapter, revision=revision, token=token)

@@ -51,3 +51,23 @@ def test_the_feature_cache_key_follows_the_measured_statistics(monkeypatch) -> N
     assert before == LadderConfig().key(FeatureConfig().cache_identity())  # deterministic
     monkeypatch.setitem(features.MEASURED, "detail_energy", ("detail", "identity"))
     assert LadderConfig().key(config.cache_identity()) != before
+
+
+def test_the_cached_block_input_gives_back_the_vector_through_the_same_blocks(
+    photo_paths: list[Path],
+) -> None:
+    """What fine-tuning caches (the input of block 10, float16) and runs (the blocks from it, then the
+    pooling) gives the vector :meth:`FeatureExtractor.embed` gives, within float16 rounding."""
+    import torch
+
+    extractor = FeatureExtractor(FeatureConfig(long_side=256))
+    prepared = extractor.prepare(load_image(photo_paths[0]))
+    vector, block_input = extractor.embed_with_input(prepared, 10)
+    assert np.array_equal(vector, extractor.embed(prepared))
+    deep = extractor.dim - len(MEASURED)
+    with torch.no_grad():
+        again = extractor.deep_features(block_input.to(torch.float16).float(), 10)[0].numpy()
+    np.testing.assert_allclose(again, vector[:deep], rtol=0.02, atol=0.02)
+    with torch.no_grad():
+        earlier = extractor.deep_features(extractor.embed_with_input(prepared, 8)[1], 8)[0].numpy()
+    np.testing.assert_allclose(earlier, vector[:deep], rtol=1e-5, atol=1e-5)

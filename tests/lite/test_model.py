@@ -64,3 +64,36 @@ def test_what_is_not_a_red_lite_model_is_refused(tmp_path: Path) -> None:
     (other / "red_aes.json").write_text('{"backend": "red-aes"}')
     with pytest.raises(LiteLoadError, match="names backend 'red-aes', not red-lite"):
         RedLiteModel.from_pretrained(other)
+
+
+def test_a_fine_tuned_block_is_saved_beside_the_head_and_never_changes_the_shared_backbone(
+    photo_paths: list[Path], tmp_path: Path
+) -> None:
+    """A model's own copy of block 10 round-trips through ``model.safetensors`` and is used for its
+    features; a model without one keeps the frozen backbone's (the backbone is shared per process)."""
+    import copy
+    import json
+
+    import torch
+
+    from red_aes.lite.backbone import load_backbone
+
+    base = RedLiteModel.from_pretrained()
+    block = copy.deepcopy(load_backbone(base.feature_config.backbone)._blocks[10])
+    with torch.no_grad():
+        for parameter in block.parameters():
+            parameter.mul_(1.05)
+    tuned = RedLiteModel(base.feature_config, base.head, base.metadata, {10: block})
+    image = load_image(photo_paths[0])
+    frozen_before = RedLiteModel(base.feature_config, base.head).extractor(image)
+    vector = tuned.extractor(image)
+    assert not np.allclose(vector, frozen_before)
+    assert np.array_equal(RedLiteModel(base.feature_config, base.head).extractor(image), frozen_before)
+    folder = tuned.save_pretrained(tmp_path / "tuned")
+    assert json.loads((folder / "config.json").read_text())["tuned_blocks"] == [10]
+    loaded = RedLiteModel.from_pretrained(folder)
+    assert list(loaded.blocks) == [10] and np.array_equal(loaded.extractor(image), vector)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "tuned_blocks": [9]}))
+    with pytest.raises(LiteLoadError, match="no weights for the fine-tuned block 9"):
+        RedLiteModel.from_pretrained(folder)
