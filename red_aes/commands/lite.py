@@ -87,6 +87,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-epochs", dest="max_epochs", type=int)
     p.add_argument("--patience", type=int)
     p.add_argument("--learning-rate", dest="learning_rate", type=float)
+    p.add_argument(
+        "--tune-blocks",
+        dest="tune_blocks",
+        type=int,
+        help="fine-tune the last N blocks of the backbone's stride-16 stage with the head (0: frozen)",
+    )
+    p.add_argument("--tune-epochs", dest="tune_epochs", type=int)
+    p.add_argument("--tune-learning-rate", dest="tune_learning_rate", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--feature-cache", dest="feature_cache")
     p.add_argument("--no-progress", action="store_true")

@@ -55,6 +55,8 @@ def write_card(folder: str | Path, model: RedLiteModel, repo_id: str = "red-aes/
         per_attribute=validation.get("validation", {}).get("per_attribute", {}),
         untrained=training.get("untrained_val_order_accuracy", float("nan")),
         best_epoch=training.get("best_epoch"),
+        tuning=training.get("tuning"),
+        tuned=sorted(model.blocks),
         evaluation=evaluation.read_text() if evaluation.is_file() else "",
     )
     card.save(folder / "README.md")

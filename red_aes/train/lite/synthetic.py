@@ -28,7 +28,9 @@ above a heavily degraded (loss ≥ :data:`CROSS_PHOTO_MIN_LOSS`) image of anothe
 
 Images are never stored: each crop's feature vectors are computed once and cached as one ``.npz`` file
 keyed by the photo's content, the crop index and the configuration, so an interrupted build resumes where
-it stopped and re-training with other head settings takes seconds. Photos are split by content hash
+it stopped and re-training with other head settings takes seconds. When backbone blocks are to be
+fine-tuned, the input of the first of them is cached beside it (float16, one more file per crop), so
+fine-tuning never runs the frozen blocks again. Photos are split by content hash
 (:func:`validation_photos`).
 """
 
@@ -42,6 +44,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
+import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -162,6 +165,9 @@ class CropFamily:
     ladder: np.ndarray
     level: np.ndarray
     scenario: list[str]
+    #: Per image, the float16 ``(C, h, w)`` input of the first fine-tuned backbone block (None unless
+    #: asked for: :func:`build_families` ``tune_from``).
+    inputs: list[np.ndarray] | None = None
 
 
 def photo_files(folder: str | Path) -> list[Path]:
@@ -246,10 +252,17 @@ def aesthetic_edit(rng: np.random.Generator) -> Operation:
 
 
 def build_family(
-    photo: Image.Image, digest: str, index: int, extractor: FeatureExtractor, config: LadderConfig, split: str
+    photo: Image.Image,
+    digest: str,
+    index: int,
+    extractor: FeatureExtractor,
+    config: LadderConfig,
+    split: str,
+    tune_from: int | None = None,
 ) -> CropFamily:
     """Crop ``index`` of a photo (saved as a camera would), its base, ladders, re-save, aesthetic edits
-    and grain-on-blur ladders, and their feature vectors."""
+    and grain-on-blur ladders, and their feature vectors (with ``tune_from``, also the input of that
+    backbone block, in one pass)."""
     photo_seed = int(digest, 16) % 2**32
     rng = np.random.default_rng([config.seed, photo_seed, index])
     clean = _crop(photo, rng, config)
@@ -283,20 +296,41 @@ def build_family(
         for level in config.levels:
             step = grain.scaled(level)
             images.append((step.apply(blurred), soft.then(step).loss(), "soft", j, level, GRAIN_ON_BLUR))
+    vectors, inputs = [], []
+    for image, *_ in images:
+        if tune_from is None:
+            vectors.append(extractor(image))
+            continue
+        vector, block_input = extractor.embed_with_input(extractor.prepare(image), tune_from)
+        vectors.append(vector)
+        inputs.append(block_input[0].to(torch.float16).numpy())
     return CropFamily(
         photo=digest,
         split=split,
-        features=np.stack([extractor(image) for image, *_ in images]).astype(np.float32),
+        features=np.stack(vectors).astype(np.float32),
         loss=np.array([i[1] for i in images]),
         role=[i[2] for i in images],
         ladder=np.array([i[3] for i in images]),
         level=np.array([i[4] for i in images]),
         scenario=[i[5] for i in images],
+        inputs=inputs if tune_from is not None else None,
     )
 
 
-def _save(family: CropFamily, file: Path) -> None:
-    """Write one family's cache file (atomically; the split is not stored: it follows the photo set)."""
+def _inputs_file(file: Path, block: int) -> Path:
+    """The cache file of a family's block inputs, beside its features: ``<digest>-<crop>.in<block>.npz``."""
+    return file.with_name(f"{file.stem}.in{block}.npz")
+
+
+def _save(family: CropFamily, file: Path, tune_from: int | None = None) -> None:
+    """Write one family's cache file, and its block inputs' with ``tune_from`` (atomically, the inputs
+    first, so a features file never lacks the inputs it was built with; the split is not stored: it
+    follows the photo set)."""
+    if tune_from is not None and family.inputs is not None:
+        inputs = _inputs_file(file, tune_from)
+        tmp = inputs.with_name(f"{inputs.stem}.tmp.npz")
+        np.savez(tmp, **{f"a{i}": a for i, a in enumerate(family.inputs)})
+        tmp.replace(inputs)
     tmp = file.with_suffix(".tmp.npz")
     meta = {"photo": family.photo, "role": family.role, "scenario": family.scenario}
     arrays = {k: getattr(family, k) for k in ("features", "loss", "ladder", "level")}
@@ -304,7 +338,11 @@ def _save(family: CropFamily, file: Path) -> None:
     tmp.replace(file)
 
 
-def _load(file: Path, split: str) -> CropFamily:
+def _load(file: Path, split: str, tune_from: int | None = None) -> CropFamily:
+    inputs = None
+    if tune_from is not None:
+        with np.load(_inputs_file(file, tune_from)) as data:
+            inputs = [data[f"a{i}"] for i in range(len(data.files))]
     with np.load(file) as data:
         meta = json.loads(str(data["meta"]))
         return CropFamily(
@@ -316,14 +354,21 @@ def _load(file: Path, split: str) -> CropFamily:
             ladder=data["ladder"],
             level=data["level"],
             scenario=meta["scenario"],
+            inputs=inputs,
         )
 
 
 def build_families(
-    photos: str | Path, extractor: FeatureExtractor, config: LadderConfig, cache: Path, progress: bool = True
+    photos: str | Path,
+    extractor: FeatureExtractor,
+    config: LadderConfig,
+    cache: Path,
+    progress: bool = True,
+    tune_from: int | None = None,
 ) -> tuple[list[CropFamily], int]:
     """Every crop family of every photo in ``photos``, from ``cache`` where already built (so a stopped
-    build resumes); returns the families and how many came from the cache."""
+    build resumes); returns the families and how many came from the cache. With ``tune_from``, each
+    family also carries the input of that backbone block; a cached family without them is rebuilt."""
     config.validate()
     folder = cache / config.key(extractor.config.cache_identity())
     folder.mkdir(parents=True, exist_ok=True)
@@ -337,13 +382,14 @@ def build_families(
         photo = None
         for index in range(config.crops_per_photo):
             file = folder / f"{digest}-{index}.npz"
-            if file.is_file():
-                families.append(_load(file, split))
+            cached = file.is_file() and (tune_from is None or _inputs_file(file, tune_from).is_file())
+            if cached:
+                families.append(_load(file, split, tune_from))
                 hits += 1
             else:
                 photo = photo or load_image(path.read_bytes(), max_input_pixels=None)
-                family = build_family(photo, digest, index, extractor, config, split)
-                _save(family, file)
+                family = build_family(photo, digest, index, extractor, config, split, tune_from)
+                _save(family, file, tune_from)
                 families.append(family)
             bar.update(1)
     bar.close()

@@ -19,11 +19,13 @@ The head trains full-batch with AdamW on ``fidelity + aesthetic_weight · fideli
 tie_weight · tie + magnitude_weight · magnitude + location_weight · location``
 (:mod:`red_aes.train.lite.losses`), keeping the epoch with the best pairwise order accuracy (ladders and
 aesthetic edits) on the validation photos and stopping after ``patience`` epochs without improvement.
-Never reads human-rated benchmark data.
+With ``tune_blocks`` (photos only), the last blocks of the backbone's stride-16 stage then train with the
+head on the same losses (:func:`fine_tune`). Never reads human-rated benchmark data.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
@@ -41,13 +43,13 @@ from red_aes._version import __version__
 from red_aes.data.ladder import is_cross_photo
 from red_aes.errors import InputError, require
 from red_aes.images import load_image
-from red_aes.lite.features import FeatureConfig, FeatureExtractor
+from red_aes.lite.features import MEASURED, FeatureConfig, FeatureExtractor, tuned_blocks
 from red_aes.lite.model import HeadConfig, LiteHead, LiteMetadata, RedLiteModel
 from red_aes.registry import given
 from red_aes.train.lite.card import EVALUATION_FILE, check_template, write_card
 from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss, tie_loss
 from red_aes.train.lite.pairs import PairSet, build_pairs
-from red_aes.train.lite.synthetic import LadderConfig, build_families, family_pairs
+from red_aes.train.lite.synthetic import CropFamily, LadderConfig, build_families, family_pairs
 from red_aes.types import NO_CHANGE_BAND
 
 #: LiteTrainConfig fields that say where a run writes and how it reports, not what it trains (left out
@@ -84,6 +86,15 @@ class LiteTrainConfig:
     tie_weight: float = 1.0
     location_target: float = 6.5
     location_weight: float = 0.05
+    #: Fine-tune the last ``tune_blocks`` blocks of the backbone's stride-16 stage jointly with the head,
+    #: after the head is trained on the frozen features (0: the backbone stays frozen). Needs ``photos``.
+    tune_blocks: int = 0
+    #: Epochs of fine-tuning; the one with the best validation order accuracy is kept (:func:`fine_tune`).
+    tune_epochs: int = 3
+    #: AdamW learning rate of the blocks and the head while fine-tuning.
+    tune_learning_rate: float = 3e-4
+    #: Crop families per fine-tuning step (their pairs, and cross-photo pairs among them).
+    tune_families: int = 8
     seed: int = 0
     feature_cache: str | None = None
     progress: bool = True
@@ -105,7 +116,16 @@ class LiteTrainConfig:
                 "give exactly one source: --photos (a photo folder or photo list CSV) or --dataset "
                 "(a RED dataset folder or Hub id)"
             )
-        for name in ("long_side", "hidden", "max_epochs", "patience"):
+        if self.tune_blocks and not self.photos:
+            raise InputError(
+                "tune_blocks needs --photos: fine-tuning reads the cached block inputs of the "
+                "synthetic ladders, which a RED dataset does not have"
+            )
+        if self.tune_blocks < 0:
+            raise InputError(f"tune_blocks must be >= 0, got {self.tune_blocks}")
+        if self.tune_learning_rate <= 0:
+            raise InputError("tune_learning_rate must be positive")
+        for name in ("long_side", "hidden", "max_epochs", "patience", "tune_epochs", "tune_families"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0 or self.temperature <= 0:
@@ -268,6 +288,148 @@ def fit_head(
     return head, summary
 
 
+def _config_key(config: LiteTrainConfig) -> str:
+    """What decides the fine-tuning's trajectory, hashed: the training config without the run fields and
+    the epoch count (a run asked for more epochs continues from the last checkpoint)."""
+    raw = {k: v for k, v in asdict(config).items() if k not in (*RUN_FIELDS, "tune_epochs")}
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _deep_rows(tuner: FeatureExtractor, start: int, family: CropFamily) -> torch.Tensor:
+    """The backbone statistics of a family's images through ``tuner``'s blocks, from their cached inputs,
+    one batch per image size (a family's images share their crop's size)."""
+    assert family.inputs is not None
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    for i, array in enumerate(family.inputs):
+        by_shape.setdefault(array.shape, []).append(i)
+    parts, order = [], []
+    for indices in by_shape.values():
+        batch = torch.from_numpy(np.stack([family.inputs[i] for i in indices]).astype(np.float32))
+        parts.append(tuner.deep_features(batch, start))
+        order += indices
+    return torch.cat(parts)[torch.from_numpy(np.argsort(order))]
+
+
+def fine_tune(
+    prepared: Prepared,
+    head: LiteHead,
+    extractor: FeatureExtractor,
+    config: LiteTrainConfig,
+    checkpoints: Path,
+    frozen_accuracy: float,
+) -> tuple[dict[int, torch.nn.Module], dict[str, Any], np.ndarray]:
+    """Fine-tune the last ``config.tune_blocks`` blocks of the backbone's stride-16 stage together with
+    ``head`` (trained on the frozen features first, reaching ``frozen_accuracy`` on the validation
+    photos) on the same losses, in steps of ``tune_families`` crop families, from the block inputs cached
+    with the features. Returns the blocks, a summary and the feature table recomputed through them.
+
+    The blocks stay in eval mode (their batch-norm statistics are the ImageNet ones; their weights and
+    affine parameters train). Each epoch draws its order and pairs from ``(seed, epoch)`` and is
+    checkpointed under ``checkpoints`` (``tune-<config hash>-<epochs done>.pt``), so a stopped run
+    resumes at its last finished epoch, and a run asked for more or fewer epochs starts from the
+    checkpoint of the most it has. As in the head's training, the epoch with the best pairwise order
+    accuracy on the validation photos (ladders and aesthetic edits) is kept; if none beats the frozen
+    start, ``head`` is left as it came and no block is returned."""
+    assert prepared.families is not None, "fine-tuning needs synthetic crop families"
+    tuned = tuned_blocks(extractor.backbone, config.tune_blocks, extractor.config)
+    start = tuned[0]
+    frozen = {i: extractor.backbone._blocks[i] for i in tuned}
+    blocks = {i: copy.deepcopy(block).eval().requires_grad_(True) for i, block in frozen.items()}
+    tuner = FeatureExtractor(extractor.config, blocks)
+    deep = prepared.table.shape[1] - len(MEASURED)
+    measured = torch.from_numpy(prepared.table[:, deep:])
+    initial = {k: v.clone() for k, v in head.state_dict().items()}
+    head.requires_grad_(True)
+    parameters = [*head.parameters(), *(p for block in blocks.values() for p in block.parameters())]
+    optimizer = torch.optim.AdamW(parameters, lr=config.tune_learning_rate, weight_decay=config.weight_decay)
+    key = _config_key(config)
+    history: list[dict[str, Any]] = []
+    done = [n for n in range(config.tune_epochs, 0, -1) if (checkpoints / f"tune-{key}-{n}.pt").is_file()]
+    if done:
+        state = torch.load(checkpoints / f"tune-{key}-{done[0]}.pt", weights_only=True)
+        head.load_state_dict(state["head"])
+        for index, block in blocks.items():
+            block.load_state_dict(state["blocks"][str(index)])
+        optimizer.load_state_dict(state["optimizer"])
+        history = state["history"]
+
+    def features(families: list[CropFamily], offsets: list[int]) -> torch.Tensor:
+        """The feature rows of ``families``, whose first rows in the table are ``offsets``."""
+        rows = np.concatenate([np.arange(o, o + len(f.loss)) for f, o in zip(families, offsets, strict=True)])
+        return torch.cat([torch.cat([_deep_rows(tuner, start, f) for f in families]), measured[rows]], 1)
+
+    train_families, train_offsets = prepared.families["train"]
+    validation = prepared.splits["validation"]
+    cross_photo = int(prepared.summary["ladder"]["cross_photo_pairs"])
+    for epoch in range(len(history), config.tune_epochs):
+        rng = np.random.default_rng([config.seed, epoch])
+        torch.manual_seed(config.seed + epoch)
+        order = rng.permutation(len(train_families))
+        steps = range(0, len(order), config.tune_families)
+        losses = []
+        desc = f"fine-tune {epoch + 1}/{config.tune_epochs}"
+        for step in tqdm(steps, desc=desc, unit="step", disable=not config.progress):
+            batch = [int(i) for i in order[step : step + config.tune_families]]
+            families = [train_families[i] for i in batch]
+            local = np.cumsum([0] + [len(f.loss) for f in families[:-1]]).tolist()
+            rows = int(sum(len(f.loss) for f in families))
+            data = SplitData(np.arange(rows), family_pairs(families, local, rng, cross_photo))
+            head.train()
+            x = features(families, [train_offsets[i] for i in batch])
+            loss = _loss(head, x, data, config)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        scores = np.zeros(len(prepared.table))
+        with torch.no_grad():
+            scores[validation.nodes] = head.eval().score(features(*prepared.families["validation"])).numpy()
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": float(np.mean(losses)),
+                "val_order_accuracy": order_accuracy(scores, ranked_pairs(validation.pairs)),
+                "val_aesthetic_accuracy": order_accuracy(scores, PairSet.index(validation.pairs.aesthetic)),
+            }
+        )
+        state = {
+            "head": head.state_dict(),
+            "blocks": {str(i): block.state_dict() for i, block in blocks.items()},
+            "optimizer": optimizer.state_dict(),
+            "history": history,
+        }
+        checkpoint = checkpoints / f"tune-{key}-{epoch + 1}.pt"
+        torch.save(state, checkpoint.with_suffix(".tmp"))
+        checkpoint.with_suffix(".tmp").replace(checkpoint)
+    head.requires_grad_(False).eval()
+    for block in blocks.values():
+        block.requires_grad_(False)
+    accuracies = [row["val_order_accuracy"] or 0.0 for row in history]
+    kept = int(np.argmax(accuracies)) if max(accuracies) > frozen_accuracy else None
+    summary: dict[str, Any] = {"blocks": list(tuned), "epochs": len(history), "kept_epoch": kept}
+    summary.update(frozen_val_order_accuracy=frozen_accuracy, history=history)
+    if kept is None:
+        head.load_state_dict(initial)
+        return {}, summary, prepared.table
+    state = torch.load(checkpoints / f"tune-{key}-{kept + 1}.pt", weights_only=True)
+    head.load_state_dict(state["head"])
+    for index, block in blocks.items():
+        block.load_state_dict(state["blocks"][str(index)])
+    table = prepared.table.copy()
+    with torch.no_grad():
+        for families, offsets in prepared.families.values():
+            for family, offset in zip(families, offsets, strict=True):
+                table[offset : offset + len(family.loss), :deep] = _deep_rows(tuner, start, family).numpy()
+        moved = sum(
+            float((p - q).pow(2).sum())
+            for i in tuned
+            for p, q in zip(blocks[i].parameters(), frozen[i].parameters(), strict=True)
+        )
+        size = sum(float(q.pow(2).sum()) for i in tuned for q in frozen[i].parameters())
+    summary["relative_weight_change"] = (moved / size) ** 0.5
+    return blocks, summary, table
+
+
 def per_attribute_accuracy(
     scores: np.ndarray, rows: list[dict[str, Any]], node_of: dict[str, int]
 ) -> dict[str, dict[str, float]]:
@@ -298,6 +460,8 @@ class Prepared:
     splits: dict[str, SplitData]
     breakdown: Callable[[np.ndarray, str], dict[str, dict[str, float]]]
     summary: dict[str, Any]
+    #: Per split, the synthetic crop families and their first rows in ``table`` (photos only).
+    families: dict[str, tuple[list[CropFamily], list[int]]] | None = None
 
 
 def _from_dataset(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path) -> Prepared:
@@ -333,7 +497,9 @@ def _from_dataset(config: LiteTrainConfig, extractor: FeatureExtractor, cache: P
     )
 
 
-def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path) -> Prepared:
+def _from_photos(
+    config: LiteTrainConfig, extractor: FeatureExtractor, cache: Path, tune_from: int | None = None
+) -> Prepared:
     """Synthetic capture ladders of a photo folder (or of a photo list, fetched on first use)."""
 
     photos = Path(str(config.photos))
@@ -347,7 +513,7 @@ def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Pa
         raise InputError(
             f"ladder: {err}; keys are LadderConfig fields (red_aes.train.lite.synthetic)"
         ) from None
-    families, hits = build_families(photos, extractor, ladder, cache, config.progress)
+    families, hits = build_families(photos, extractor, ladder, cache, config.progress, tune_from)
     table = np.concatenate([f.features for f in families]).astype(np.float64)
     offsets = np.cumsum([0] + [len(f.loss) for f in families[:-1]]).tolist()
     rng = np.random.default_rng(ladder.seed)
@@ -386,6 +552,7 @@ def _from_photos(config: LiteTrainConfig, extractor: FeatureExtractor, cache: Pa
             "ladder": asdict(ladder),
             "features_from_cache": sum(len(families[i].loss) for i in range(hits)) if hits else 0,
         },
+        members,
     )
 
 
@@ -401,10 +568,13 @@ def train(config: LiteTrainConfig) -> Path:
         global_features=config.global_features,
     )
     extractor = FeatureExtractor(features)
+    tuned = tuned_blocks(extractor.backbone, config.tune_blocks, features) if config.tune_blocks else None
     out = Path(config.output_dir)
     cache = Path(config.feature_cache) if config.feature_cache else out / "feature_cache"
-    prepare = _from_photos if config.photos else _from_dataset
-    prepared = prepare(config, extractor, cache)
+    if config.photos:
+        prepared = _from_photos(config, extractor, cache, tuned[0] if tuned else None)
+    else:
+        prepared = _from_dataset(config, extractor, cache)
     extracted = time.perf_counter()
     splits = prepared.splits
     source = config.photos or config.dataset
@@ -412,8 +582,14 @@ def train(config: LiteTrainConfig) -> Path:
         raise InputError(f"{source}: the train split has no ordered pair to learn from")
     decreasing = tuple(extractor.decreasing())
     head, summary = fit_head(prepared.table, splits["train"], splits["validation"], config, decreasing)
-    model = RedLiteModel(features, head)
-    scores = model.score_features(prepared.table)
+    table, blocks = prepared.table, {}
+    if tuned:
+        frozen_accuracy = summary["best_val_order_accuracy"]
+        blocks, summary["tuning"], table = fine_tune(
+            prepared, head, extractor, config, cache, frozen_accuracy
+        )
+    model = RedLiteModel(features, head, blocks=blocks)
+    scores = model.score_features(table)
     validation = {
         name: {
             "order_accuracy": order_accuracy(scores, data.pairs.arrays()[0]),

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from red_aes.errors import InputError
+from red_aes.images import load_image
 from red_aes.train.lite.trainer import RUN_FIELDS, LiteTrainConfig, order_accuracy
 from tests.conftest import LADDER_BUILD_KINDS, REPO
 
@@ -115,3 +116,102 @@ def test_the_shipped_weights_record_the_recipe_that_rebuilds_them() -> None:
     expected = {k: v for k, v in asdict(recipe).items() if k not in RUN_FIELDS}
     assert recorded["config"] == json.loads(json.dumps(expected))
     assert recorded["crops"] == recorded["n_photos"] * recipe.ladder["crops_per_photo"]
+
+
+def test_fine_tuning_trains_the_last_block_ships_it_and_resumes_to_the_same_weights(
+    photo_paths: list[Path], tmp_path: Path
+) -> None:
+    """``tune_blocks: 1`` trains block 10 beside the head from the cached block inputs; the saved model
+    carries it, and a run asked for a second epoch continues from the first one's checkpoint to the
+    weights a straight two-epoch run on an empty cache reaches; asked for one epoch again, it starts
+    from the one-epoch checkpoint."""
+    from safetensors.numpy import load_file
+
+    from red_aes.lite.model import BLOCK_PREFIX, RedLiteModel
+    from red_aes.train.lite.trainer import train
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in photo_paths[:4]:
+        shutil.copy(path, photos / path.name)
+    config = dict(
+        photos=str(photos),
+        long_side=128,
+        ladder={
+            "crops_per_photo": 1,
+            "levels": [0.5, 1.0],
+            "validation_share": 0.25,
+            "work_sides": [128, 160],
+        },
+        max_epochs=40,
+        patience=40,
+        tune_blocks=1,
+        tune_families=2,
+        tune_learning_rate=1e-2,
+        progress=False,
+    )
+    one = train(
+        LiteTrainConfig(
+            **config, tune_epochs=1, output_dir=str(tmp_path / "one"), feature_cache=str(tmp_path / "cache")
+        )
+    )
+    two = train(
+        LiteTrainConfig(
+            **config, tune_epochs=2, output_dir=str(tmp_path / "two"), feature_cache=str(tmp_path / "cache")
+        )
+    )
+    straight = train(
+        LiteTrainConfig(
+            **config,
+            tune_epochs=2,
+            output_dir=str(tmp_path / "straight"),
+            feature_cache=str(tmp_path / "empty"),
+        )
+    )
+    tuning = [json.loads((out / "red_aes.json").read_text())["training"]["tuning"] for out in (one, two)]
+    assert tuning[0]["blocks"] == [10] and tuning[0]["relative_weight_change"] > 0
+    accuracies = [row["val_order_accuracy"] for row in tuning[1]["history"]]
+    best = int(np.argmax(accuracies))  # the kept epoch: the best, as for the head (frozen start aside)
+    assert tuning[1]["kept_epoch"] == (
+        best if accuracies[best] > tuning[1]["frozen_val_order_accuracy"] else None
+    )
+    assert [h["epoch"] for h in tuning[1]["history"]] == [0, 1]
+    assert tuning[1]["history"][0] == tuning[0]["history"][0]  # the second run resumed the first epoch
+    back = train(
+        LiteTrainConfig(
+            **config, tune_epochs=1, output_dir=str(tmp_path / "back"), feature_cache=str(tmp_path / "cache")
+        )
+    )
+    names = {"one": one, "two": two, "straight": straight, "back": back}
+    weights = {name: load_file(str(out / "model.safetensors")) for name, out in names.items()}
+    for key, value in weights["one"].items():  # asked for one epoch again: the one-epoch checkpoint
+        np.testing.assert_array_equal(value, weights["back"][key], err_msg=key)
+    assert any(k.startswith(f"{BLOCK_PREFIX}10.") for k in weights["two"])
+    assert weights["two"].keys() == weights["straight"].keys()
+    for key, value in weights["two"].items():
+        np.testing.assert_allclose(value, weights["straight"][key], atol=1e-5, err_msg=key)
+    model = RedLiteModel.from_pretrained(two)
+    assert list(model.blocks) == [10]
+    still = {**config, "tune_learning_rate": 1e-12}  # no epoch can beat the frozen start: it is kept
+    frozen = train(
+        LiteTrainConfig(**still, output_dir=str(tmp_path / "frozen"), feature_cache=str(tmp_path / "cache"))
+    )
+    assert json.loads((frozen / "red_aes.json").read_text())["training"]["tuning"]["kept_epoch"] is None
+    assert not RedLiteModel.from_pretrained(frozen).blocks
+    image = load_image(photo_paths[0])
+    untuned = RedLiteModel(model.feature_config, model.head)
+    assert not np.allclose(model.extractor(image), untuned.extractor(image))  # the tuned block is used
+
+
+def test_fine_tuning_needs_photos_and_a_block_of_the_stride16_stage(tmp_path: Path) -> None:
+    from red_aes.lite.backbone import load_backbone
+    from red_aes.lite.features import FeatureConfig, tuned_blocks
+
+    with pytest.raises(InputError, match="tune_blocks needs --photos"):
+        LiteTrainConfig(dataset="x", tune_blocks=1).validate()
+    backbone = load_backbone("efficientnet-lite0")
+    assert list(tuned_blocks(backbone, 3, FeatureConfig())) == [8, 9, 10]
+    with pytest.raises(InputError, match="tune_blocks must be 1-6"):
+        tuned_blocks(backbone, 7, FeatureConfig())
+    with pytest.raises(InputError, match="stride-16 features alone"):
+        tuned_blocks(backbone, 1, FeatureConfig(global_features=True))
