@@ -150,6 +150,8 @@ def test_fine_tuning_trains_the_last_block_ships_it_and_resumes_to_the_same_weig
         tune_learning_rate=1e-2,
         progress=False,
     )
+    frozen_first = {**config, "tune_blocks": 0, "output_dir": str(tmp_path / "frozen-first")}
+    train(LiteTrainConfig(**frozen_first, feature_cache=str(tmp_path / "cache")))  # features, no inputs
     one = train(
         LiteTrainConfig(
             **config, tune_epochs=1, output_dir=str(tmp_path / "one"), feature_cache=str(tmp_path / "cache")
@@ -170,6 +172,8 @@ def test_fine_tuning_trains_the_last_block_ships_it_and_resumes_to_the_same_weig
     )
     tuning = [json.loads((out / "red_aes.json").read_text())["training"]["tuning"] for out in (one, two)]
     assert tuning[0]["blocks"] == [10] and tuning[0]["relative_weight_change"] > 0
+    # the frozen run's cached families lacked the block inputs, so they were rebuilt with them
+    assert json.loads((one / "red_aes.json").read_text())["training"]["features_from_cache"] == 0
     accuracies = [row["val_order_accuracy"] for row in tuning[1]["history"]]
     best = int(np.argmax(accuracies))  # the kept epoch: the best, as for the head (frozen start aside)
     assert tuning[1]["kept_epoch"] == (
