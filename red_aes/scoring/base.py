@@ -157,12 +157,20 @@ class BaseScorer:
             instructions = list(instruction)
             if len(instructions) != len(originals):
                 raise InputError(f"got {len(instructions)} instructions for {len(originals)} pairs")
-        originals = [load_image(x, max_input_pixels=self.max_input_pixels) for x in originals]
-        editeds = [load_image(x, max_input_pixels=self.max_input_pixels) for x in editeds]
+        originals, editeds = self._load_each(originals), self._load_each(editeds)
         results = self._compare_batches(
             originals, editeds, instructions, decoding, batch_size, progress, options, prepare=True
         )
         return results[0] if single else results
+
+    def _load_each(self, items: Sequence[ImageInput]) -> list[Image.Image]:
+        """Every item loaded (and so checked); an object given several times is loaded once and the
+        result shared, so that a batch prepares it once (e.g. one original against many edits)."""
+        loaded: dict[int, Image.Image] = {}
+        for item in items:
+            if id(item) not in loaded:
+                loaded[id(item)] = load_image(item, max_input_pixels=self.max_input_pixels)
+        return [loaded[id(item)] for item in items]
 
     def compare_prepared(
         self,
@@ -198,16 +206,23 @@ class BaseScorer:
         *,
         prepare: bool = False,
     ) -> list[AestheticDelta]:
-        """:meth:`_compare_batch` over batches of ``batch_size`` (with
-        ``prepare``, each item through :meth:`prepare` first)."""
-        ready = self.prepare if prepare else (lambda image: image)
+        """:meth:`_compare_batch` over batches of ``batch_size`` (with ``prepare``, each item through
+        :meth:`prepare` first, once per batch for an image object that appears several times in it, so
+        the backend may reuse its work; memory stays one batch's)."""
         results: list[AestheticDelta] = []
         for idx in tqdm(
             _batches(len(originals), batch_size or self.batch_size), desc="compare", disable=not progress
         ):
+            images = [originals[i] for i in idx] + [edited[i] for i in idx]
+            if prepare:
+                prepared: dict[int, Any] = {}
+                for image in images:
+                    if id(image) not in prepared:
+                        prepared[id(image)] = self.prepare(image)
+                images = [prepared[id(image)] for image in images]
             results += self._compare_batch(
-                [ready(originals[i]) for i in idx],
-                [ready(edited[i]) for i in idx],
+                images[: len(idx)],
+                images[len(idx) :],
                 [instructions[i] for i in idx],
                 decoding,
                 **options,

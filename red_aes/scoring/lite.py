@@ -131,11 +131,33 @@ class RedLiteScorer(BaseScorer):
                 reasoning = _flagged(warning, reasoning)
         return self.computed_score(score, reasoning, decoding, warning=warning), measured
 
-    def _compare_one(
-        self, original: PreparedImage, edited: PreparedImage, instruction: str | None, decoding: Decoding
+    def _compare_batch(
+        self,
+        originals: list[PreparedImage],
+        edited: list[PreparedImage],
+        instructions: list[str | None],
+        decoding: Decoding,
+    ) -> list[AestheticDelta]:
+        """The deltas of a batch, embedding each prepared image once (one original against many edits,
+        as ``enhance`` and two-sided checks ask, costs one pass for the original)."""
+        features: dict[int, tuple[np.ndarray, ImageMeasurements]] = {}
+
+        def embedded(image: PreparedImage) -> tuple[np.ndarray, ImageMeasurements]:
+            if id(image) not in features:
+                features[id(image)] = self._features(image)
+            return features[id(image)]
+
+        return [
+            self._delta(embedded(o), embedded(e), decoding) for o, e in zip(originals, edited, strict=True)
+        ]
+
+    def _delta(
+        self,
+        before: tuple[np.ndarray, ImageMeasurements],
+        after: tuple[np.ndarray, ImageMeasurements],
+        decoding: Decoding,
     ) -> AestheticDelta:
-        v_before, m_before = self._features(original)
-        v_after, m_after = self._features(edited)
+        (v_before, m_before), (v_after, m_after) = before, after
         s_before, s_after = (float(s) for s in self.model.score_features(np.stack([v_before, v_after])))
         delta = round(s_after - s_before, 2)
         shares = shapley_groups(self.model.score_features, v_before, v_after, self.model.extractor.groups())

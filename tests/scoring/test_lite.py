@@ -286,3 +286,22 @@ def test_score_measured_is_the_score_and_the_measurements_of_one_pass(fresh_lite
         result, measured = lite.score_measured(photo)
         assert result.valid and result.score == lite.score(photo).score
         assert measured == measure_image(photo)
+
+
+def test_one_original_against_many_edits_is_prepared_and_embedded_once_per_batch(
+    fresh_lite, photos, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``compare([original] * n, edits)`` (what ``enhance`` asks) measures and embeds the original once
+    per batch, and gives exactly the deltas of the pairs compared one at a time."""
+    editor = ClassicalEditor()
+    edits = [editor.apply(photos[0], [Operation("exposure", 0.3 * (i + 1))]).image for i in range(3)]
+    alone = [fresh_lite.compare(photos[0], edit).to_dict() for edit in edits]
+    prepared, embedded = [], []
+    prepare, embed = fresh_lite.prepare, fresh_lite.model.extractor.embed
+    monkeypatch.setattr(fresh_lite, "prepare", lambda image: prepared.append(image) or prepare(image))
+    monkeypatch.setattr(
+        fresh_lite.model.extractor, "embed", lambda image: embedded.append(image) or embed(image)
+    )
+    together = fresh_lite.compare([photos[0]] * 3, edits, batch_size=8)
+    assert [d.to_dict() for d in together] == alone
+    assert len(prepared) == len(embedded) == 4  # the original once, each edit once
