@@ -17,7 +17,8 @@ from red_aes.editing.classical import ClassicalEditor
 from red_aes.editing.operations import Operation, jpeg_amount
 from red_aes.errors import InputError
 from red_aes.images import load_image
-from red_aes.measure import ImageMeasurements, measure_image
+from red_aes.lite.features import PreparedImage
+from red_aes.measure import measure_image
 from red_aes.scoring import load_scorer
 from red_aes.scoring.lite import MENTION_THRESHOLD, RedLiteScorer
 
@@ -32,33 +33,35 @@ STRONG = {
 BLURRED = [Operation("blur", 2.0)]
 
 
-Extract = Callable[[Image.Image], tuple[np.ndarray, ImageMeasurements]]
+Embed = Callable[[PreparedImage], np.ndarray]
 
 
-def once_per_image(extract: Extract) -> Extract:
-    """``extract`` remembered by image content (mode, size and pixels). RED-Lite's feature vector is a
-    pure function of the pixels (:func:`test_deltas_are_deterministic_batch_invariant_and_explained_exactly`
-    checks that on a scorer without this), so a repeated image gets the vector a fresh extraction gives."""
-    seen: dict[tuple[str, tuple[int, int], bytes], tuple[np.ndarray, ImageMeasurements]] = {}
+def once_per_image(embed: Embed) -> Embed:
+    """``embed`` remembered by content (the backbone's input pixels and the measured statistics): the
+    scorer prepares an image and then embeds it, and RED-Lite's feature vector is a pure function of
+    what was prepared (:func:`test_deltas_are_deterministic_batch_invariant_and_explained_exactly`
+    checks that on a scorer without this), so a repeated image gets the vector a fresh pass gives."""
+    seen: dict[tuple[bytes, str], np.ndarray] = {}
 
-    def extract_once(image: Image.Image) -> tuple[np.ndarray, ImageMeasurements]:
-        key = (image.mode, image.size, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+    def embed_once(prepared: PreparedImage) -> np.ndarray:
+        pixels = hashlib.blake2b(prepared.pixels.numpy().tobytes(), digest_size=16).digest()
+        key = (pixels, repr(prepared.measured))
         if key not in seen:
-            seen[key] = extract(image)
-        vector, measured = seen[key]
-        return vector.copy(), measured
+            seen[key] = embed(prepared)
+        return seen[key].copy()
 
-    return extract_once
+    return embed_once
 
 
 @pytest.fixture(scope="module")
 def lite():
-    """The shipped scorer, each distinct image's features extracted once for the module: the checks
-    below score the same photos as the original of every edit, and the named-share check re-makes the
-    two-sided and strong edits of four of them. Everything after the extraction runs as shipped."""
+    """The shipped scorer, each distinct image embedded once for the module: the checks below score the
+    same photos as the original of every edit, and the named-share check re-makes the two-sided and
+    strong edits of four of them. Preparing (resizing, measuring) and everything after the backbone run
+    as shipped."""
     scorer = load_scorer("red-lite")
     extractor = scorer.model.extractor
-    extractor.extract = once_per_image(extractor.extract)
+    extractor.embed = once_per_image(extractor.embed)
     return scorer
 
 
