@@ -44,6 +44,8 @@ MIDDLE_GREY = 0.18
 SHADOW_CLIP = 5.0 / 255.0
 #: Gamma-encoded luma at or above which a pixel counts as blown highlight (about 250/255).
 HIGHLIGHT_CLIP = 250.0 / 255.0
+#: 8-bit levels at or beyond which one colour channel counts as clipped (at most 1/255 or at least 254/255).
+CHANNEL_CLIP = 1.0 / 255.0
 #: Tilt confidence from which the measured tilt describes real straight lines (see :func:`estimate_tilt`).
 TILT_MIN_CONFIDENCE = 0.1
 #: Largest change of the sharpness index (log10 of fine detail; 0.5 is about 3x) across which two tilt
@@ -71,6 +73,9 @@ METRICS: dict[str, MetricInfo] = {
     "dynamic_range": MetricInfo(Attribute.CONTRAST, "0-1", "1st-to-99th percentile luma range"),
     "colorfulness": MetricInfo(Attribute.COLOR, "M (0-~150)", "Hasler-Süsstrunk colourfulness"),
     "saturation": MetricInfo(Attribute.COLOR, "0-1", "mean HSV saturation"),
+    "colour_clip": MetricInfo(
+        Attribute.COLOR, "fraction", "pixels with one or two colour channels clipped (colours out of gamut)"
+    ),
     "chroma_spread": MetricInfo(
         Attribute.COLOR, "8-bit levels", "spread of the opponent colours (colourfulness less its mean term)"
     ),
@@ -110,6 +115,7 @@ class ImageMeasurements:
     dynamic_range: float
     colorfulness: float
     saturation: float
+    colour_clip: float
     chroma_spread: float
     cast_a: float
     cast_b: float
@@ -275,7 +281,22 @@ def _color(srgb: np.ndarray) -> dict[str, float]:
     m = spread + 0.3 * np.hypot(rg.mean(), yb.mean())
     cmax, cmin = srgb.max(axis=2), srgb.min(axis=2)
     sat = np.where(cmax > 1e-6, (cmax - cmin) / np.maximum(cmax, 1e-6), 0.0)
-    return {"colorfulness": float(m), "saturation": float(sat.mean()), "chroma_spread": float(spread)}
+    return {
+        "colorfulness": float(m),
+        "saturation": float(sat.mean()),
+        "colour_clip": colour_clip(srgb),
+        "chroma_spread": float(spread),
+    }
+
+
+def colour_clip(srgb: np.ndarray) -> float:
+    """The share of pixels with one or two of their three channels clipped at the same end (at most
+    1/255 or at least 254/255): colour pushed out of the gamut, which strong saturation, contrast, casts
+    and over-exposure cause and which no edit can bring back. A pixel with all three clipped is
+    white or black, which ``highlight_clip`` and ``shadow_clip`` count."""
+    high = (srgb >= 1.0 - CHANNEL_CLIP - 1e-6).sum(axis=2)
+    low = (srgb <= CHANNEL_CLIP + 1e-6).sum(axis=2)
+    return float((((high > 0) & (high < 3)) | ((low > 0) & (low < 3))).mean())
 
 
 def midtone_lab(linear: np.ndarray) -> np.ndarray:
@@ -544,8 +565,10 @@ def _pct(fraction: float) -> str:
 
 
 def _clip_fact(kind: str, before: float, after: float) -> str | None:
-    """'highlights now clip on 4% of pixels' / 'recovered shadow detail' when clipping changed."""
-    if abs(after - before) < 0.01:
+    """'highlights now clip on 4% of pixels' / 'recovered shadow detail' when clipping changed by at least
+    one point of the frame and a quarter of its share (a photo whose flowers clip on 40% of pixels does not
+    "now clip on 44%" because a small rotation zoomed in)."""
+    if abs(after - before) < max(0.01, 0.25 * min(before, after)):
         return None
     if after > before:
         return f"{kind} now clip on {_pct(after)} of pixels (was {_pct(before)})"
@@ -586,7 +609,11 @@ def change_facts(pair: PairMeasurements) -> list[tuple[str, str]]:
     d_ev = e.exposure_ev - o.exposure_ev
     if abs(d_ev) >= 0.2:
         facts.append(("exposure_ev", f"exposure {'rose' if d_ev > 0 else 'fell'} by {abs(d_ev):.1f} EV"))
-    for name, kind in (("highlight_clip", "highlights"), ("shadow_clip", "shadows")):
+    for name, kind in (
+        ("highlight_clip", "highlights"),
+        ("shadow_clip", "shadows"),
+        ("colour_clip", "colours"),
+    ):
         fact = _clip_fact(kind, getattr(o, name), getattr(e, name))
         if fact:
             facts.append((name, fact))
@@ -655,7 +682,8 @@ def describe_image(m: ImageMeasurements) -> list[str]:
     detail, noise, blocking, tilt), for single-image rationales."""
     facts = [
         f"exposure key {m.exposure_ev:+.1f} EV from middle grey, mean brightness {m.mean_luminance:.2f}",
-        f"highlights clip on {_pct(m.highlight_clip)} and shadows on {_pct(m.shadow_clip)} of pixels",
+        f"highlights clip on {_pct(m.highlight_clip)}, shadows on {_pct(m.shadow_clip)} and colour channels"
+        f" on {_pct(m.colour_clip)} of pixels",
         f"RMS contrast {m.rms_contrast:.2f}, colourfulness {m.colorfulness:.0f}",
         f"colour cast a* {m.cast_a:+.0f}, b* {m.cast_b:+.0f}",
         f"fine-detail (sharpness) index {m.sharpness:+.1f}",

@@ -655,7 +655,7 @@ GARISH = {
     "over-saturated": (
         "rocket.jpg",
         "make it much more saturated, much more saturated, much more saturated",
-        r"Colour hurt \(-\d\.\d\d\): colours are richer",
+        r"Colour hurt \(-\d\.\d\d\): colours now clip on \d+% of pixels.*colours are richer",
     ),
     "clipped contrast": (
         "china.jpg",

@@ -122,6 +122,34 @@ def test_clipping_fractions_count_black_and_white_pixels() -> None:
     assert m.shadow_clip == pytest.approx(0.05, abs=0.005)
 
 
+def test_colour_clipping_counts_pixels_with_some_channels_clipped() -> None:
+    """One or two clipped channels count (colour pushed out of gamut); white and black pixels, which the
+    luma clipping fractions count, and unclipped colours do not."""
+    image = np.full((100, 100, 3), 128, dtype=np.uint8)
+    image[:10] = (255, 40, 40)  # 10%: a red clipped in its red channel
+    image[10:14] = (0, 0, 200)  # 4%: a blue with two channels crushed
+    image[14:20] = 255  # 6% white
+    image[20:25] = 0  # 5% black
+    image[25:30] = (250, 30, 30)  # a strong red that does not clip
+    assert measure_image(image).colour_clip == pytest.approx(0.14, abs=0.005)
+
+
+def test_garish_edits_clip_colours_and_the_facts_say_so(photo_paths: list[Path]) -> None:
+    """Strong saturation and contrast push channels out of gamut on every colour photo; the pair's facts
+    name it, and muting the colours clips nothing more."""
+    editor = ClassicalEditor()
+    for photo in (load_image(p) for p in photo_paths):
+        m = measure_image(photo)
+        if m.colorfulness < 10:  # camera.png is grey
+            continue
+        for op in (Operation("saturation", 1.0), Operation("contrast", 1.0)):
+            edited = measure_image(editor.apply(photo, [op]).image)
+            assert edited.colour_clip > m.colour_clip + 0.01, (op, m.colour_clip, edited.colour_clip)
+            assert "colours now clip" in dict(change_facts(pair_measurements(m, edited)))["colour_clip"]
+        muted = measure_image(editor.apply(photo, [Operation("saturation", -0.6)]).image)
+        assert muted.colour_clip <= m.colour_clip + 0.002
+
+
 def test_real_photos_give_values_in_their_ranges(photo_paths) -> None:
     for path in photo_paths:
         m = measure_image(path)

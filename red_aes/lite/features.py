@@ -12,9 +12,9 @@
   convolution (the ImageNet global descriptor). Off by default: trained on a few dozen photos, these
   content-heavy features let the head memorise photos (held-out validation order accuracy 0.82 with
   them, 0.89 without; see docs/architecture.md), and skipping them saves the last blocks' compute;
-* a few :mod:`red_aes.measure` statistics (exposure, clipping, vignetting, contrast, colour, cast,
-  sharpness, noise on flat patches, visible JPEG blocking, tilt), so the head can use what is known to
-  matter and the reasoning can name it.
+* a few :mod:`red_aes.measure` statistics (exposure, clipping of light and of colour channels,
+  vignetting, contrast, colour, cast, sharpness, noise on flat patches, visible JPEG blocking, tilt), so
+  the head can use what is known to matter and the reasoning can name it.
 
 Groups (:meth:`FeatureExtractor.groups`) are what a delta is attributed to, named in a person's words:
 the overall look (the deep features), exposure, contrast, colour, white balance, detail, noise,
@@ -55,6 +55,7 @@ MEASURED: dict[str, tuple[str, str]] = {
     "dynamic_range": ("contrast", "identity"),
     "colorfulness": ("colour", "log1p"),
     "saturation": ("colour", "identity"),
+    "colour_clip": ("colour", "sqrt"),
     "cast": ("white balance", "log1p"),
     "sharpness": ("detail", "clip6"),
     "flat_noise": ("noise", "log1p"),

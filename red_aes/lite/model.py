@@ -121,8 +121,10 @@ class RedLiteModel:
             self._extractor = FeatureExtractor(self.feature_config, self.blocks)
             if self._extractor.dim != self.head.config.dim:
                 raise LiteLoadError(
-                    f"head expects {self.head.config.dim} features but {self.feature_config.backbone} "
-                    f"gives {self._extractor.dim}"
+                    f"head expects {self.head.config.dim} features but this version of red-aes gives "
+                    f"{self._extractor.dim} for {self.feature_config.backbone}: the head was trained with "
+                    "another set of measured statistics; retrain it (`red-aes lite train`) or load it with "
+                    "the red-aes version that made it"
                 )
             if tuple(self.head.config.decreasing) != tuple(self._extractor.decreasing()):
                 raise LiteLoadError(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from red_aes.images import load_image
 from red_aes.lite.model import DEFAULT_WEIGHTS, LiteLoadError, RedLiteModel
@@ -64,6 +65,23 @@ def test_what_is_not_a_red_lite_model_is_refused(tmp_path: Path) -> None:
     (other / "red_aes.json").write_text('{"backend": "red-aes"}')
     with pytest.raises(LiteLoadError, match="names backend 'red-aes', not red-lite"):
         RedLiteModel.from_pretrained(other)
+
+
+def test_a_head_made_for_other_measured_statistics_says_to_retrain(tmp_path: Path) -> None:
+    """A folder whose head reads one statistic fewer (a version before ``colour_clip``) loads its
+    weights but refuses to score, naming the cause and the fix rather than failing inside the MLP."""
+    import json
+
+    from red_aes.lite.model import HeadConfig, LiteHead
+
+    shipped = RedLiteModel.from_pretrained()
+    config = shipped.head.config
+    older = LiteHead(HeadConfig(**{**config.to_dict(), "dim": config.dim - 1}))
+    folder = RedLiteModel(shipped.feature_config, older, shipped.metadata).save_pretrained(tmp_path / "old")
+    assert json.loads((folder / "config.json").read_text())["head"]["dim"] == config.dim - 1
+    model = RedLiteModel.from_pretrained(folder)
+    with pytest.raises(LiteLoadError, match=r"trained with another set of measured statistics; retrain"):
+        model.extractor(Image.new("RGB", (64, 64), (90, 120, 60)))
 
 
 def test_a_fine_tuned_block_is_saved_beside_the_head_and_never_changes_the_shared_backbone(

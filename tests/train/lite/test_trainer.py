@@ -171,7 +171,9 @@ def test_fine_tuning_trains_the_last_block_ships_it_and_resumes_to_the_same_weig
         )
     )
     tuning = [json.loads((out / "red_aes.json").read_text())["training"]["tuning"] for out in (one, two)]
-    assert tuning[0]["blocks"] == [10] and tuning[0]["relative_weight_change"] > 0
+    # on 13 tiny validation pairs the first epoch need not beat the frozen start; the second run's kept
+    # epoch did (its block is checked in the saved weights below)
+    assert all(t["blocks"] == [10] for t in tuning) and tuning[1]["relative_weight_change"] > 0
     # the frozen run's cached families lacked the block inputs, so they were rebuilt with them
     assert json.loads((one / "red_aes.json").read_text())["training"]["features_from_cache"] == 0
     accuracies = [row["val_order_accuracy"] for row in tuning[1]["history"]]
