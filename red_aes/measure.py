@@ -367,9 +367,6 @@ def estimate_noise_sigma(y255: np.ndarray) -> float:
 NOISE_BLOCK, NOISE_STRIDE = 8, 4
 #: Percentile of the blocks' residual deviations that :func:`estimate_flat_noise` reports.
 NOISE_FLAT_PERCENTILE = 10.0
-#: 8-bit luma levels at or beyond which a pixel is clipped (at most 1 or at least 254): a block that holds
-#: one is left out of :func:`estimate_flat_noise`, since clipping erases noise rather than lowering it.
-NOISE_CLIPPED = (1.0, 254.0)
 
 
 def estimate_flat_noise(y255: np.ndarray) -> float:
@@ -383,18 +380,13 @@ def estimate_flat_noise(y255: np.ndarray) -> float:
     2013, Single-image noise level estimation for blind denoising, IEEE TIP 22). Unlike the filter
     estimate of :func:`estimate_noise_sigma`, it also sees spatially correlated noise (demosaicked,
     denoised or JPEG-compressed sensor noise), and fine texture barely moves it. About 1 level for a
-    clean photo at 512 px; a frame that is texture everywhere (fur filling the frame) reads higher.
-    Blocks with a clipped pixel (:data:`NOISE_CLIPPED`) are left out: a blown sky or crushed shadow is
-    perfectly flat, and counting it would read over-exposure as noise removed; 0 when every block clips."""
+    clean photo at 512 px; a frame that is texture everywhere (fur filling the frame) reads higher."""
     from numpy.lib.stride_tricks import sliding_window_view
 
     size = NOISE_BLOCK
     if min(y255.shape) < size:
         return 0.0
     blocks = sliding_window_view(y255, (size, size))[::NOISE_STRIDE, ::NOISE_STRIDE].reshape(-1, size * size)
-    blocks = blocks[(blocks.min(axis=1) > NOISE_CLIPPED[0]) & (blocks.max(axis=1) < NOISE_CLIPPED[1])]
-    if not len(blocks):
-        return 0.0
     yy, xx = np.mgrid[0:size, 0:size]
     plane = np.stack([np.ones(size * size), xx.ravel(), yy.ravel()], axis=1)
     projector = np.eye(size * size) - plane @ np.linalg.pinv(plane)

@@ -62,9 +62,6 @@ MEASURED: dict[str, tuple[str, str]] = {
     "blockiness": ("compression", "visible_blocking"),
     "visible_tilt": ("framing", "log1p"),
 }
-#: Raised whenever a statistic of :data:`MEASURED` is computed differently (part of the feature cache's
-#: key). 1: the flat-area noise leaves out blocks with clipped pixels.
-MEASURED_REVISION = 1
 #: Statistics that can only lower the score as they grow: the head adds them as a non-positive linear
 #: term outside its MLP (:class:`red_aes.lite.model.LiteHead`), so more visible JPEG blocking or more
 #: noise on flat areas never raises a score, and each one's share of a delta has the opposite sign of its
@@ -113,11 +110,9 @@ class FeatureConfig:
         return asdict(self)
 
     def cache_identity(self) -> dict[str, object]:
-        """What decides a feature vector, for cache keys: this config and the measured statistics (their
-        names, transforms and :data:`MEASURED_REVISION`), so a cache written before a statistic was added
-        or changed is not reused."""
-        measured = {name: transform for name, (_, transform) in MEASURED.items()}
-        return {**self.to_dict(), "measured": measured, "measured_revision": MEASURED_REVISION}
+        """What decides a feature vector, for cache keys: this config and the measured statistics
+        (their names and transforms), so a cache written before a statistic was added is not reused."""
+        return {**self.to_dict(), "measured": {name: transform for name, (_, transform) in MEASURED.items()}}
 
 
 def tuned_blocks(

@@ -206,10 +206,9 @@ TWO_SIDED = {
 @pytest.mark.slow
 def test_two_sided_aesthetic_edits_mostly_score_below_the_original(lite, photos) -> None:
     """The issue's target is 85% of the edits and two thirds of each kind; the shipped head is below it
-    on these photos (70% overall, 2/7 on 'less saturated'; 86% on the 13 held-out photos of
-    ``validate.py``), so this holds what it reaches rather than claiming the target. On these 63 cases
-    the head's training seed alone moves the share between 0.70 and 0.78 (seeds 0-2 of this recipe:
-    docs/architecture.md)."""
+    (78% overall, 2/7 on 'less saturated'), so this holds what it reaches rather than claiming the
+    target. On these 63 cases the head's training seed alone moves the share between 0.73 and 0.78
+    (seeds 0-2 of this recipe; 0.68-0.78 before colour clipping was measured: docs/architecture.md)."""
     editor = ClassicalEditor()
     pairs = [(name, p, editor.apply(p, ops).image) for name, ops in TWO_SIDED.items() for p in photos]
     deltas = lite.compare([o for _, o, _ in pairs], [e for *_, e in pairs])
@@ -218,7 +217,7 @@ def test_two_sided_aesthetic_edits_mostly_score_below_the_original(lite, photos)
         worse[name].append(d.delta < 0)
     counts = {k: f"{sum(v)}/{len(v)}" for k, v in worse.items()}
     overall = np.mean([x for v in worse.values() for x in v])
-    assert overall >= 0.68 and all(sum(v) >= 2 for v in worse.values()), counts
+    assert overall >= 0.75 and all(sum(v) >= 2 for v in worse.values()), counts
 
 
 def test_a_quality_90_jpeg_scores_within_0_10_of_its_lossless_source(lite, photos) -> None:

@@ -143,8 +143,8 @@ def test_fine_tuning_trains_the_last_block_ships_it_and_resumes_to_the_same_weig
             "validation_share": 0.25,
             "work_sides": [128, 160],
         },
-        max_epochs=4,  # a head barely trained, so that fine-tuning has something to beat on 13 pairs
-        patience=4,
+        max_epochs=40,
+        patience=40,
         tune_blocks=1,
         tune_families=2,
         tune_learning_rate=1e-2,
