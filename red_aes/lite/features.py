@@ -62,6 +62,10 @@ MEASURED: dict[str, tuple[str, str]] = {
     "blockiness": ("compression", "visible_blocking"),
     "visible_tilt": ("framing", "log1p"),
 }
+#: Raise it whenever a statistic of :data:`MEASURED` is computed differently under the same name and
+#: transform (a changed estimator): it is part of the feature cache's key, which names and transforms
+#: alone would leave unchanged, so a cache of the old values would be silently reused.
+MEASURED_REVISION = 0
 #: Statistics that can only lower the score as they grow: the head adds them as a non-positive linear
 #: term outside its MLP (:class:`red_aes.lite.model.LiteHead`), so more visible JPEG blocking or more
 #: noise on flat areas never raises a score, and each one's share of a delta has the opposite sign of its
@@ -110,9 +114,13 @@ class FeatureConfig:
         return asdict(self)
 
     def cache_identity(self) -> dict[str, object]:
-        """What decides a feature vector, for cache keys: this config and the measured statistics
-        (their names and transforms), so a cache written before a statistic was added is not reused."""
-        return {**self.to_dict(), "measured": {name: transform for name, (_, transform) in MEASURED.items()}}
+        """What decides a feature vector, for cache keys: this config and the measured statistics (their
+        names, transforms and :data:`MEASURED_REVISION`), so a cache written before a statistic was added,
+        or computed differently, is not reused."""
+        identity = {**self.to_dict(), "measured": {name: t for name, (_, t) in MEASURED.items()}}
+        if MEASURED_REVISION:  # left out at 0, so the caches written before it existed are still found
+            identity["measured_revision"] = MEASURED_REVISION
+        return identity
 
 
 def tuned_blocks(

@@ -42,15 +42,19 @@ def test_the_measured_part_is_transformed_statistics_of_the_image() -> None:
 
 
 def test_the_feature_cache_key_follows_the_measured_statistics(monkeypatch) -> None:
-    """A cache written before a measured statistic was added (or its transform changed) is not reused."""
+    """A cache written before a measured statistic was added, its transform changed or its estimator
+    revised (``MEASURED_REVISION``) is not reused."""
     from red_aes.lite import features
     from red_aes.train.lite.synthetic import LadderConfig
 
     config = FeatureConfig()
     before = LadderConfig().key(config.cache_identity())
     assert before == LadderConfig().key(FeatureConfig().cache_identity())  # deterministic
+    monkeypatch.setattr(features, "MEASURED_REVISION", features.MEASURED_REVISION + 1)
+    revised = LadderConfig().key(config.cache_identity())
+    assert revised != before  # a statistic computed differently under the same name
     monkeypatch.setitem(features.MEASURED, "detail_energy", ("detail", "identity"))
-    assert LadderConfig().key(config.cache_identity()) != before
+    assert LadderConfig().key(config.cache_identity()) not in (before, revised)
 
 
 def test_the_cached_block_input_gives_back_the_vector_through_the_same_blocks(
