@@ -279,7 +279,9 @@ def _color(srgb: np.ndarray) -> dict[str, float]:
     yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
     spread = np.hypot(rg.std(), yb.std())
     m = spread + 0.3 * np.hypot(rg.mean(), yb.mean())
-    cmax, cmin = srgb.max(axis=2), srgb.min(axis=2)
+    r, g, b = srgb[..., 0], srgb[..., 1], srgb[..., 2]
+    # channel by channel: a reduction over the last axis of three is several times slower in numpy
+    cmax, cmin = np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
     sat = np.where(cmax > 1e-6, (cmax - cmin) / np.maximum(cmax, 1e-6), 0.0)
     return {
         "colorfulness": float(m),
@@ -294,8 +296,9 @@ def colour_clip(srgb: np.ndarray) -> float:
     1/255 or at least 254/255): colour pushed out of the gamut, which strong saturation, contrast, casts
     and over-exposure cause and which no edit can bring back. A pixel with all three clipped is
     white or black, which ``highlight_clip`` and ``shadow_clip`` count."""
-    high = (srgb >= 1.0 - CHANNEL_CLIP - 1e-6).sum(axis=2)
-    low = (srgb <= CHANNEL_CLIP + 1e-6).sum(axis=2)
+    high_each, low_each = srgb >= 1.0 - CHANNEL_CLIP - 1e-6, srgb <= CHANNEL_CLIP + 1e-6
+    high = high_each[..., 0].astype(np.uint8) + high_each[..., 1] + high_each[..., 2]
+    low = low_each[..., 0].astype(np.uint8) + low_each[..., 1] + low_each[..., 2]
     return float((((high > 0) & (high < 3)) | ((low > 0) & (low < 3))).mean())
 
 
