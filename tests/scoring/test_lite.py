@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from red_aes.lite.features import PreparedImage
 from red_aes.measure import measure_image
 from red_aes.scoring import load_scorer
 from red_aes.scoring.lite import MENTION_THRESHOLD, RedLiteScorer
+
+#: One worker runs the module under pytest-xdist: its checks share the fixtures' remembered images.
+pytestmark = pytest.mark.xdist_group("red-lite-shipped")
 
 #: Strong degradations the acceptance names: blur, grain σ = 30, darkening × 0.25, JPEG quality 4, and
 #: grain on an already blurred copy (the defect on an imperfect photo).
@@ -53,15 +57,41 @@ def once_per_image(embed: Embed) -> Embed:
     return embed_once
 
 
+Prepare = Callable[[Image.Image], PreparedImage]
+#: Prepared images :func:`recently_prepared` keeps: the originals of a batch of edits, and the edit a
+#: check measures right after comparing it.
+RECENT = 32
+
+
+def recently_prepared(prepare: Prepare) -> Prepare:
+    """``prepare`` remembered for the last :data:`RECENT` images by content (mode, size, pixels): the
+    checks compare each photo against many edits, and preparing (resizing, measuring) is a pure function
+    of the image, so a repeated image gets what a fresh call gives (the determinism check below runs on
+    a scorer without this)."""
+    seen: OrderedDict[tuple[str, tuple[int, int], bytes], PreparedImage] = OrderedDict()
+
+    def prepare_once(image: Image.Image) -> PreparedImage:
+        key = (image.mode, image.size, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+        if key not in seen:
+            seen[key] = prepare(image)
+            if len(seen) > RECENT:
+                seen.popitem(last=False)
+        seen.move_to_end(key)
+        return seen[key]
+
+    return prepare_once
+
+
 @pytest.fixture(scope="module")
 def lite():
-    """The shipped scorer, each distinct image embedded once for the module: the checks below score the
-    same photos as the original of every edit, and the named-share check re-makes the two-sided and
-    strong edits of four of them. Preparing (resizing, measuring) and everything after the backbone run
-    as shipped."""
+    """The shipped scorer, each distinct image embedded once for the module and recent ones prepared once:
+    the checks below score the same photos as the original of every edit, and the named-share check
+    re-makes the two-sided and strong edits of four of them. Everything else runs as shipped. The module's
+    tests share one pytest-xdist worker (``xdist_group``), so that they share these."""
     scorer = load_scorer("red-lite")
     extractor = scorer.model.extractor
     extractor.embed = once_per_image(extractor.embed)
+    scorer.prepare = recently_prepared(scorer.prepare)
     return scorer
 
 
@@ -259,11 +289,11 @@ def test_every_named_share_agrees_with_the_measured_change_it_names(lite, photos
     editor = ClassicalEditor()
     edits = [*STRONG.values(), *TWO_SIDED.values(), [Operation("grain", 8.0)], [Operation("denoise", 1.0)]]
     for photo in photos[:4]:
-        before = measure_image(photo)  # what the feature vector holds: the last test checks they agree
+        before = lite.prepare(photo).measured  # what the feature vector holds
         for ops in edits:
             edited = editor.apply(photo, ops, seed=1).image
             d = lite.compare(photo, edited, decoding="reasoning")
-            after = measure_image(edited)
+            after = lite.prepare(edited).measured
             for statistic in DECREASING:
                 group = MEASURED[statistic][0]
                 change = getattr(after, statistic) - getattr(before, statistic)
