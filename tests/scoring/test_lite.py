@@ -23,9 +23,6 @@ from red_aes.measure import measure_image
 from red_aes.scoring import load_scorer
 from red_aes.scoring.lite import MENTION_THRESHOLD, RedLiteScorer
 
-#: One worker runs the module under pytest-xdist: its checks share the fixtures' remembered images.
-pytestmark = pytest.mark.xdist_group("red-lite-shipped")
-
 #: Strong degradations the acceptance names: blur, grain σ = 30, darkening × 0.25, JPEG quality 4, and
 #: grain on an already blurred copy (the defect on an imperfect photo).
 STRONG = {
@@ -86,8 +83,7 @@ def recently_prepared(prepare: Prepare) -> Prepare:
 def lite():
     """The shipped scorer, each distinct image embedded once for the module and recent ones prepared once:
     the checks below score the same photos as the original of every edit, and the named-share check
-    re-makes the two-sided and strong edits of four of them. Everything else runs as shipped. The module's
-    tests share one pytest-xdist worker (``xdist_group``), so that they share these."""
+    re-makes the two-sided and strong edits of four of them. Everything else runs as shipped."""
     scorer = load_scorer("red-lite")
     extractor = scorer.model.extractor
     extractor.embed = once_per_image(extractor.embed)
