@@ -14,11 +14,7 @@ images, all of the same content:
 * ``grain_on_blur`` **grain on a soft frame**: the clean crop strongly blurred or defocused, then grain
   added to that soft frame at each of ``levels``. The scenarios rarely put strong grain on a soft frame,
   and there the grain reads as restored detail unless the order says otherwise. Drawn from their own
-  random stream, so the other images of a family do not change with it;
-* ``subtle_edits`` **subtle edits** of the clean crop (:data:`SUBTLE_EDITS`): the small moves of every
-  global control an editor offers, both ways, judged by how visible they are against the clean crop
-  (:func:`red_aes.perceptual.visible_difference`): under :data:`SUBTLE_VISIBLE` a tie (people cannot see
-  it), above it worse, like an aesthetic edit. Their own random stream too.
+  random stream, so the other images of a family do not change with it.
 
 The clean crop is first saved as a camera saves it (JPEG at quality 85–98, 4:2:0), so mild compression
 is the norm of the training originals, as it is of the photos people upload.
@@ -26,8 +22,7 @@ is the norm of the training originals, as it is of the photos people upload.
 The order is by construction (the ``ladder`` judge's assumption): clean ≻ base ≻ every ladder image, and
 along a ladder a weaker level ≻ a stronger one (a soft frame is level 0 of its grain ladder, which starts
 from the clean crop, not the base); images on different ladders are not compared; clean ≻ every aesthetic
-edit (a curated original is at its optimum for global edits); clean = its re-save, and = each subtle edit
-no one can see. Δ of an image against
+edit (a curated original is at its optimum for global edits); clean = its re-save. Δ of an image against
 its clean crop is ``capture.Chain.delta`` of everything applied to it. Cross-photo pairs put a clean crop
 above a heavily degraded (loss ≥ :data:`CROSS_PHOTO_MIN_LOSS`) image of another photo.
 
@@ -60,7 +55,6 @@ from red_aes.errors import InputError
 from red_aes.images import load_image
 from red_aes.lite.features import FeatureExtractor
 from red_aes.measure import to_float, to_image
-from red_aes.perceptual import visible_difference
 from red_aes.train.lite.pairs import PairSet
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
@@ -95,34 +89,11 @@ AESTHETIC_EDITS: tuple[tuple[str, float, float], ...] = (
     ("sharpen", 2.0, 4.5),
 )
 
-#: Small moves of the global controls an editor (and ``red-aes enhance``) offers, both ways: (operation,
-#: amount range), from below one just-noticeable difference to a little above it on typical crops. A
-#: single-image head that never saw them rated invisible smoothing and brightening as gains (a denoise of a
-#: clean crop, 0.1 JND, +0.09; +0.3 EV, 1.1 JND, +0.18), so ``enhance`` edited photos already at their best.
-SUBTLE_EDITS: tuple[tuple[str, float, float], ...] = (
-    ("exposure", 0.1, 0.6),
-    ("exposure", -0.6, -0.1),
-    ("contrast", 0.05, 0.25),
-    ("contrast", -0.25, -0.05),
-    ("saturation", 0.05, 0.35),
-    ("saturation", -0.35, -0.05),
-    ("vibrance", 0.1, 0.5),
-    ("temperature", 0.3, 1.2),
-    ("temperature", -1.2, -0.3),
-    ("tint", 0.3, 1.0),
-    ("tint", -1.0, -0.3),
-    ("sharpen", 0.2, 0.8),
-    ("denoise", 0.3, 1.0),
-)
-#: A subtle edit at most this visible (JND units, :func:`red_aes.perceptual.visible_difference`) ties with
-#: its clean crop; a more visible one is worse than it.
-SUBTLE_VISIBLE = 1.0
-
 #: LadderConfig fields that do not change any crop family's images (left out of the cache key).
 PAIRING_FIELDS = ("crops_per_photo", "cross_photo_pairs", "validation_share")
 #: LadderConfig fields added after caches were written -> the value that adds no image: left out of the
 #: cache key at that value, so a cache written before the field existed is still found.
-LATER_FIELDS: Mapping[str, object] = MappingProxyType({"grain_on_blur": 0, "subtle_edits": 0})
+LATER_FIELDS: Mapping[str, object] = MappingProxyType({"grain_on_blur": 0})
 
 
 @dataclass(frozen=True)
@@ -148,8 +119,6 @@ class LadderConfig:
     aesthetic_edits: int = 4
     #: Grain ladders on a strongly blurred copy of the clean crop, per crop (:func:`grain_on_blur_chains`).
     grain_on_blur: int = 0
-    #: Subtle edits (:data:`SUBTLE_EDITS`) of the clean crop, per crop: ties when invisible, worse when not.
-    subtle_edits: int = 0
 
     def validate(self) -> None:
         unknown = [s for s in self.scenarios if s not in SCENARIOS]
@@ -165,7 +134,7 @@ class LadderConfig:
             value = getattr(self, name)
             if value and (len(value) != 2 or not 1 <= value[0] <= value[1] <= 100):
                 raise InputError(f"{name} must be [low, high] JPEG qualities in 1-100, got {list(value)}")
-        for name in ("aesthetic_edits", "grain_on_blur", "subtle_edits"):
+        for name in ("aesthetic_edits", "grain_on_blur"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must be >= 0, got {getattr(self, name)}")
 
@@ -276,30 +245,10 @@ def _jpeg_save(image: Image.Image, quality: tuple[int, ...], rng: np.random.Gene
     return to_image(jpeg(to_float(image), int(rng.integers(quality[0], quality[1] + 1))))
 
 
-def aesthetic_edit(
-    rng: np.random.Generator, table: tuple[tuple[str, float, float], ...] = AESTHETIC_EDITS
-) -> Operation:
-    """One edit of ``table`` (:data:`AESTHETIC_EDITS` or :data:`SUBTLE_EDITS`) at an amount drawn from its
-    range."""
-    op, low, high = table[int(rng.integers(len(table)))]
+def aesthetic_edit(rng: np.random.Generator) -> Operation:
+    """One two-sided aesthetic edit of :data:`AESTHETIC_EDITS` at an amount drawn from its range."""
+    op, low, high = AESTHETIC_EDITS[int(rng.integers(len(AESTHETIC_EDITS)))]
     return Operation(op, float(rng.uniform(low, high)))
-
-
-def _edit_name(op: Operation) -> str:
-    return f"{op.op}{'+' if op.amount > 0 else '-'}"
-
-
-def subtle_images(
-    clean: Image.Image, rng: np.random.Generator, count: int
-) -> list[tuple[Image.Image, float, str]]:
-    """``count`` subtle edits of ``clean`` (:data:`SUBTLE_EDITS`): each image, how visible its change is
-    (JND units) and the edit's name."""
-    out = []
-    for _ in range(count):
-        op = aesthetic_edit(rng, SUBTLE_EDITS)
-        edited, _ = apply_operation(clean, op, seed=int(rng.integers(2**31)))
-        out.append((edited, visible_difference(clean, edited), _edit_name(op)))
-    return out
 
 
 def build_family(
@@ -335,7 +284,8 @@ def build_family(
     for _ in range(config.aesthetic_edits):
         op = aesthetic_edit(rng)
         edited, _ = apply_operation(clean, op, seed=int(rng.integers(2**31)))
-        images.append((edited, 0.0, "aesthetic", -1, 0.0, _edit_name(op)))
+        name = f"{op.op}{'+' if op.amount > 0 else '-'}"
+        images.append((edited, 0.0, "aesthetic", -1, 0.0, name))
     # its own stream: the images above are the same with or without these ladders
     soft_rng = np.random.default_rng([config.seed, photo_seed, index, 1])
     for j, (soft, grain) in enumerate(
@@ -346,10 +296,6 @@ def build_family(
         for level in config.levels:
             step = grain.scaled(level)
             images.append((step.apply(blurred), soft.then(step).loss(), "soft", j, level, GRAIN_ON_BLUR))
-    # its own stream as well; the loss column of a subtle edit holds how visible it is
-    subtle_rng = np.random.default_rng([config.seed, photo_seed, index, 2])
-    for edited, visibility, name in subtle_images(clean, subtle_rng, config.subtle_edits):
-        images.append((edited, visibility, "subtle", -1, 0.0, name))
     vectors, inputs = [], []
     for image, *_ in images:
         if tune_from is None:
@@ -468,13 +414,9 @@ def family_pairs(
                 pairs.ties.append((clean, offset + i))
                 pairs.counts["resave_tie"] += 1
                 continue
-            if role == "subtle" and family.loss[i] <= SUBTLE_VISIBLE:
-                pairs.ties.append((clean, offset + i))
-                pairs.counts["subtle_tie"] += 1
-                continue
-            if role in ("aesthetic", "subtle"):
+            if role == "aesthetic":
                 pairs.aesthetic.append((clean, offset + i))
-                pairs.counts[role] += 1
+                pairs.counts["aesthetic"] += 1
                 continue
             pairs.order.append((clean, offset + i))
             pairs.judged.append((clean, offset + i, -LADDER_SCALE * float(family.loss[i])))

@@ -49,13 +49,7 @@ from red_aes.registry import given
 from red_aes.train.lite.card import EVALUATION_FILE, check_template, write_card
 from red_aes.train.lite.losses import fidelity_loss, location_loss, magnitude_loss, tie_loss
 from red_aes.train.lite.pairs import PairSet, build_pairs
-from red_aes.train.lite.synthetic import (
-    SUBTLE_VISIBLE,
-    CropFamily,
-    LadderConfig,
-    build_families,
-    family_pairs,
-)
+from red_aes.train.lite.synthetic import CropFamily, LadderConfig, build_families, family_pairs
 from red_aes.types import NO_CHANGE_BAND
 
 #: LiteTrainConfig fields that say where a run writes and how it reports, not what it trains (left out
@@ -536,15 +530,14 @@ def _from_photos(
 
     def breakdown(scores: np.ndarray, name: str) -> dict[str, dict[str, float]]:
         """Order accuracy of clean crop vs each degraded or aesthetically edited image, per scenario of its
-        ladder (or base) or per edit (re-saves and invisible subtle edits are ties: see ``tie_gap``)."""
+        ladder (or base) or per edit (re-saves are ties: see ``tie_gap``)."""
         by_kind: dict[str, list[float]] = {}
         for family, offset in zip(*members[name], strict=True):
             for i in range(1, len(family.loss)):
-                role = family.role[i]
-                if role == "resave" or (role == "subtle" and family.loss[i] <= SUBTLE_VISIBLE):
+                if family.role[i] == "resave":
                     continue
                 diff = scores[offset] - scores[offset + i]
-                kind = (f"{role}:" if role in ("aesthetic", "subtle") else "") + family.scenario[i]
+                kind = ("aesthetic:" if family.role[i] == "aesthetic" else "") + family.scenario[i]
                 by_kind.setdefault(kind, []).append(float((diff > 0) + 0.5 * (diff == 0)))
         return {k: {"accuracy": float(np.mean(v)), "pairs": len(v)} for k, v in sorted(by_kind.items())}
 

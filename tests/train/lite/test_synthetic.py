@@ -15,8 +15,6 @@ from red_aes.train.lite.synthetic import (
     AESTHETIC_EDITS,
     CROSS_PHOTO_MIN_LOSS,
     GRAIN_ON_BLUR,
-    SUBTLE_EDITS,
-    SUBTLE_VISIBLE,
     CropFamily,
     LadderConfig,
     build_family,
@@ -159,39 +157,5 @@ def test_a_cache_written_before_grain_on_blur_existed_is_still_found() -> None:
     (computed with that version of this module)."""
     features = {"backbone": "x"}
     assert LadderConfig().key(features) == "2fca5e62f427" != LadderConfig(grain_on_blur=1).key(features)
-    assert (
-        LadderConfig(subtle_edits=0).key(features)
-        == "2fca5e62f427"
-        != LadderConfig(subtle_edits=1).key(features)
-    )
-    for name in ("grain_on_blur", "subtle_edits"):
-        with pytest.raises(InputError, match=name):
-            LadderConfig(**{name: -1}).validate()
-
-
-def test_subtle_edits_tie_when_invisible_and_lose_when_visible_leaving_the_other_images_unchanged() -> None:
-    photo = Image.open(example_photos() / "chelsea.png").convert("RGB")
-    base = {"levels": (1.0,), "chains_per_crop": 1, "aesthetic_edits": 1, "work_sides": (256, 256)}
-    without = build_family(photo, "ab12", 0, _PixelStats(), LadderConfig(**base), "train")
-    family = build_family(photo, "ab12", 0, _PixelStats(), LadderConfig(**base, subtle_edits=12), "train")
-    n = len(without.loss)
-    assert np.array_equal(family.features[:n], without.features) and family.role[:n] == without.role
-    subtle = list(range(n, len(family.loss)))
-    assert [family.role[i] for i in subtle] == ["subtle"] * 12
-    assert {family.scenario[i].rstrip("+-") for i in subtle} <= {op for op, _, _ in SUBTLE_EDITS}
-    visible = {i for i in subtle if family.loss[i] > SUBTLE_VISIBLE}
-    assert 0 < len(visible) < 12  # the amounts straddle one just-noticeable difference
-    pairs = family_pairs([family], [0], np.random.default_rng(0), cross_photo=0)
-    assert set(pairs.ties) >= {(0, i) for i in subtle if i not in visible}
-    assert set(pairs.aesthetic) >= {(0, i) for i in visible}
-    assert not {p for p in pairs.order if set(p) & set(subtle)}  # never a ladder's order or a judged Δ
-    assert pairs.counts["subtle_tie"] + pairs.counts["subtle"] == 12
-
-
-def test_every_subtle_edit_is_an_editor_operation_and_the_colour_controls_move_both_ways() -> None:
-    for op, low, high in SUBTLE_EDITS:
-        spec = OPERATIONS[op]
-        assert spec.low <= low < high <= spec.high and (low > 0 or high < 0), op
-    signs = {(op, low > 0) for op, low, _ in SUBTLE_EDITS}
-    for op in ("exposure", "contrast", "saturation", "temperature", "tint"):
-        assert {(op, True), (op, False)} <= signs, op
+    with pytest.raises(InputError, match="grain_on_blur"):
+        LadderConfig(grain_on_blur=-1).validate()
