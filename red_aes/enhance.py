@@ -14,7 +14,10 @@ photo's size.
 The result is the best edit as a prompt the editor accepts ("exposure +0.3 EV, contrast +10%,
 temperature +0.5"), so it can be rerun or adjusted, with its predicted Δ, the scorer's reasoning and the
 next best alternatives. When no candidate beats the original by ``margin`` score points, the answer is
-"no edit helps" and nothing is changed: the critic's own uncertainty is larger than a smaller gain.
+"no edit helps" and nothing is changed: the critic's own uncertainty is larger than a smaller gain. Nor
+is a candidate suggested whose change is under :data:`VISIBLE_MIN` just-noticeable differences
+(:func:`red_aes.perceptual.visible_difference` on the search copy): no one can see what it improves, so
+its predicted gain is the critic's artefact (a full denoise of a clean photo measures about 0.1 JND).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from red_aes.editing.base import UnsupportedEditError
 from red_aes.editing.classical import ClassicalEditor
 from red_aes.editing.operations import OPERATIONS, Operation
 from red_aes.images import ImageInput, load_image
+from red_aes.perceptual import visible_difference
 from red_aes.scoring.base import BaseScorer
 from red_aes.types import AestheticDelta
 
@@ -54,6 +58,8 @@ SEARCH_LONG_SIDE = 512
 MIN_GAIN = 0.02
 #: Default margin an edit must beat the original by to be suggested (score points).
 DEFAULT_MARGIN = 0.15
+#: Least visible change a suggestion must make (JND units of :func:`red_aes.perceptual.visible_difference`).
+VISIBLE_MIN = 1.0
 
 
 @dataclass
@@ -227,10 +233,14 @@ class Enhancer:
             stopped = "work budget spent"
         ranked = sorted(((g, k) for k, g in seen.items() if g > float("-inf")), reverse=True)
         suggestions = [Suggestion(ordered(dict(k)), prompt_for(ordered(dict(k))), g) for g, k in ranked]
-        alternatives, unusable = iter(suggestions), []
+        alternatives, unusable, invisible = iter(suggestions), [], []
         for chosen in alternatives:
             if chosen.delta < self.margin:
                 break
+            on_copy = self.editor.apply(small, chosen.operations, seed=0, max_work=self.editor.max_work)
+            if visible_difference(small, on_copy.image) < VISIBLE_MIN:
+                invisible.append(chosen)
+                continue
             try:
                 result = self.editor.apply(photo, chosen.operations, seed=0, max_work=self.editor.max_work)
             except UnsupportedEditError:  # straighten may find lines on the search copy only: the next
@@ -249,12 +259,18 @@ class Enhancer:
                 stopped,
                 {"search_delta": chosen.delta, "operations": [op.to_dict() for op in chosen.operations]},
             )
-        usable = [s for s in suggestions if s not in unusable]
+        usable = [s for s in suggestions if s not in unusable and s not in invisible]
         top = usable[0].delta if usable else 0.0
         reasoning = (
             f"No edit helps: the best of {evaluations} candidates gains {top:+.2f}, less than the "
             f"{self.margin:.2f} a suggestion must gain. The photo is left as it is."
         )
+        if invisible:
+            reasoning += (
+                f" {len(invisible)} candidate(s) predicted to gain more change the photo by less than "
+                f"{VISIBLE_MIN:g} just-noticeable difference, so they are not suggested: "
+                f"{'; '.join(s.prompt for s in invisible[:3])}."
+            )
         if unusable:
             reasoning += (
                 f" ({len(unusable)} better candidate(s) could not be applied at full size: "

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from red_aes import enhance
 from red_aes.editing import ClassicalEditor, Operation
 from red_aes.editing.base import EditResult, UnsupportedEditError
 from red_aes.editing.prompt_parser import parse_prompt
@@ -54,6 +55,21 @@ def test_no_edit_helps_changes_nothing_and_says_why(photo_paths: list[Path]) -> 
     assert result.reasoning.startswith("No edit helps") and result.to_dict()["prompt"] is None
     with pytest.raises(ValueError, match="max_rounds"):
         Enhancer(load_scorer("measured"), max_rounds=0)
+
+
+def test_a_gain_no_one_can_see_is_not_suggested(
+    photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a light denoise of a clean photo changes it by well under one just-noticeable difference
+    monkeypatch.setattr(enhance, "CANDIDATES", {"denoise": (0.3,)})
+    scorer = load_scorer("measured")
+    monkeypatch.setattr(enhance, "VISIBLE_MIN", 0.0)
+    seen = Enhancer(scorer, margin=0.0, max_evaluations=5).enhance(photo_paths[0])
+    assert seen.prompt is not None and "denoise" in seen.prompt and seen.delta > 0, seen.reasoning
+    monkeypatch.setattr(enhance, "VISIBLE_MIN", 1.0)
+    hidden = Enhancer(scorer, margin=0.0, max_evaluations=5).enhance(photo_paths[0])
+    assert hidden.prompt is None and hidden.image is None, hidden.reasoning
+    assert "less than 1 just-noticeable difference" in hidden.reasoning and seen.prompt in hidden.reasoning
 
 
 class _FullSizeRefuses(ClassicalEditor):
