@@ -14,13 +14,10 @@ photo's size.
 The result is the best edit as a prompt the editor accepts ("exposure +0.3 EV, contrast +10%,
 temperature +0.5"), so it can be rerun or adjusted, with its predicted Δ, the scorer's reasoning and the
 next best alternatives. When no candidate beats the original by ``margin`` score points, the answer is
-"no edit helps" and nothing is changed: the critic's own uncertainty is larger than a smaller gain.
-
-Only what people can see is suggested (:func:`red_aes.perceptual.visible_difference`, in just-noticeable
-differences, on the search copy). A step that changes the best edit so far by less than
-:data:`STEP_VISIBLE_MIN` is not scored, and a suggestion that changes the photo by less than
-:data:`VISIBLE_MIN` is not made: a critic's gain for a change no one sees is its own artefact (a full
-denoise of a clean photo measures about 0.1 JND and RED-Lite rates it about +0.1).
+"no edit helps" and nothing is changed: the critic's own uncertainty is larger than a smaller gain. Nor
+is a candidate suggested whose change is under :data:`VISIBLE_MIN` just-noticeable differences
+(:func:`red_aes.perceptual.visible_difference` on the search copy): no one can see what it improves, so
+its predicted gain is the critic's artefact (a full denoise of a clean photo measures about 0.1 JND).
 """
 
 from __future__ import annotations
@@ -63,9 +60,6 @@ MIN_GAIN = 0.02
 DEFAULT_MARGIN = 0.15
 #: Least visible change a suggestion must make (JND units of :func:`red_aes.perceptual.visible_difference`).
 VISIBLE_MIN = 1.0
-#: Least visible change one search step must make to the best edit so far (JND units): half of
-#: :data:`VISIBLE_MIN`, so that fine steps (+0.15 EV, contrast 10%: 0.6-0.7 JND) still tune a visible edit.
-STEP_VISIBLE_MIN = 0.5
 
 
 @dataclass
@@ -204,7 +198,6 @@ class Enhancer:
         small = load_image(photo, long_side=SEARCH_LONG_SIDE)
         seen: dict[tuple[tuple[str, float], ...], float] = {}
         best: dict[str, float] = {}
-        best_image, subtle = small, []
         best_gain, stopped, evaluations = 0.0, "no candidate gained more", 0
         for _ in range(self.max_rounds):
             edits, images = [], []
@@ -216,10 +209,6 @@ class Enhancer:
                     result = self.editor.apply(small, ordered(edit), seed=0, max_work=self.editor.max_work)
                 except UnsupportedEditError:  # e.g. straighten without straight lines: not a candidate
                     seen[key] = float("-inf")
-                    continue
-                if visible_difference(best_image, result.image) < STEP_VISIBLE_MIN:  # no one sees the step
-                    seen[key] = float("-inf")
-                    subtle.append(prompt_for(ordered(edit)))
                     continue
                 edits.append(edit)
                 images.append(result.image)
@@ -237,7 +226,7 @@ class Enhancer:
             round_best = max(range(len(edits)), key=gains.__getitem__)
             if gains[round_best] < best_gain + MIN_GAIN:
                 break
-            best, best_gain, best_image = edits[round_best], gains[round_best], images[round_best]
+            best, best_gain = edits[round_best], gains[round_best]
         else:
             stopped = "round limit"
         if evaluations >= self.max_evaluations:
@@ -281,11 +270,6 @@ class Enhancer:
                 f" {len(invisible)} candidate(s) predicted to gain more change the photo by less than "
                 f"{VISIBLE_MIN:g} just-noticeable difference, so they are not suggested: "
                 f"{'; '.join(s.prompt for s in invisible[:3])}."
-            )
-        if subtle:
-            reasoning += (
-                f" {len(subtle)} step(s) changing the photo by less than {STEP_VISIBLE_MIN:g} "
-                f"just-noticeable difference were not tried: {'; '.join(subtle[:3])}."
             )
         if unusable:
             reasoning += (
