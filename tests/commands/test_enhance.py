@@ -18,12 +18,13 @@ def test_enhance_json_names_a_prompt_the_editor_accepts(
     dark = tmp_path / "dark.png"
     ClassicalEditor().apply(load_image(photo_paths[2]), [Operation("exposure", -1.5)]).image.save(dark)
     out = tmp_path / "better.png"
+    # a budget for one whole first round: cut at 20, its best was a sharpening too subtle to suggest
     code, stdout, _ = run_cli(
-        "enhance", dark, "--model", "measured", "--budget", "20", "--out", out, "--json"
+        "enhance", dark, "--model", "measured", "--budget", "30", "--out", out, "--json"
     )
     answer = json.loads(stdout)
     assert code == 0 and set(answer) >= {"prompt", "delta", "reasoning", "alternatives"}
-    assert answer["prompt"] and out.is_file() and answer["evaluations"] <= 20
+    assert answer["prompt"] and out.is_file() and answer["evaluations"] <= 30, answer["reasoning"]
     ClassicalEditor().edit(load_image(dark), answer["prompt"])  # parses and applies
 
 
