@@ -18,6 +18,7 @@ next best alternatives. When no candidate beats the original by ``margin`` score
 is a candidate suggested whose change is under :data:`VISIBLE_MIN` just-noticeable differences
 (:func:`red_aes.perceptual.visible_difference` on the search copy): no one can see what it improves, so
 its predicted gain is the critic's artefact (a full denoise of a clean photo measures about 0.1 JND).
+The alternatives listed beside an answer are held to the same rule.
 """
 
 from __future__ import annotations
@@ -233,12 +234,16 @@ class Enhancer:
             stopped = "work budget spent"
         ranked = sorted(((g, k) for k, g in seen.items() if g > float("-inf")), reverse=True)
         suggestions = [Suggestion(ordered(dict(k)), prompt_for(ordered(dict(k))), g) for g, k in ranked]
+
+        def visible(suggestion: Suggestion) -> bool:
+            on_copy = self.editor.apply(small, suggestion.operations, seed=0, max_work=self.editor.max_work)
+            return visible_difference(small, on_copy.image) >= VISIBLE_MIN
+
         alternatives, unusable, invisible = iter(suggestions), [], []
         for chosen in alternatives:
             if chosen.delta < self.margin:
                 break
-            on_copy = self.editor.apply(small, chosen.operations, seed=0, max_work=self.editor.max_work)
-            if visible_difference(small, on_copy.image) < VISIBLE_MIN:
+            if not visible(chosen):
                 invisible.append(chosen)
                 continue
             try:
@@ -252,7 +257,7 @@ class Enhancer:
                 chosen.prompt,
                 float(verdict.delta) if verdict.valid and verdict.delta is not None else chosen.delta,
                 verdict.reasoning or "",
-                list(islice(alternatives, self.n_alternatives)),
+                list(islice(filter(visible, alternatives), self.n_alternatives)),
                 edited,
                 evaluations,
                 time.monotonic() - started,
@@ -260,7 +265,8 @@ class Enhancer:
                 {"search_delta": chosen.delta, "operations": [op.to_dict() for op in chosen.operations]},
             )
         usable = [s for s in suggestions if s not in unusable and s not in invisible]
-        top = usable[0].delta if usable else 0.0
+        shown = list(islice(filter(visible, usable), self.n_alternatives))
+        top = shown[0].delta if shown else 0.0
         reasoning = (
             f"No edit helps: the best of {evaluations} candidates gains {top:+.2f}, less than the "
             f"{self.margin:.2f} a suggestion must gain. The photo is left as it is."
@@ -280,7 +286,7 @@ class Enhancer:
             None,
             0.0,
             reasoning,
-            usable[: self.n_alternatives],
+            shown,
             None,
             evaluations,
             time.monotonic() - started,

@@ -60,16 +60,20 @@ def test_no_edit_helps_changes_nothing_and_says_why(photo_paths: list[Path]) -> 
 def test_a_gain_no_one_can_see_is_not_suggested(
     photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a light denoise of a clean photo changes it by well under one just-noticeable difference
+    """A light denoise of a clean photo changes it by well under one just-noticeable difference: the
+    critic's gain for it is neither suggested nor listed as an alternative."""
     monkeypatch.setattr(enhance, "CANDIDATES", {"denoise": (0.3,)})
     scorer = load_scorer("measured")
     monkeypatch.setattr(enhance, "VISIBLE_MIN", 0.0)
     seen = Enhancer(scorer, margin=0.0, max_evaluations=5).enhance(photo_paths[0])
     assert seen.prompt is not None and "denoise" in seen.prompt and seen.delta > 0, seen.reasoning
+    listed = Enhancer(scorer, margin=9.0, max_evaluations=5).enhance(photo_paths[0])
+    assert [s.prompt for s in listed.alternatives] == [seen.prompt]
     monkeypatch.setattr(enhance, "VISIBLE_MIN", 1.0)
     hidden = Enhancer(scorer, margin=0.0, max_evaluations=5).enhance(photo_paths[0])
     assert hidden.prompt is None and hidden.image is None, hidden.reasoning
     assert "less than 1 just-noticeable difference" in hidden.reasoning and seen.prompt in hidden.reasoning
+    assert Enhancer(scorer, margin=9.0, max_evaluations=5).enhance(photo_paths[0]).alternatives == []
 
 
 class _FullSizeRefuses(ClassicalEditor):
