@@ -27,7 +27,8 @@ moves back divided by candidates + 1). On the originals the same policy says "no
 probability 1/(candidates + 1).
 
 **Margin curve.** The search does not depend on the margin; only the final answer does (the best
-suggestion, or "no edit helps" when its predicted gain is below the margin). So one run at margin ``m``
+suggestion that is visible and applies at full size, or "no edit helps" when its predicted gain is below
+the margin; which suggestions pass those two checks does not depend on the margin). So one run at margin ``m``
 also gives the answer at every larger margin: the same edit where its gain reaches it, "no edit" where
 not. The report lists both rates at ``m`` and the larger :data:`MARGINS`: the trade-off between moving
 spoilt photos back and leaving good ones alone that the critic allows, whatever margin is chosen.
